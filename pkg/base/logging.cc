@@ -1,0 +1,170 @@
+#include "pkg/base/logging.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <ctime>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace vgpu::logging {
+namespace {
+
+std::atomic<int> g_min_level{static_cast<int>(Level::kInfo)};
+std::atomic<int> g_format{static_cast<int>(Format::kText)};
+std::atomic<int> g_fd{2};
+
+const char* LevelName(Level level) {
+  switch (level) {
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarning:
+      return "warning";
+    case Level::kError:
+      return "error";
+    case Level::kFatal:
+      return "fatal";
+  }
+  return "info";
+}
+
+void AppendJsonString(std::string& out, absl::string_view s) {
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20) {
+          out += absl::StrFormat("\\u%04x", c);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+bool NeedsQuoting(absl::string_view v) {
+  if (v.empty()) return true;
+  for (char c : v) {
+    if (c == ' ' || c == '"' || c == '=' || c == '\n' || c == '\t') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<Level> ParseLevel(absl::string_view text) {
+  std::string t = absl::AsciiStrToLower(text);
+  if (t == "debug") return Level::kDebug;
+  if (t == "info") return Level::kInfo;
+  if (t == "warning" || t == "warn") return Level::kWarning;
+  if (t == "error") return Level::kError;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid log level \"", text, "\": want debug, info, warning or error"));
+}
+
+absl::StatusOr<Format> ParseFormat(absl::string_view text) {
+  if (text == "text") return Format::kText;
+  if (text == "json") return Format::kJson;
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid log format \"", text, "\": want text or json"));
+}
+
+void SetMinLevel(Level level) { g_min_level = static_cast<int>(level); }
+Level MinLevel() { return static_cast<Level>(g_min_level.load()); }
+void SetFormat(Format format) { g_format = static_cast<int>(format); }
+void SetOutputFdForTest(int fd) { g_fd = fd; }
+
+std::string FormatLine(
+    Level level, Format format, absl::string_view message,
+    const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string ts = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                    absl::UTCTimeZone());
+  std::string out;
+  if (format == Format::kJson) {
+    out = "{\"ts\":";
+    AppendJsonString(out, ts);
+    out += ",\"level\":";
+    AppendJsonString(out, LevelName(level));
+    out += ",\"msg\":";
+    AppendJsonString(out, message);
+    for (const auto& [k, v] : fields) {
+      out.push_back(',');
+      AppendJsonString(out, k);
+      out.push_back(':');
+      AppendJsonString(out, v);
+    }
+    out += "}\n";
+    return out;
+  }
+  std::string lvl = absl::AsciiStrToUpper(LevelName(level));
+  out = absl::StrCat(ts, " ", lvl, " ", message);
+  for (const auto& [k, v] : fields) {
+    absl::StrAppend(&out, " ", k, "=");
+    if (NeedsQuoting(v)) {
+      AppendJsonString(out, v);
+    } else {
+      out += v;
+    }
+  }
+  out.push_back('\n');
+  return out;
+}
+
+LogMessage::LogMessage(Level level, const char* file, int line)
+    : level_(level), file_(file), line_(line) {}
+
+LogMessage& LogMessage::With(absl::string_view key, absl::string_view value) {
+  fields_.emplace_back(std::string(key), std::string(value));
+  return *this;
+}
+
+LogMessage& LogMessage::With(absl::string_view key, long long value) {
+  fields_.emplace_back(std::string(key), absl::StrCat(value));
+  return *this;
+}
+
+LogMessage::~LogMessage() {
+  if (level_ >= Level::kError || MinLevel() == Level::kDebug) {
+    absl::string_view f(file_);
+    size_t slash = f.rfind('/');
+    if (slash != absl::string_view::npos) f.remove_prefix(slash + 1);
+    fields_.emplace_back("src", absl::StrCat(f, ":", line_));
+  }
+  std::string line = FormatLine(level_, static_cast<Format>(g_format.load()),
+                                stream_.str(), fields_);
+  const char* p = line.data();
+  size_t left = line.size();
+  int fd = g_fd.load();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n <= 0) break;
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (level_ == Level::kFatal) std::abort();
+}
+
+}  // namespace vgpu::logging

@@ -1,19 +1,48 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it, from a fresh Debian 12 machine:
-# installs packages, builds under ASan+UBSan and runs every test; then runs
-# the concurrency tests under TSan and the fuzzers for a bounded time.
+#   1. installs every package it needs (apt-get; npm tools for the manifest checks),
+#   2. builds under ASan+UBSan and runs every test with ctest,
+#   3. builds under TSan and runs the concurrency tests (ctest label "tsan"),
+#   4. builds the libFuzzer targets with clang and runs each for a fixed budget.
+# Fails on the first failing stage.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/install-deps.sh
+export VGPU_JOBS=${VGPU_JOBS:-$(nproc)}
+fuzz_seconds=${VGPU_FUZZ_SECONDS:-30}
 
-echo "== ASan+UBSan build and full suite"
+echo "== [1/3] ASan+UBSan build and full suite"
 bash scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DVGPU_SANITIZE=address,undefined -DVGPU_BUILD_BENCHMARKS=OFF
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ctest --output-on-failure -j 2 --timeout 300)
+(cd build-asan && ctest --output-on-failure -j 2 --timeout 600)
 
-if [[ -x scripts/test-extra.sh ]]; then
-  bash scripts/test-extra.sh
+echo "== [2/3] TSan build and concurrency tests"
+if grep -rqs 'LABELS.*tsan' test; then
+  CC=clang CXX=clang++ bash scripts/build.sh build-tsan \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGPU_SANITIZE=thread \
+    -DVGPU_BUILD_BENCHMARKS=OFF
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir build-tsan -L tsan --output-on-failure -j 2 --timeout 600
+else
+  echo "no tests labelled tsan"
 fi
+
+echo "== [3/3] Fuzzers, ${fuzz_seconds}s each"
+if [[ -d fuzz ]]; then
+  CC=clang CXX=clang++ bash scripts/build.sh build-fuzz \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGPU_BUILD_FUZZERS=ON \
+    -DVGPU_BUILD_TESTS=OFF -DVGPU_BUILD_BENCHMARKS=OFF
+  for f in build-fuzz/fuzz/*_fuzzer; do
+    [[ -x "$f" ]] || continue
+    name=$(basename "$f")
+    corpus=$(mktemp -d)
+    [[ -d "fuzz/corpus/$name" ]] && cp -r "fuzz/corpus/$name/." "$corpus/"
+    echo "-- $name"
+    "$f" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" 2>&1 | tail -n 3
+    rm -rf "$corpus"
+  done
+fi
+echo "== all stages passed"

@@ -1,0 +1,163 @@
+// facts.mjs [--privileged] [--expect PATH=JSON]... FILE
+//
+// Asserts what the schema cannot: the security and wiring facts of the
+// rendered daemon. FILE holds the chart's (or deploy/'s) objects, "-" for
+// stdin. Without --privileged the daemon must have least privilege: not
+// privileged, no privilege escalation, all capabilities dropped, read-only
+// root filesystem, host /sys and /dev/vfio mounted read-only. With
+// --privileged (vgpuManagement on) it must be privileged with /sys writable.
+// Either way: runs as root, NODE_NAME from spec.nodeName, probes on
+// /healthz and /readyz at the metrics port, only the expected host paths,
+// and a config volume naming a ConfigMap that is rendered too (unless
+// --external-config NAME says it is not part of the release).
+//
+// --expect Kind.dotted.path=JSON compares one value of the single object of
+// that Kind, e.g. --expect 'DaemonSet.spec.template.spec.nodeSelector={"a":"b"}'.
+// The pseudo-kind "config" is the parsed config.yaml of the mounted
+// ConfigMap: --expect 'config.resources.naming="per-model"'.
+import { parse } from "yaml";
+
+import { describe, loadObjects } from "./load.mjs";
+
+const HOST_PATHS = new Set([
+  "/var/lib/kubelet/device-plugins", "/var/lib/kubelet/pod-resources", "/var/run/cdi",
+  "/sys", "/dev/vfio", "/var/lib/vgpu-device-plugin",
+]);
+
+function parseArgs(argv) {
+  const opts = { privileged: false, expects: [], externalConfig: null, hostPaths: HOST_PATHS, file: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--privileged") opts.privileged = true;
+    else if (a === "--expect") opts.expects.push(argv[++i]);
+    else if (a === "--external-config") opts.externalConfig = argv[++i];
+    else if (a === "--host-paths") opts.hostPaths = new Set(argv[++i].split(","));
+    else if (opts.file === null) opts.file = a;
+    else throw new Error(`unexpected argument ${a}`);
+  }
+  if (opts.file === null) throw new Error("usage: facts.mjs [--privileged] [--expect P=JSON] FILE");
+  return opts;
+}
+
+// Deep equality; object key order does not matter, array order does.
+function canonical(v) {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === "object") {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]));
+  }
+  return v;
+}
+
+function equal(a, b) {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function onlyOne(objects, kind) {
+  const found = objects.filter((o) => o.kind === kind);
+  if (found.length !== 1) throw new Error(`want exactly one ${kind}, found ${found.length}`);
+  return found[0];
+}
+
+function get(obj, dotted) {
+  let v = obj;
+  for (const part of dotted.split(".")) v = v?.[/^\d+$/.test(part) ? Number(part) : part];
+  return v;
+}
+
+function checkDaemon(objects, opts, fail) {
+  const ds = onlyOne(objects, "DaemonSet");
+  const pod = ds.spec.template.spec;
+  const c = pod.containers[0];
+  const sc = c.securityContext ?? {};
+  const mounts = Object.fromEntries((c.volumeMounts ?? []).map((m) => [m.mountPath, m]));
+  const volumes = Object.fromEntries((pod.volumes ?? []).map((v) => [v.name, v]));
+  const mountOf = (path) => mounts[path] ?? fail(`no volumeMount at ${path}`) ?? {};
+
+  if (pod.containers.length !== 1) fail(`want 1 container, got ${pod.containers.length}`);
+  if (sc.runAsUser !== 0) fail(`runAsUser is ${sc.runAsUser}, want 0 (sockets are root-only)`);
+  if (sc.readOnlyRootFilesystem !== true) fail("readOnlyRootFilesystem is not true");
+  if (opts.privileged) {
+    if (sc.privileged !== true) fail("vgpuManagement needs privileged: true");
+    if (mountOf("/host/sys").readOnly) fail("/host/sys must be writable for vgpuManagement");
+  } else {
+    if (sc.privileged) fail("container is privileged without vgpuManagement");
+    if (sc.allowPrivilegeEscalation !== false) fail("allowPrivilegeEscalation is not false");
+    if (!equal(sc.capabilities?.drop, ["ALL"])) fail("capabilities.drop is not [ALL]");
+    if (sc.capabilities?.add?.length) fail(`capabilities added: ${sc.capabilities.add}`);
+    if (mountOf("/host/sys").readOnly !== true) fail("/host/sys is not mounted read-only");
+  }
+  if (mountOf("/host/dev/vfio").readOnly !== true) fail("/host/dev/vfio is not read-only");
+  for (const v of Object.values(volumes)) {
+    if (v.hostPath && !opts.hostPaths.has(v.hostPath.path)) fail(`unexpected hostPath ${v.hostPath.path}`);
+  }
+  if (pod.hostNetwork || pod.hostPID || pod.hostIPC) fail("host namespaces must not be shared");
+  if (pod.priorityClassName !== "system-node-critical") fail(`priorityClassName ${pod.priorityClassName}`);
+  if (pod.automountServiceAccountToken !== false) fail("service account token is mounted");
+
+  const env = (c.env ?? []).find((e) => e.name === "NODE_NAME");
+  if (env?.valueFrom?.fieldRef?.fieldPath !== "spec.nodeName") fail("NODE_NAME is not from spec.nodeName");
+  const args = c.args ?? [];
+  if (!args.includes("--host-root=/host")) fail("--host-root=/host missing");
+  const port = (c.ports ?? []).find((p) => p.name === "metrics");
+  if (!port) fail("no container port named metrics");
+  const metricsArg = args.find((a) => a.startsWith("--metrics-address="));
+  if (port && metricsArg !== `--metrics-address=:${port.containerPort}`) {
+    fail(`${metricsArg} does not match containerPort ${port?.containerPort}`);
+  }
+  if (c.livenessProbe?.httpGet?.path !== "/healthz" || c.livenessProbe?.httpGet?.port !== "metrics") {
+    fail("liveness probe is not GET /healthz on metrics");
+  }
+  if (c.readinessProbe?.httpGet?.path !== "/readyz" || c.readinessProbe?.httpGet?.port !== "metrics") {
+    fail("readiness probe is not GET /readyz on metrics");
+  }
+
+  const cm = volumes.config?.configMap?.name;
+  if (!cm) fail("no config volume from a ConfigMap");
+  const rendered = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === cm);
+  if (opts.externalConfig !== null) {
+    if (cm !== opts.externalConfig) fail(`config volume uses ${cm}, want ${opts.externalConfig}`);
+    if (rendered) fail(`ConfigMap ${cm} rendered although it is external`);
+  } else if (!rendered) {
+    fail(`config volume names ConfigMap ${cm}, which is not rendered`);
+  } else if (!/^version: v1$/m.test(rendered.data?.["config.yaml"] ?? "")) {
+    fail(`ConfigMap ${cm} config.yaml lacks "version: v1"`);
+  }
+}
+
+// The daemon config file the DaemonSet mounts, parsed ("config." paths).
+function daemonConfig(objects) {
+  const ds = onlyOne(objects, "DaemonSet");
+  const volume = ds.spec.template.spec.volumes.find((v) => v.name === "config");
+  const cm = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === volume?.configMap?.name);
+  if (!cm) throw new Error("the mounted config ConfigMap is not rendered");
+  return parse(cm.data["config.yaml"], { uniqueKeys: true });
+}
+
+function checkExpect(objects, spec, fail) {
+  const eq = spec.indexOf("=");
+  const [kind, ...rest] = spec.slice(0, eq).split(".");
+  const want = JSON.parse(spec.slice(eq + 1));
+  const root = kind === "config" ? daemonConfig(objects) : onlyOne(objects, kind);
+  const got = get(root, rest.join("."));
+  if (!equal(got, want)) fail(`${spec.slice(0, eq)} is ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+}
+
+function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const { objects: loaded, errors } = loadObjects(opts.file);
+  const objects = loaded.map((o) => o.value);
+  const failures = [...errors];
+  const fail = (msg) => { failures.push(msg); };
+  try {
+    checkDaemon(objects, opts, fail);
+    for (const e of opts.expects) checkExpect(objects, e, fail);
+  } catch (e) {
+    failures.push(e.message);
+  }
+  for (const f of failures) console.error(`FAIL ${opts.file}: ${f}`);
+  console.log(`facts: ${opts.file}: ${objects.map(describe).join(", ")}: ` +
+              `${failures.length ? "FAILED" : "ok"}`);
+  return failures.length ? 1 : 0;
+}
+
+process.exitCode = main();

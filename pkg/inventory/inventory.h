@@ -77,7 +77,8 @@ struct MdevType {
   std::string description;  // Raw, newlines kept.
   std::string device_api;   // "vfio-pci".
   int available_instances = 0;
-  // Parsed from the description where present.
+  // Parsed from the description where present: NVIDIA "framebuffer=";
+  // Intel GVT-g low_gm_size + high_gm_size (the vGPU's graphics memory).
   std::optional<uint64_t> framebuffer_bytes;
   std::optional<int> max_instances;
   std::vector<std::string> instance_uuids;  // devices/<uuid>, sorted.
@@ -113,6 +114,11 @@ struct Inventory {
   std::vector<MdevDevice> mdevs;
   bool vfio_container = false;  // dev/vfio/vfio exists (legacy container).
   bool iommufd = false;         // dev/iommu exists.
+  // Device nodes that exist on the host (read by BuildPools for health):
+  // group numbers N with a dev/vfio/N node, ascending; and the names "vfioN"
+  // present under dev/vfio/devices/, sorted.
+  std::vector<int> vfio_group_nodes;
+  std::vector<std::string> vfio_cdev_nodes;
   std::vector<Problem> problems;
 
   // nullptr when absent.

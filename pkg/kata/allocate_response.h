@@ -29,8 +29,33 @@ absl::StatusOr<v1beta1::ContainerAllocateResponse> BuildContainerResponse(
     const resources::Pool& pool, bool iommufd,
     const std::vector<std::string>& ids, const AllocateOptions& options);
 
-// "nvidia.com/pgpu" -> "NVIDIA_COM_PGPU".
+// "nvidia.com/pgpu" -> "NVIDIA_COM_PGPU": upper-cased, every character
+// other than [A-Z0-9_] (so '/', '.', '-') becomes '_'.
 std::string EnvResourceSuffix(const std::string& resource_name);
+
+// "cdi.k8s.io/vgpu-device-plugin_nvidia.com_pgpu": a valid annotation key
+// (the name part has at most 63 characters of [A-Za-z0-9_.-], alphanumeric
+// at both ends; a longer one is cut and ends in an 8-hex-digit hash of the
+// resource name, so distinct resources keep distinct keys).
+std::string CdiAnnotationKey(const std::string& resource_name);
+
+// "<resource>=<id>", the fully qualified CDI device name.
+std::string CdiQualifiedName(const std::string& resource_name,
+                             const std::string& device_id);
+
+// Whether Kata (3.24+ Go runtime, 3.31+ runtime-rs) can cold-plug the
+// device: false for mediated devices (kMdev), whose cold-plug has no
+// `sysfsdev=` path in Kata's QEMU builder and which IOMMUFD cannot carry.
+// VF vGPUs, passthrough GPUs and NVSwitches are plain PCI functions: true.
+bool KataCanColdPlug(const resources::PoolDevice& device);
+
+// The one-time warning the daemon logs when it advertises an mdev resource.
+inline constexpr char kMdevColdPlugWarning[] =
+    "mdev (mediated) vGPU devices are not cold-pluggable by Kata Containers: "
+    "their CDI spec and Allocate response carry the mdev's /dev/vfio/<group> "
+    "node, but Kata's cold-plug path (cold_plug_vfio=root-port) cannot "
+    "attach a mediated device; use them with runc/KubeVirt-style runtimes, "
+    "or NVIDIA VF vGPUs (plain PCI functions) for Kata";
 
 }  // namespace vgpu::kata
 

@@ -2,13 +2,18 @@
 // prometheus::Registry. Thread-safe (prometheus-cpp metrics are atomic; the
 // gauges replaced on each snapshot are guarded by a mutex). Names are a
 // contract (prefix vgpu_device_plugin_, base units, _total counters); no
-// per-node label: the scrape adds it.
+// per-node label: the scrape adds it. docs/observability.md lists them all.
+//
+// Recording never waits on a scrape for longer than prometheus-cpp's own
+// per-family lock, and a scrape reads only the registry, never daemon state.
 #ifndef VGPU_PKG_METRICS_DAEMON_METRICS_H_
 #define VGPU_PKG_METRICS_DAEMON_METRICS_H_
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "pkg/inventory/inventory.h"
@@ -20,27 +25,66 @@ class Registry;
 
 namespace vgpu::metrics {
 
+// Upper bounds of the allocate_duration_seconds buckets: 10 us .. 100 ms.
+const std::vector<double>& AllocateDurationBuckets();
+// Upper bounds of the discovery_duration_seconds buckets: 1 ms .. 10 s.
+const std::vector<double>& DiscoveryDurationBuckets();
+
+// Framebuffer of one physical GPU's vGPUs, in bytes (ComputeFramebuffer).
+struct FramebufferUsage {
+  bool has_allocated = false;
+  uint64_t allocated = 0;
+  bool has_total = false;
+  uint64_t total = 0;
+};
+// mdev parents merged per physical GPU: an SR-IOV VF parent (NVIDIA A100
+// and later without vendor VFIO) is folded into its PF, types merged by id
+// (instances and available_instances added up). By name.
+std::vector<inventory::MdevParent> MdevParentsByPhysicalGpu(
+    const inventory::Inventory& inventory);
+
+// allocated = sum over types with a known framebuffer of (instances x
+// framebuffer); present when any type states its framebuffer.
+// total = max over the types in use (instances > 0) of framebuffer x
+// max_instances, or over all types when none is in use; present when some
+// considered type states both.
+FramebufferUsage ComputeFramebuffer(const inventory::MdevParent& parent);
+
 class DaemonMetrics {
  public:
   explicit DaemonMetrics(std::string version);
   ~DaemonMetrics();
+  DaemonMetrics(const DaemonMetrics&) = delete;
+  DaemonMetrics& operator=(const DaemonMetrics&) = delete;
 
   std::shared_ptr<prometheus::Registry> registry() const;
 
-  // vgpu_device_plugin_devices{resource,health}, vgpu_instances{parent,type},
-  // vgpu_available_instances{parent,type}, framebuffer gauges.
+  // Replaces the snapshot gauges; series of pools, parents or types that
+  // vanished are removed:
+  //  - devices{resource,health="healthy"|"unhealthy"}: both per pool;
+  //  - vgpu_instances{parent,type} / vgpu_available_instances{parent,type}:
+  //    per physical GPU (see MdevParentsByPhysicalGpu) and mdev type name,
+  //    and per NVIDIA vendor-VFIO PF and vGPU type name of its VFs;
+  //  - vgpu_framebuffer_bytes{parent,state="allocated"|"total"}: per
+  //    physical GPU with mdev types, see ComputeFramebuffer.
+  // Also creates allocations_total and kubelet_registrations_total at 0 for
+  // every pool so rate() and absent() work before the first event.
   void UpdateInventory(const inventory::Inventory& inventory,
                        const resources::PoolSet& pools);
   // vgpu_device_plugin_allocated_devices{resource}; nullopt-like: pass
   // `known=false` to drop the gauge (no PodResources socket).
   void SetAllocated(const std::map<std::string, int>& per_resource,
                     bool known);
-  // allocations_total / allocation_errors_total{reason} /
-  // allocate_duration_seconds.
+  // ok: allocations_total{resource}++; otherwise
+  // allocation_errors_total{resource,reason}++ (reason: a short snake_case
+  // code, "unknown" when empty). Both observe allocate_duration_seconds.
   void RecordAllocate(const std::string& resource, bool ok,
                       const std::string& error_reason, absl::Duration took);
+  // health_transitions_total{resource,to="healthy"|"unhealthy"}++.
   void RecordHealthTransition(const std::string& resource, bool to_healthy);
+  // kubelet_registrations_total{resource}++ after a successful Register.
   void RecordRegistration(const std::string& resource);
+  // discovery_duration_seconds (histogram, no labels).
   void ObserveDiscovery(absl::Duration took);
 
  private:

@@ -31,27 +31,50 @@ struct PoolDevice {
   // The VFIO handles, host path = container path: "/dev/vfio/25" (legacy,
   // once per group) or "/dev/vfio/devices/vfio3" (iommufd, one per function).
   std::vector<std::string> vfio_nodes;
+  bool iommufd = false;  // vfio_nodes are vfio cdevs, not group nodes.
   std::vector<int> iommu_groups;
-  std::string mdev_uuid;       // kMdev only.
-  std::string physical_gpu;    // BDF of the physical GPU (PF) behind it.
-  std::string pcie_switch;     // BDF of the upstream switch port, "" if none.
-  std::string model;           // Human model name for logs/metrics.
+  std::string mdev_uuid;     // kMdev only.
+  std::string physical_gpu;  // BDF of the physical GPU (PF) behind it.
+  std::string pcie_switch;   // BDF of the upstream switch port, "" if none.
+  std::string model;         // Human model name for logs/metrics.
 };
 
 struct Pool {
-  std::string resource_name;  // "nvidia.com/pgpu"
+  std::string resource_name;        // "nvidia.com/pgpu"
   std::vector<PoolDevice> devices;  // By id.
   const PoolDevice* Find(const std::string& id) const;
 };
 
 struct PoolSet {
   std::vector<Pool> pools;  // By resource name.
-  bool iommufd = false;     // Handles are vfio cdevs.
+  bool iommufd = false;     // Some device's handles are vfio cdevs.
+  // Devices seen but not advertised, and why (e.g. bound to a host driver,
+  // no default resource domain for the vendor), by object; for logs.
+  std::vector<inventory::Problem> skipped;
   const Pool* Find(const std::string& resource_name) const;
 };
 
 // Builds every pool. InvalidArgument when a configured or derived resource
-// name is not a valid extended resource name.
+// name is not a valid extended resource name. The rules, in order:
+// - Devices: one per PassthroughUnit (kNvSwitch for NVSwitch units), except
+//   units whose primary function is bound to a host (non-VFIO) driver or
+//   serves vGPU (mdev parent, NVIDIA vGPU VF, PF of such VFs); one per NVIDIA
+//   VF with nvidia_vgpu->current_type != 0 (kVfVgpu); one per mdev (kMdev).
+// - Name: the first config rule that matches, else the default: vendor
+//   domain (10de nvidia.com, 1002 amd.com, 8086 intel.com, 1da3 habana.ai)
+//   + "/pgpu", "/nvswitch" or "/vgpu", or with Naming::kPerModel the
+//   sanitized pci.ids device name (vGPU: type name). A device with no rule
+//   and no vendor domain is skipped. For vGPUs, vendor/device/bdfs
+//   selectors also see the physical GPU (PF / mdev parent).
+// - Handles: cdevs "/dev/vfio/devices/vfioN" per endpoint when
+//   inventory.iommufd and every endpoint has a vfio cdev; else
+//   "/dev/vfio/<group>" once per group. An mdev always uses its group node.
+// - Health: Unhealthy (still advertised) when the unit is not viable, a
+//   function has no IOMMU group, a VF is unbound, or a handle's node is not
+//   in inventory.vfio_group_nodes / vfio_cdev_nodes; the reason says which.
+// - pcie_switch: parent_bridges[size-2] when there are >= 3 upstream
+//   bridges (root port, switch upstream port, downstream port, ...): the
+//   upstream port of the nearest switch; "" otherwise.
 absl::StatusOr<PoolSet> BuildPools(const inventory::Inventory& inventory,
                                    const config::Config& config);
 

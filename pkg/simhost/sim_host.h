@@ -5,6 +5,7 @@
 // attributes are mode 0200, dev/vfio nodes exist only for groups with a
 // VFIO-bound member. Used by tests, benchmarks, the demo and `vgpu-simhost`.
 // It writes only below its root (plain POSIX calls: it *is* the fixture).
+// Device nodes (dev/vfio/N, dev/iommu, ...) are empty regular files.
 // Not thread-safe; mutate from one thread while readers scan.
 #ifndef VGPU_PKG_SIMHOST_SIM_HOST_H_
 #define VGPU_PKG_SIMHOST_SIM_HOST_H_
@@ -30,15 +31,36 @@ struct FunctionSpec {
   uint16_t subsystem_device = 0;
   uint32_t class_code = 0;  // 0x030000
   uint8_t revision = 0xa1;
-  std::string driver;       // "" = unbound (no driver link).
-  std::optional<int> iommu_group;  // nullopt = no iommu_group link.
+  std::string driver;                 // "" = unbound (no driver link).
+  std::optional<int> iommu_group;     // nullopt = no iommu_group link.
   std::optional<int> numa_node = -1;  // nullopt = no numa_node file.
   // Upstream bridge BDFs, root port first; each must have been added with
-  // AddFunction before. Empty = on the root bus.
+  // AddFunction before. Empty = on the root bus. A VF (physfn set) always
+  // sits next to its PF: leave this empty or equal to the PF's.
   std::vector<std::string> parent_bridges;
-  std::optional<int> vfio_cdev;  // N of vfio-dev/vfioN (iommufd hosts).
-  std::string physfn;            // PF BDF when this is a VF (adds links).
+  // N of vfio-dev/vfioN and dev/vfio/devices/vfioN (iommufd hosts); they
+  // exist only while a VFIO driver owns the function.
+  std::optional<int> vfio_cdev;
+  std::string physfn;                 // PF BDF when this is a VF (adds links).
   std::optional<int> sriov_totalvfs;  // PF only.
+  // PF only (with sriov_totalvfs): sriov_offset, sriov_stride, and the VF
+  // device id written to sriov_vf_device (0 = same as `device`).
+  int sriov_offset = 4;
+  int sriov_stride = 1;
+  uint16_t sriov_vf_device = 0;
+  // The bound driver is a vendor VFIO driver although its name does not say
+  // so (NVIDIA vGPU 17+ VFs on "nvidia"): dev/vfio/<group> and vfio-dev/ as
+  // for vfio-pci. SetNvidiaVgpu sets it.
+  bool vendor_vfio = false;
+  bool boot_vga = false;     // boot_vga content; VGA class (0x0300xx) only.
+  std::string reset_method;  // "" = no reset_method file ("flr bus").
+  // PCIe link attributes; "" = none (integrated device). VFs always report
+  // speed "Unknown" and width 0, as real VFs do.
+  std::string link_speed = "16.0 GT/s PCIe";
+  int link_width = 16;
+  // Root-bus functions only: BDF of the device whose directory holds the
+  // pciDDDD:BB root (an Intel VMD controller); "" = directly in sys/devices.
+  std::string root_bus_parent;
 };
 
 struct MdevTypeSpec {
@@ -53,6 +75,7 @@ class SimHost {
  public:
   // Creates the skeleton under `root` (created if missing; must be empty or
   // absent): sys/bus/pci/{devices,drivers}, sys/kernel/iommu_groups, dev/.
+  // FailedPrecondition if `root` is not empty.
   static absl::StatusOr<std::unique_ptr<SimHost>> Create(
       absl::string_view root);
 
@@ -64,56 +87,133 @@ class SimHost {
 
   // Adds a PCI function (bridges too: class 0x060400, driver "pcieport").
   // Creates dev/vfio/<group> when bound to a VFIO driver (vfio-pci or a name
-  // ending in "vfio_pci"/"vfio-pci"), dev/vfio/devices/vfioN when vfio_cdev.
+  // ending in "vfio_pci"/"vfio-pci", or vendor_vfio), and then also
+  // vfio-dev/vfioN + dev/vfio/devices/vfioN when vfio_cdev is set.
+  // A VF gets physfn, and its PF the next virtfnN link and sriov_numvfs.
+  // InvalidArgument for a malformed BDF or unknown bridge/PF, AlreadyExists
+  // for a duplicate BDF.
   absl::Status AddFunction(const FunctionSpec& spec);
 
-  // mdev parent types on a PCI function; registers class/mdev_bus/<bdf>.
+  // mdev parent types on a PCI function; registers class/mdev_bus/<bdf> and
+  // the mdev bus (sys/bus/mdev) on first use. NotFound for an unknown parent,
+  // AlreadyExists for a duplicate type.
   absl::Status AddMdevType(absl::string_view parent_bdf,
                            const MdevTypeSpec& type);
-  // An mdev instance with its own IOMMU group node dev/vfio/<group>.
+  // An mdev instance with its own IOMMU group node dev/vfio/<group>. The UUID
+  // is stored lower-case (as the kernel names it). Does not change
+  // available_instances (see SetAvailableInstances). InvalidArgument for a
+  // malformed UUID, AlreadyExists for a used one, NotFound for parent/type.
   absl::Status AddMdev(absl::string_view uuid, absl::string_view parent_bdf,
                        absl::string_view type_id, int iommu_group);
+  // Removes an mdev instance (what a write to its `remove` does), and its
+  // group with its dev/vfio node when that leaves the group empty.
+  absl::Status RemoveMdev(absl::string_view uuid);
+  // The lowest IOMMU group id no function or mdev uses, as the kernel
+  // allocates one for a new mdev instance.
+  int NextFreeIommuGroup() const;
+  // Rewrites <parent>/mdev_supported_types/<type>/available_instances.
+  absl::Status SetAvailableInstances(absl::string_view parent_bdf,
+                                     absl::string_view type_id, int count);
   // NVIDIA vendor VFIO VF vGPU: nvidia/creatable_vgpu_types (header line +
-  // "%-5d : %s" lines) and nvidia/current_vgpu_type.
+  // "%-5d : %s" lines) and nvidia/current_vgpu_type. Marks the VF's driver as
+  // a vendor VFIO driver (group node, vfio-dev). FailedPrecondition when the
+  // function is unbound.
   absl::Status SetNvidiaVgpu(absl::string_view vf_bdf,
                              const std::map<int, std::string>& creatable,
                              int current_type);
 
   // Mutations for health and hot-plug tests.
+  // BindDriver: FailedPrecondition when already bound (unbind first).
   absl::Status BindDriver(absl::string_view bdf, absl::string_view driver);
+  // Unbinding an mdev parent unregisters it: its types and instances vanish
+  // without any `remove`, as on a real host; an nvidia/ vGPU dir goes too.
   absl::Status UnbindDriver(absl::string_view bdf);
   absl::Status RemoveVfioGroupNode(int group);   // rm dev/vfio/<group>
   absl::Status RestoreVfioGroupNode(int group);  // re-create it
-  absl::Status RemoveFunction(absl::string_view bdf);  // hot-unplug
+  // Hot-unplug: removes the function, its VFs and everything below it
+  // (children behind a bridge, mdev instances), with all their links.
+  absl::Status RemoveFunction(absl::string_view bdf);
 
   // Low-level escape hatches for edge cases (garbage values, loops).
-  // `path` is root-relative.
+  // `path` is root-relative; parent directories are created as needed.
   absl::Status WriteRaw(absl::string_view path, absl::string_view content);
   absl::Status SymlinkRaw(absl::string_view path, absl::string_view target);
   absl::Status RemoveRaw(absl::string_view path);
+  absl::Status ChmodRaw(absl::string_view path, uint32_t mode);
 
   // Real directory of a function: "sys/devices/pci0000:40/0000:40:03.1/<bdf>".
   absl::StatusOr<std::string> DevicePath(absl::string_view bdf) const;
+  // Real directory of an mdev instance: "<parent device path>/<uuid>".
+  absl::StatusOr<std::string> MdevPath(absl::string_view uuid) const;
+  // The spec of a function as it is now (driver follows Bind/Unbind), or
+  // nullptr when absent.
+  const FunctionSpec* FindFunction(absl::string_view bdf) const;
 
  private:
+  struct MdevState {
+    std::string parent;
+    std::string type;
+    int group = 0;
+  };
+
   explicit SimHost(std::string root) : root_(std::move(root)) {}
+
+  absl::StatusOr<std::string> ComputeDevicePath(const FunctionSpec& s) const;
+  absl::Status CheckNewFunction(const FunctionSpec& spec) const;
+  absl::Status WriteFunctionFiles(const FunctionSpec& spec,
+                                  const std::string& dir);
+  absl::Status WriteSriovPf(const FunctionSpec& spec, const std::string& dir);
+  absl::Status LinkVfToPf(const FunctionSpec& vf, const std::string& dir);
+  absl::Status WriteUevent(const FunctionSpec& spec);
+  absl::Status LinkDriver(const FunctionSpec& spec);
+  absl::Status UnlinkDriver(const FunctionSpec& spec);
+  absl::Status EnsureGroup(int group);
+  absl::Status LinkGroupMember(int group, const std::string& member_dir);
+  absl::Status DropGroupMember(int group, absl::string_view member);
+  absl::Status AttachVfio(const FunctionSpec& spec);
+  absl::Status DetachVfio(const FunctionSpec& spec);
+  absl::Status EnsureVfioNode(int group);
+  absl::Status DropVfioNodeIfUnused(int group);
+  bool GroupHasVfioMember(int group) const;
+  bool GroupHasMember(int group) const;
+  absl::Status UnregisterMdevParent(absl::string_view bdf);
+  absl::Status RemoveOneFunction(const std::string& bdf);
+  std::vector<std::string> FunctionsToRemove(absl::string_view bdf) const;
+
   std::string root_;
   std::map<std::string, std::string> device_paths_;  // bdf -> rel dir
   std::map<std::string, FunctionSpec> functions_;
+  std::map<std::string, std::vector<std::string>>
+      vfs_;  // PF -> VFs, virtfn order
+  // parent bdf -> type id -> spec.
+  std::map<std::string, std::map<std::string, MdevTypeSpec>> mdev_types_;
+  std::map<std::string, MdevState> mdevs_;  // lower-case uuid -> state
 };
+
+// BDF of VF `index` (0-based) of `pf_bdf` under ARI routing-ID addressing:
+// RID(pf) + offset + index * stride ("0000:41:00.0", 4, 1, 4 ->
+// "0000:41:01.0"). InvalidArgument for a bad BDF or a result past bus 0xff.
+absl::StatusOr<std::string> VfBdf(absl::string_view pf_bdf, int offset,
+                                  int stride, int index);
 
 // Parameters of the `large` profile.
 struct ProfileOptions {
-  int gpus = 16;
-  int vfs_per_gpu = 32;
+  int gpus = 16;         // 1..248
+  int vfs_per_gpu = 32;  // 0..252
 };
 
 // Names: workstation, t4-vgpu, a100-sriov, h100-hgx, ada-vf-vgpu, intel-gvt,
 // amd-sriov, broken, large.
 std::vector<std::string> ProfileNames();
 
-// Populates a fresh SimHost with a named profile. NotFound for an unknown
-// name, listing the known ones.
+// OK if BuildProfile(name, options) would be attempted: NotFound for an
+// unknown name, listing the known ones; InvalidArgument for options out of
+// range (checked for `large` only; other profiles ignore the options).
+absl::Status CheckProfile(absl::string_view name,
+                          const ProfileOptions& options = {});
+
+// Populates a fresh SimHost with a named profile. Fails as CheckProfile
+// does before touching the host.
 absl::Status BuildProfile(SimHost& host, absl::string_view name,
                           const ProfileOptions& options = {});
 

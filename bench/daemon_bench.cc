@@ -1,0 +1,304 @@
+// daemon_bench: the real vgpu-device-plugin binary against the kubelet
+// emulator (FakeKubelet) on simulated hosts, over real unix sockets.
+// Prints, each over N runs (median / max):
+//   start -> every resource registered and listed,
+//   health change -> ListAndWatch update (down: dev/vfio/N removed; up:
+//   restored), with the default 5 s rescan, so inotify is what reacts,
+//   kubelet restart (kubelet.sock re-created) -> registered again, also
+//   after the kubelet was away for 3 s,
+//   RSS of the daemon on `large`, idle CPU over --idle seconds.
+// Usage: daemon_bench [--runs N] [--idle SECONDS] [--daemon PATH]
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "pkg/config/config.h"
+#include "pkg/inventory/discovery.h"
+#include "pkg/resources/pools.h"
+#include "pkg/simhost/sim_host.h"
+#include "pkg/sysfs/sysfs.h"
+#include "test/integration/daemon_process.h"
+#include "test/testing/fake_kubelet.h"
+#include "test/testing/temp_dir.h"
+
+namespace vgpu {
+namespace {
+
+using testing::FakeKubelet;
+using testing::KubeletState;
+
+constexpr absl::Duration kWait = absl::Seconds(30);
+
+struct Args {
+  int runs = 20;
+  int idle_seconds = 30;
+  std::string daemon = VGPU_DAEMON_BINARY;
+};
+
+void Die(const std::string& what) {
+  std::fprintf(stderr, "daemon_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+void Check(const absl::Status& s, const std::string& what) {
+  if (!s.ok()) Die(what + ": " + s.ToString());
+}
+
+std::string Summary(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  return absl::StrCat("median ", absl::SixDigits(ms[ms.size() / 2]),
+                      " ms, max ", absl::SixDigits(ms.back()), " ms (n=",
+                      ms.size(), ")");
+}
+
+// One simulated host, one kubelet, one daemon process.
+class Rig {
+ public:
+  Rig(const Args& args, const std::string& profile) : args_(args) {
+    root_ = dir_.path() + "/root";
+    plugins_ = dir_.path() + "/plugins";
+    std::filesystem::create_directories(plugins_);
+    auto host = simhost::SimHost::Create(root_);
+    Check(host.status(), "simhost");
+    host_ = *std::move(host);
+    Check(simhost::BuildProfile(*host_, profile), "profile " + profile);
+    kubelet_ = std::make_unique<FakeKubelet>(testing::FakeKubeletOptions{
+        plugins_, dir_.path() + "/pod-resources.sock", true});
+    Check(kubelet_->Start(), "kubelet");
+  }
+
+  // Spawns the daemon; returns ms until `resources` resources are listed.
+  double StartDaemon(int resources) {
+    absl::Time t0 = absl::Now();
+    auto daemon = testing::DaemonProcess::Spawn(
+        args_.daemon,
+        {"--host-root=" + root_, "--device-plugin-dir=" + plugins_,
+         "--cdi-dir=" + dir_.path() + "/cdi", "--log-level=warning",
+         "--metrics-address=127.0.0.1:0",
+         "--pod-resources-socket=" + dir_.path() + "/pod-resources.sock"},
+        dir_.path() + "/daemon.log");
+    Check(daemon.status(), "spawn");
+    daemon_ = *std::move(daemon);
+    if (!WaitListed(resources)) Die("daemon never registered:\n" + daemon_->Log());
+    return absl::ToDoubleMilliseconds(absl::Now() - t0);
+  }
+
+  bool WaitListed(int resources) {
+    return kubelet_->WaitFor(
+        [&](const KubeletState& s) {
+          int n = 0;
+          for (const auto& [name, rs] : s) {
+            n += rs.streaming && rs.updates > 0 ? 1 : 0;
+          }
+          return n == resources;
+        },
+        kWait);
+  }
+
+  void StopDaemon() {
+    Check(daemon_->Signal(SIGTERM), "sigterm");
+    auto code = daemon_->Wait(kWait);
+    Check(code.status(), "wait");
+    if (*code != 0) Die("daemon exited " + std::to_string(*code));
+  }
+
+  // ms from the host change until the kubelet sees `health` on `id`.
+  double HealthChange(const std::string& resource, const std::string& id,
+                      int group, bool down) {
+    absl::Time t0 = absl::Now();
+    Check(down ? host_->RemoveVfioGroupNode(group)
+               : host_->RestoreVfioGroupNode(group),
+          "vfio node");
+    std::string want = down ? "Unhealthy" : "Healthy";
+    bool ok = kubelet_->WaitFor(
+        [&](const KubeletState& s) {
+          auto it = s.find(resource);
+          if (it == s.end()) return false;
+          const v1beta1::Device* d = it->second.Find(id);
+          return d != nullptr && d->health() == want;
+        },
+        kWait);
+    if (!ok) Die("no health update for " + id);
+    return absl::ToDoubleMilliseconds(absl::Now() - t0);
+  }
+
+  // ms from kubelet.sock re-created until every resource is listed again.
+  double KubeletRestart(int resources, absl::Duration away) {
+    kubelet_->StopAndCleanup();
+    if (away > absl::ZeroDuration()) {
+      absl::Notification never;
+      never.WaitForNotificationWithTimeout(away);
+    }
+    absl::Time t0 = absl::Now();  // Start() binds kubelet.sock after this.
+    Check(kubelet_->Start(), "kubelet start");
+    if (!WaitListed(resources)) Die("not re-registered:\n" + daemon_->Log());
+    return absl::ToDoubleMilliseconds(absl::Now() - t0);
+  }
+
+  // VmRSS in KiB.
+  long RssKib() const {
+    std::ifstream in(absl::StrCat("/proc/", daemon_->pid(), "/status"));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+    }
+    return -1;
+  }
+
+  // Private_Clean + Private_Dirty in KiB: memory no other process shares
+  // (RSS also counts the ~13 MiB of shared-library pages touched).
+  long PrivateKib() const {
+    std::ifstream in(absl::StrCat("/proc/", daemon_->pid(), "/smaps_rollup"));
+    std::string line;
+    long total = 0;
+    while (std::getline(in, line)) {
+      if (line.rfind("Private_", 0) == 0) {
+        total += std::atol(line.c_str() + line.find(':') + 1);
+      }
+    }
+    return total;
+  }
+
+  // utime + stime in clock ticks.
+  long CpuTicks() const {
+    std::ifstream in(absl::StrCat("/proc/", daemon_->pid(), "/stat"));
+    std::string stat((std::istreambuf_iterator<char>(in)), {});
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string f;
+    long utime = 0, stime = 0;
+    for (int i = 3; fields >> f; ++i) {
+      if (i == 14) utime = std::atol(f.c_str());
+      if (i == 15) {
+        stime = std::atol(f.c_str());
+        break;
+      }
+    }
+    return utime + stime;
+  }
+
+  simhost::SimHost& host() { return *host_; }
+
+  // How many resources the pools make of this host (computed in-process).
+  int ExpectedResources() const {
+    auto sysfs = sysfs::NewHostSysfs(root_);
+    Check(sysfs.status(), "sysfs");
+    auto inventory = inventory::Discover(**sysfs, {});
+    Check(inventory.status(), "discover");
+    auto pools = resources::BuildPools(*inventory, config::Config());
+    Check(pools.status(), "pools");
+    return static_cast<int>(pools->pools.size());
+  }
+
+ private:
+  const Args& args_;
+  testing::TempDir dir_;
+  std::string root_, plugins_;
+  std::unique_ptr<simhost::SimHost> host_;
+  std::unique_ptr<FakeKubelet> kubelet_;
+  std::unique_ptr<testing::DaemonProcess> daemon_;
+};
+
+void StartupAndRss(const Args& args, const std::string& profile, bool idle) {
+  std::vector<double> startup;
+  for (int i = 0; i < std::max(3, args.runs / 4); ++i) {
+    Rig rig(args, profile);
+    startup.push_back(rig.StartDaemon(rig.ExpectedResources()));
+    bool last = i + 1 == std::max(3, args.runs / 4);
+    if (last) {
+      std::printf("%-10s start -> registered: %s\n", profile.c_str(),
+                  Summary(startup).c_str());
+      std::printf("%-10s RSS after start: %.1f MiB (private %.1f MiB)\n",
+                  profile.c_str(), rig.RssKib() / 1024.0,
+                  rig.PrivateKib() / 1024.0);
+      if (idle) {
+        long t0 = rig.CpuTicks();
+        absl::Notification never;
+        never.WaitForNotificationWithTimeout(absl::Seconds(args.idle_seconds));
+        long ticks = rig.CpuTicks() - t0;
+        double pct = 100.0 * ticks / sysconf(_SC_CLK_TCK) / args.idle_seconds;
+        std::printf("%-10s idle CPU over %d s (5 s rescan): %.3f %% of a core"
+                    " (%ld ticks)\n",
+                    profile.c_str(), args.idle_seconds, pct, ticks);
+        std::printf("%-10s RSS after idle: %.1f MiB (private %.1f MiB)\n",
+                    profile.c_str(), rig.RssKib() / 1024.0,
+                    rig.PrivateKib() / 1024.0);
+      }
+    }
+    rig.StopDaemon();
+  }
+}
+
+void Latencies(const Args& args) {
+  std::vector<double> down, up, restart, away;
+  {
+    // Workstation: 0000:42:00.0 is IOMMU group 25 behind dev/vfio/25.
+    Rig rig(args, "workstation");
+    rig.StartDaemon(rig.ExpectedResources());
+    for (int i = 0; i < args.runs; ++i) {
+      down.push_back(rig.HealthChange("nvidia.com/pgpu", "0000:42:00.0", 25,
+                                      true));
+      up.push_back(rig.HealthChange("nvidia.com/pgpu", "0000:42:00.0", 25,
+                                    false));
+    }
+    std::printf("workstation health -> update, down: %s\n",
+                Summary(down).c_str());
+    std::printf("workstation health -> update, up:   %s\n",
+                Summary(up).c_str());
+    rig.StopDaemon();
+  }
+  Rig rig(args, "h100-hgx");
+  rig.StartDaemon(rig.ExpectedResources());
+  for (int i = 0; i < args.runs; ++i) {
+    restart.push_back(
+        rig.KubeletRestart(rig.ExpectedResources(), absl::ZeroDuration()));
+  }
+  std::printf("h100-hgx   kubelet restart -> registered: %s\n",
+              Summary(restart).c_str());
+  for (int i = 0; i < std::max(1, args.runs / 10); ++i) {
+    away.push_back(rig.KubeletRestart(rig.ExpectedResources(), absl::Seconds(3)));
+  }
+  std::printf("h100-hgx   kubelet away 3 s -> registered: %s\n",
+              Summary(away).c_str());
+  rig.StopDaemon();
+}
+
+}  // namespace
+}  // namespace vgpu
+
+int main(int argc, char** argv) {
+  vgpu::Args args;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--runs" && absl::SimpleAtoi(argv[i + 1], &args.runs) &&
+        args.runs > 0) {
+      continue;
+    }
+    if (flag == "--idle" &&
+        absl::SimpleAtoi(argv[i + 1], &args.idle_seconds) &&
+        args.idle_seconds > 0) {
+      continue;
+    }
+    if (flag == "--daemon") {
+      args.daemon = argv[i + 1];
+      continue;
+    }
+    vgpu::Die("usage: daemon_bench [--runs N] [--idle SECONDS] [--daemon PATH]");
+  }
+  if (argc % 2 == 0) vgpu::Die("flags take one value each");
+  vgpu::Latencies(args);
+  vgpu::StartupAndRss(args, "h100-hgx", /*idle=*/false);
+  vgpu::StartupAndRss(args, "large", /*idle=*/true);
+  return 0;
+}

@@ -1,0 +1,237 @@
+// kubelet-emulator: the kubelet's device-plugin side, for the demo and for
+// poking at a running vgpu-device-plugin by hand. Serves Registration (and
+// PodResources), waits for plugins, prints what the kubelet sees, allocates
+// pods on request, and keeps printing changes for --duration.
+//
+//   kubelet-emulator --plugin-dir D --pod-resources-socket S
+//     --wait-resources 2 --allocate 'default/vm1:nvidia.com/pgpu=1'
+//     --duration 5s
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "test/testing/fake_kubelet.h"
+
+ABSL_FLAG(std::string, plugin_dir, "/var/lib/kubelet/device-plugins",
+          "Directory for kubelet.sock and the plugins' sockets");
+ABSL_FLAG(std::string, pod_resources_socket, "",
+          "Serve PodResources v1 on this socket ('' = off)");
+ABSL_FLAG(int, wait_resources, 1,
+          "Wait until this many resources registered and sent their list");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
+          "Give up waiting for resources after this long (exit 1)");
+ABSL_FLAG(std::string, allocate, "",
+          "Pods to allocate, ';'-separated: ns/pod:resource=count,...");
+ABSL_FLAG(absl::Duration, duration, absl::ZeroDuration(),
+          "Keep running this long afterwards, printing every change");
+
+namespace {
+
+using vgpu::testing::FakeKubelet;
+using vgpu::testing::KubeletState;
+
+// Flags are spelled with dashes (--host-root) as in every Kubernetes
+// component; absl names them with underscores. Rewrites each "--a-b[=v]"
+// to "--a_b[=v]" and rejects unknown names as the user typed them.
+std::vector<char*> NormalizeFlags(int argc, char** argv,
+                                  std::vector<std::string>& storage) {
+  storage.assign(argv, argv + argc);
+  for (size_t i = 1; i < storage.size(); ++i) {
+    std::string& arg = storage[i];
+    if (arg == "--") break;
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) continue;
+    size_t end = arg.find('=');
+    if (end == std::string::npos) end = arg.size();
+    std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
+    std::string name = arg.substr(2, end - 2);
+    bool negated = name.rfind("no", 0) == 0 &&
+                   absl::FindCommandLineFlag(name.substr(2)) != nullptr;
+    if (absl::FindCommandLineFlag(name) == nullptr && !negated &&
+        name != "help" && name != "helpfull" && name != "helpshort" &&
+        name != "version") {
+      std::fprintf(stderr, "%s: unknown flag %s (see --help)\n", argv[0],
+                   std::string(argv[i], std::strcspn(argv[i], "=")).c_str());
+      std::exit(1);
+    }
+  }
+  std::vector<char*> out;
+  for (std::string& s : storage) out.push_back(s.data());
+  return out;
+}
+
+absl::StatusOr<vgpu::testing::PodSpec> ParsePod(const std::string& text) {
+  auto bad = [&](const std::string& why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--allocate \"", text, "\": ", why));
+  };
+  std::vector<std::string> head = absl::StrSplit(text, absl::MaxSplits(':', 1));
+  if (head.size() != 2) return bad("want ns/pod:resource=count,...");
+  std::vector<std::string> id = absl::StrSplit(head[0], '/');
+  if (id.size() != 2 || id[0].empty() || id[1].empty()) {
+    return bad("pod must be namespace/name");
+  }
+  vgpu::testing::PodSpec pod{id[0], id[1], {{"main", {}}}};
+  for (const std::string& req :
+       std::vector<std::string>(absl::StrSplit(head[1], ','))) {
+    std::vector<std::string> kv = absl::StrSplit(req, '=');
+    int count = 0;
+    if (kv.size() != 2 || !absl::SimpleAtoi(kv[1], &count) || count <= 0) {
+      return bad("request \"" + req + "\" must be resource=count (count > 0)");
+    }
+    pod.containers[0].requests[kv[0]] = count;
+  }
+  return pod;
+}
+
+std::string Numa(const v1beta1::Device& device) {
+  std::vector<std::string> nodes;
+  for (const auto& n : device.topology().nodes()) {
+    nodes.push_back(absl::StrCat(n.id()));
+  }
+  return nodes.empty() ? "-" : absl::StrJoin(nodes, ",");
+}
+
+void PrintState(const KubeletState& state) {
+  for (const auto& [resource, rs] : state) {
+    std::printf("resource %s: %d devices, %d healthy (endpoint %s, %s)\n",
+                resource.c_str(), rs.Count(), rs.HealthyCount(),
+                rs.endpoint.c_str(), rs.streaming ? "streaming" : "no stream");
+    for (const auto& d : rs.devices) {
+      std::printf("  %-40s %-9s numa=%s\n", d.id().c_str(),
+                  d.health().c_str(), Numa(d).c_str());
+    }
+  }
+  std::fflush(stdout);
+}
+
+void PrintAllocation(const vgpu::testing::PodAllocation& pod) {
+  std::printf("allocated pod %s/%s\n", pod.namespace_name.c_str(),
+              pod.name.c_str());
+  for (const auto& c : pod.containers) {
+    for (const auto& [resource, ids] : c.devices) {
+      std::printf("  container %s: %s = %s\n", c.name.c_str(),
+                  resource.c_str(), absl::StrJoin(ids, ",").c_str());
+    }
+    for (const auto& r : c.responses) {
+      for (const auto& [k, v] : r.envs()) {
+        std::printf("    env %s=%s\n", k.c_str(), v.c_str());
+      }
+      for (const auto& d : r.devices()) {
+        std::printf("    device %s (%s)\n", d.host_path().c_str(),
+                    d.permissions().c_str());
+      }
+      for (const auto& d : r.cdi_devices()) {
+        std::printf("    cdi %s\n", d.name().c_str());
+      }
+      for (const auto& [k, v] : r.annotations()) {
+        std::printf("    annotation %s=%s\n", k.c_str(), v.c_str());
+      }
+    }
+  }
+  std::fflush(stdout);
+}
+
+// Prints each change until `until` or a signal.
+void Watch(FakeKubelet& kubelet, absl::Time until, const sigset_t& signals) {
+  KubeletState last = kubelet.State();
+  while (absl::Now() < until) {
+    timespec zero{0, 0};
+    if (sigtimedwait(&signals, nullptr, &zero) > 0) return;
+    auto changed = [&](const KubeletState& s) {
+      if (s.size() != last.size()) return true;
+      for (const auto& [name, rs] : s) {
+        auto it = last.find(name);
+        if (it == last.end() || it->second.updates != rs.updates ||
+            it->second.streaming != rs.streaming) {
+          return true;
+        }
+      }
+      return false;
+    };
+    absl::Duration step = std::min(absl::Milliseconds(200), until - absl::Now());
+    if (!kubelet.WaitFor(changed, step)) continue;
+    last = kubelet.State();
+    std::printf("-- update at %s\n",
+                absl::FormatTime("%H:%M:%E3S", absl::Now(), absl::UTCTimeZone())
+                    .c_str());
+    PrintState(last);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Emulates the kubelet's device-plugin and PodResources side.");
+  std::vector<std::string> arg_storage;
+  std::vector<char*> args = NormalizeFlags(argc, argv, arg_storage);
+  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  std::vector<vgpu::testing::PodSpec> pods;
+  std::string allocate = absl::GetFlag(FLAGS_allocate);
+  for (const std::string& text : std::vector<std::string>(
+           absl::StrSplit(allocate, ';', absl::SkipEmpty()))) {
+    auto pod = ParsePod(text);
+    if (!pod.ok()) {
+      std::fprintf(stderr, "kubelet-emulator: %s\n", pod.status().message().data());
+      return 1;
+    }
+    pods.push_back(*pod);
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  FakeKubelet kubelet({absl::GetFlag(FLAGS_plugin_dir),
+                       absl::GetFlag(FLAGS_pod_resources_socket), true});
+  absl::Status status = kubelet.Start();
+  if (!status.ok()) {
+    std::fprintf(stderr, "kubelet-emulator: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  int want = absl::GetFlag(FLAGS_wait_resources);
+  bool ready = kubelet.WaitFor(
+      [&](const KubeletState& s) {
+        int n = 0;
+        for (const auto& [name, rs] : s) n += rs.updates > 0 ? 1 : 0;
+        return n >= want;
+      },
+      absl::GetFlag(FLAGS_timeout));
+  std::printf("== kubelet sees %zu resource(s)\n", kubelet.State().size());
+  PrintState(kubelet.State());
+  if (!ready) {
+    std::fprintf(stderr, "kubelet-emulator: fewer than %d resources after %s\n",
+                 want, absl::FormatDuration(absl::GetFlag(FLAGS_timeout)).c_str());
+    return 1;
+  }
+  int rc = 0;
+  for (const auto& pod : pods) {
+    auto result = kubelet.AllocatePod(pod);
+    if (!result.ok()) {
+      std::printf("allocate %s/%s failed: %s\n", pod.namespace_name.c_str(),
+                  pod.name.c_str(), result.status().ToString().c_str());
+      rc = 1;
+      continue;
+    }
+    PrintAllocation(*result);
+  }
+  Watch(kubelet, absl::Now() + absl::GetFlag(FLAGS_duration), signals);
+  kubelet.Stop();
+  return rc;
+}

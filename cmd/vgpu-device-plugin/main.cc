@@ -1,0 +1,158 @@
+// vgpu-device-plugin: flags -> DaemonOptions, signals, Daemon::Run().
+// Signals are blocked in every thread and taken by one thread with
+// sigwait(), so no work ever runs in an async signal handler.
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/str_cat.h"
+#include "pkg/base/logging.h"
+#include "pkg/config/config.h"
+#include "pkg/daemon/daemon.h"
+
+ABSL_FLAG(std::string, host_root, "/",
+          "Root of the host's /sys and /dev (a simulated host in tests)");
+ABSL_FLAG(std::string, device_plugin_dir, "/var/lib/kubelet/device-plugins",
+          "Kubelet device-plugin directory (kubelet.sock and our sockets)");
+ABSL_FLAG(std::string, config, "",
+          "Optional YAML config file (version: v1); defaults without it");
+ABSL_FLAG(std::string, log_level, "info", "debug | info | warning | error");
+ABSL_FLAG(std::string, log_format, "text", "text | json");
+ABSL_FLAG(std::string, cdi_dir, "/var/run/cdi",
+          "Directory for the CDI specs this daemon writes");
+ABSL_FLAG(std::string, pci_ids, "",
+          "pci.ids file for model names (default: the usual system paths)");
+ABSL_FLAG(std::string, metrics_address, ":9402",
+          "Listen address for /metrics, /healthz and /readyz (host:port or "
+          ":port; port 0 picks a free one; '' disables)");
+ABSL_FLAG(std::string, pod_resources_socket,
+          "/var/lib/kubelet/pod-resources/kubelet.sock",
+          "Kubelet PodResources socket polled for allocated_devices ('' = off)");
+
+namespace {
+
+constexpr int kWakeSignal = SIGUSR1;
+
+std::string VersionString() {
+  return absl::StrCat("vgpu-device-plugin ", VGPU_VERSION, "\n");
+}
+
+// Flags are spelled with dashes (--host-root) as in every Kubernetes
+// component; absl names them with underscores. Rewrites each "--a-b[=v]"
+// to "--a_b[=v]" and rejects unknown names as the user typed them.
+std::vector<char*> NormalizeFlags(int argc, char** argv,
+                                  std::vector<std::string>& storage) {
+  storage.assign(argv, argv + argc);
+  for (size_t i = 1; i < storage.size(); ++i) {
+    std::string& arg = storage[i];
+    if (arg == "--") break;
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) continue;
+    size_t end = arg.find('=');
+    if (end == std::string::npos) end = arg.size();
+    std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
+    std::string name = arg.substr(2, end - 2);
+    bool negated = name.rfind("no", 0) == 0 &&
+                   absl::FindCommandLineFlag(name.substr(2)) != nullptr;
+    if (absl::FindCommandLineFlag(name) == nullptr && !negated &&
+        name != "help" && name != "helpfull" && name != "helpshort" &&
+        name != "version") {
+      std::fprintf(stderr, "%s: unknown flag %s (see --help)\n", argv[0],
+                   std::string(argv[i], std::strcspn(argv[i], "=")).c_str());
+      std::exit(1);
+    }
+  }
+  std::vector<char*> out;
+  for (std::string& s : storage) out.push_back(s.data());
+  return out;
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "vgpu-device-plugin: %s\n", message.c_str());
+  return 1;
+}
+
+// Takes SIGTERM/SIGINT (stop), SIGHUP (restart servers) until Run() ends
+// and main wakes it with kWakeSignal.
+void SignalLoop(const sigset_t& set, vgpu::daemon::Daemon& daemon) {
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig == kWakeSignal) return;
+    if (sig == SIGHUP) {
+      VGPU_LOG(INFO) << "SIGHUP: restarting device plugin servers";
+      daemon.RequestRestart();
+      continue;
+    }
+    VGPU_LOG(INFO) << "signal " << sig << ": shutting down";
+    daemon.Stop();
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Kubernetes device plugin for passthrough GPUs and vGPUs in Kata VMs.\n"
+      "Usage: vgpu-device-plugin [--host-root=/] [--config=FILE] ...");
+  absl::FlagsUsageConfig usage_config;
+  usage_config.version_string = VersionString;
+  absl::SetFlagsUsageConfig(usage_config);
+  std::vector<std::string> arg_storage;
+  std::vector<char*> args = NormalizeFlags(argc, argv, arg_storage);
+  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  auto level = vgpu::logging::ParseLevel(absl::GetFlag(FLAGS_log_level));
+  if (!level.ok()) return Fail("--log-level: " + level.status().ToString());
+  auto format = vgpu::logging::ParseFormat(absl::GetFlag(FLAGS_log_format));
+  if (!format.ok()) return Fail("--log-format: " + format.status().ToString());
+  vgpu::logging::SetMinLevel(*level);
+  vgpu::logging::SetFormat(*format);
+
+  vgpu::daemon::DaemonOptions options;
+  options.host_root = absl::GetFlag(FLAGS_host_root);
+  options.device_plugin_dir = absl::GetFlag(FLAGS_device_plugin_dir);
+  options.cdi_dir = absl::GetFlag(FLAGS_cdi_dir);
+  options.pci_ids_path = absl::GetFlag(FLAGS_pci_ids);
+  options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  options.pod_resources_socket = absl::GetFlag(FLAGS_pod_resources_socket);
+  std::string config_path = absl::GetFlag(FLAGS_config);
+  if (!config_path.empty()) {
+    auto config = vgpu::config::LoadConfigFile(config_path);
+    if (!config.ok()) {
+      return Fail("--config " + config_path + ": " +
+                  std::string(config.status().message()));
+    }
+    options.config = *std::move(config);
+  }
+  VGPU_LOG(INFO).With("version", VGPU_VERSION)
+          .With("host_root", options.host_root)
+          .With("device_plugin_dir", options.device_plugin_dir)
+          .With("cdi_dir", options.cdi_dir)
+          .With("config_file", config_path.empty() ? "(none)" : config_path)
+      << "starting; effective config:\n"
+      << vgpu::config::ToYaml(options.config);
+
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, kWakeSignal}) sigaddset(&set, sig);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // Inherited by every thread.
+
+  vgpu::daemon::Daemon daemon(options);
+  std::thread signals([&] { SignalLoop(set, daemon); });
+  absl::Status status = daemon.Run();
+  pthread_kill(signals.native_handle(), kWakeSignal);
+  signals.join();
+  if (!status.ok()) return Fail(status.ToString());
+  return 0;
+}

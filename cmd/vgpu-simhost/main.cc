@@ -1,0 +1,158 @@
+// vgpu-simhost: writes a simulated host (sys/, dev/) into a directory.
+//   vgpu-simhost --profile workstation --out /tmp/host
+//   vgpu-simhost --profile large --gpus 4 --vfs 8 --out /tmp/big
+//   vgpu-simhost --list
+// Exit status: 0 written, 1 error (the message names what failed),
+// 2 bad usage (unknown flag or profile, bad value, missing --profile/--out).
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "pkg/simhost/sim_host.h"
+
+ABSL_FLAG(std::string, profile, "",
+          "Profile to write (see --list): workstation, t4-vgpu, a100-sriov, "
+          "h100-hgx, ada-vf-vgpu, intel-gvt, amd-sriov, broken, large.");
+ABSL_FLAG(std::string, out, "",
+          "Directory to write the host into; created if absent, must be "
+          "empty. Holds sys/ and dev/ afterwards.");
+ABSL_FLAG(int, gpus, 16, "Profile large only: number of GPUs (1..248).");
+ABSL_FLAG(int, vfs, 32, "Profile large only: VFs per GPU (0..252).");
+ABSL_FLAG(bool, list, false, "Print the profile names, one a line, and exit.");
+
+namespace {
+
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+constexpr char kUsage[] =
+    "writes a simulated host tree.\n"
+    "usage: vgpu-simhost --profile NAME --out DIR [--gpus N] [--vfs N]\n"
+    "       vgpu-simhost --list";
+
+// Checks argv the way absl::ParseCommandLine would, but reports instead of
+// exiting with status 1, so bad usage can exit 2. Returns the problem, if
+// any. Values are parsed into the flags; ParseCommandLine parses them again.
+std::optional<std::string> CheckArgs(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") {
+      if (i + 1 < argc)
+        return absl::StrCat("unexpected argument ", argv[i + 1]);
+      return std::nullopt;
+    }
+    if (!absl::ConsumePrefix(&arg, "-") || arg.empty()) {
+      return absl::StrCat("unexpected argument \"", argv[i], "\"");
+    }
+    absl::ConsumePrefix(&arg, "-");
+    size_t eq = arg.find('=');
+    std::string name(arg.substr(0, eq));
+    std::optional<std::string> value;
+    if (eq != absl::string_view::npos) value = std::string(arg.substr(eq + 1));
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr && absl::StartsWith(name, "no") && !value) {
+      flag = absl::FindCommandLineFlag(name.substr(2));
+      if (flag != nullptr && !flag->IsOfType<bool>()) flag = nullptr;
+      if (flag != nullptr) value = "false";
+    }
+    if (flag == nullptr) return absl::StrCat("unknown flag --", name);
+    if (!value.has_value()) {
+      if (flag->IsOfType<bool>()) {
+        value = "true";
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        return absl::StrCat("flag --", name, " needs a value");
+      }
+    }
+    std::string error;
+    if (!flag->ParseFrom(*value, &error)) {
+      return absl::StrCat("bad value \"", *value, "\" for --", name, ": ",
+                          error);
+    }
+  }
+  return std::nullopt;
+}
+
+// absl 20220623 handles --help inside ParseCommandLine with exit status 1;
+// asking for help is not an error here.
+bool WantsHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") return false;
+    if (arg == "-h" || arg == "--help" || arg == "-help" ||
+        arg == "--helpfull" || arg == "--helpshort") {
+      return true;
+    }
+  }
+  return false;
+}
+
+void PrintHelp() {
+  std::cout << "vgpu-simhost " << kUsage << "\n\nflags:\n";
+  for (const char* name : {"profile", "out", "gpus", "vfs", "list"}) {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) continue;
+    std::cout << "  --" << name << "  " << flag->Help() << " (default: \""
+              << flag->DefaultValue() << "\")\n";
+  }
+}
+
+int UsageError(absl::string_view message) {
+  std::cerr << "vgpu-simhost: " << message << "\n" << kUsage << "\n";
+  return kExitUsage;
+}
+
+int Run() {
+  if (absl::GetFlag(FLAGS_list)) {
+    std::cout << absl::StrJoin(vgpu::simhost::ProfileNames(), "\n") << "\n";
+    return 0;
+  }
+  const std::string profile = absl::GetFlag(FLAGS_profile);
+  const std::string out = absl::GetFlag(FLAGS_out);
+  if (profile.empty()) return UsageError("--profile is required");
+  if (out.empty()) return UsageError("--out is required");
+  vgpu::simhost::ProfileOptions options;
+  options.gpus = absl::GetFlag(FLAGS_gpus);
+  options.vfs_per_gpu = absl::GetFlag(FLAGS_vfs);
+  absl::Status checked = vgpu::simhost::CheckProfile(profile, options);
+  if (!checked.ok()) return UsageError(checked.message());
+  auto host = vgpu::simhost::SimHost::Create(out);
+  if (!host.ok()) {
+    std::cerr << "vgpu-simhost: " << host.status().message() << "\n";
+    return kExitError;
+  }
+  absl::Status built = vgpu::simhost::BuildProfile(**host, profile, options);
+  if (!built.ok()) {
+    std::cerr << "vgpu-simhost: writing into " << out << ": " << built.message()
+              << "\n";
+    return kExitError;
+  }
+  std::cout << "wrote simulated host \"" << profile << "\" to "
+            << (*host)->root() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  if (WantsHelp(argc, argv)) {
+    PrintHelp();
+    return 0;
+  }
+  if (std::optional<std::string> problem = CheckArgs(argc, argv)) {
+    return UsageError(*problem);
+  }
+  absl::ParseCommandLine(argc, argv);
+  return Run();
+}

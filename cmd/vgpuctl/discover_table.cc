@@ -1,0 +1,134 @@
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "cmd/vgpuctl/discover_output.h"
+#include "cmd/vgpuctl/table.h"
+
+namespace vgpu::vgpuctl {
+namespace {
+
+using inventory::FunctionRole;
+using inventory::Inventory;
+using inventory::PciFunction;
+
+std::string Numa(int node) { return node < 0 ? "-" : absl::StrCat(node); }
+
+std::string Group(const std::optional<int>& group) {
+  return group.has_value() ? absl::StrCat(*group) : "-";
+}
+
+std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
+
+std::string UnitsSection(const Inventory& inv) {
+  Table table({"UNIT", "FUNCTION", "ROLE", "MODEL", "DRIVER", "NUMA", "GROUP",
+               "VIABLE"});
+  for (const inventory::PassthroughUnit& unit : inv.units) {
+    bool first = true;
+    for (const std::string& bdf : unit.functions) {
+      const PciFunction* fn = inv.FindFunction(bdf);
+      std::vector<std::string> row = {first ? unit.primary_bdf : "", bdf};
+      if (fn != nullptr) {
+        row.insert(row.end(), {RoleName(fn->role), ModelName(*fn),
+                               OrDash(fn->driver), Numa(fn->numa_node),
+                               Group(fn->iommu_group)});
+      } else {
+        row.insert(row.end(), {"?", "(unreadable)", "-", "-", "-"});
+      }
+      if (first) {
+        row.push_back(unit.viable ? "yes"
+                                  : absl::StrCat("no: ", unit.not_viable_reason));
+      }
+      table.AddRow(std::move(row));
+      first = false;
+    }
+  }
+  if (table.empty()) return "";
+  return absl::StrCat("Passthrough units (IOMMU groups):\n", table.Render());
+}
+
+std::string MdevParentsSection(const Inventory& inv) {
+  Table table({"PARENT", "MODEL", "NUMA", "TYPE", "NAME", "AVAILABLE",
+               "INSTANCES", "FRAMEBUFFER"});
+  for (const inventory::MdevParent& parent : inv.mdev_parents) {
+    const PciFunction* fn = parent.is_pci ? inv.FindFunction(parent.name)
+                                          : nullptr;
+    bool first = true;
+    for (const inventory::MdevType& type : parent.types) {
+      std::string fb = type.framebuffer_bytes.has_value()
+                           ? absl::StrCat(*type.framebuffer_bytes >> 20, "M")
+                           : "-";
+      table.AddRow({first ? parent.name : "",
+                    first ? (fn != nullptr ? ModelName(*fn) : "-") : "",
+                    first ? Numa(parent.numa_node) : "", type.id, type.name,
+                    absl::StrCat(type.available_instances),
+                    absl::StrCat(type.instance_uuids.size()), fb});
+      first = false;
+    }
+    if (first) table.AddRow({parent.name, "-", Numa(parent.numa_node), "-"});
+  }
+  if (table.empty()) return "";
+  return absl::StrCat("mdev parents and types:\n", table.Render());
+}
+
+std::string MdevsSection(const Inventory& inv) {
+  Table table({"MDEV", "PARENT", "TYPE", "NAME", "GROUP", "DRIVER", "NUMA"});
+  for (const inventory::MdevDevice& m : inv.mdevs) {
+    table.AddRow({m.uuid, m.parent, m.type_id, m.type_name,
+                  Group(m.iommu_group), OrDash(m.driver), Numa(m.numa_node)});
+  }
+  if (table.empty()) return "";
+  return absl::StrCat("mdev instances:\n", table.Render());
+}
+
+std::string VfVgpuSection(const Inventory& inv) {
+  Table table({"VF", "PF", "DRIVER", "NUMA", "GROUP", "CURRENT TYPE",
+               "CREATABLE TYPES"});
+  for (const PciFunction& fn : inv.functions) {
+    if (!fn.nvidia_vgpu.has_value()) continue;
+    const inventory::NvidiaVgpuState& v = *fn.nvidia_vgpu;
+    std::string current =
+        v.current_type == 0
+            ? "none"
+            : absl::StrCat(v.current_type, v.current_type_name.empty() ? "" : " ",
+                           v.current_type_name);
+    std::vector<std::string> creatable;
+    for (const auto& [id, name] : v.creatable_types) {
+      creatable.push_back(absl::StrCat(id, " ", name));
+    }
+    table.AddRow({fn.bdf, OrDash(fn.physfn), OrDash(fn.driver),
+                  Numa(fn.numa_node), Group(fn.iommu_group), current,
+                  creatable.empty() ? "-" : absl::StrJoin(creatable, ", ")});
+  }
+  if (table.empty()) return "";
+  return absl::StrCat("NVIDIA VF vGPUs (vendor VFIO):\n", table.Render());
+}
+
+std::string ProblemsSection(const Inventory& inv) {
+  Table table({"OBJECT", "PROBLEM"});
+  for (const inventory::Problem& p : inv.problems) {
+    table.AddRow({p.object, p.reason});
+  }
+  if (table.empty()) return "";
+  return absl::StrCat("Problems:\n", table.Render());
+}
+
+}  // namespace
+
+std::string FormatTable(const Inventory& inv, const std::string& host_root) {
+  std::string out = absl::StrFormat(
+      "Host root %s: %d PCI functions, VFIO container %s, iommufd %s\n\n",
+      host_root, inv.functions.size(), inv.vfio_container ? "yes" : "no",
+      inv.iommufd ? "yes" : "no");
+  if (HasNoGpus(inv)) absl::StrAppend(&out, "no GPUs found on this host\n\n");
+  for (const std::string& section :
+       {UnitsSection(inv), MdevParentsSection(inv), MdevsSection(inv),
+        VfVgpuSection(inv), ProblemsSection(inv)}) {
+    if (!section.empty()) absl::StrAppend(&out, section, "\n");
+  }
+  return out;
+}
+
+}  // namespace vgpu::vgpuctl

@@ -1,0 +1,273 @@
+#include "pkg/daemon/daemon.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "pkg/base/logging.h"
+#include "pkg/base/status_macros.h"
+#include "pkg/daemon/pool_diff.h"
+#include "pkg/deviceplugin/plugin_manager.h"
+#include "pkg/inventory/discovery.h"
+#include "pkg/inventory/pci_ids.h"
+#include "pkg/kata/cdi_spec.h"
+#include "pkg/kubelet/dir_watcher.h"
+#include "pkg/kubelet/registrar.h"
+#include "pkg/metrics/daemon_metrics.h"
+#include "pkg/metrics/metrics_server.h"
+#include "pkg/metrics/pod_resources_poller.h"
+#include "pkg/sysfs/sysfs.h"
+
+namespace vgpu::daemon {
+namespace {
+
+std::string TrimSlash(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
+deviceplugin::PluginManagerOptions ManagerOptions(
+    const DaemonOptions& options, const std::string& plugin_dir,
+    metrics::DaemonMetrics* metrics) {
+  deviceplugin::PluginManagerOptions out;
+  out.plugin_dir = plugin_dir;
+  out.allocate.cdi_annotations = options.config.cdi_annotations;
+  out.allocate.vmm_in_container = options.config.vmm_in_container;
+  out.allocate.kubevirt_env = options.config.kubevirt_env;
+  out.vgpu_policy = options.config.vgpu_policy;
+  out.metrics = metrics;
+  return out;
+}
+
+std::unique_ptr<inventory::PciIds> LoadPciIds(const std::string& path) {
+  std::vector<std::string> candidates;
+  if (!path.empty()) {
+    candidates.push_back(path);
+  } else {
+    for (const char* p : inventory::kDefaultPciIdsPaths) candidates.push_back(p);
+  }
+  for (const std::string& candidate : candidates) {
+    auto ids = inventory::PciIds::Load(candidate);
+    if (ids.ok()) {
+      return std::make_unique<inventory::PciIds>(*std::move(ids));
+    }
+    if (!path.empty()) {
+      VGPU_LOG(WARNING) << "pci.ids unusable, using numeric names: "
+                        << ids.status().message();
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Daemon::Daemon(DaemonOptions options)
+    : options_(std::move(options)),
+      plugin_dir_(TrimSlash(options_.device_plugin_dir)),
+      metrics_(std::make_unique<metrics::DaemonMetrics>(options_.version)) {
+  kubelet::RegistrarOptions registrar_options;
+  registrar_options.kubelet_socket =
+      plugin_dir_ + "/" + kubelet::kKubeletSocketName;
+  registrar_ = std::make_unique<kubelet::Registrar>(
+      registrar_options,
+      [this](const std::string& resource) {
+        manager_->MarkRegistered(resource);
+      });
+  manager_ = std::make_unique<deviceplugin::PluginManager>(
+      ManagerOptions(options_, plugin_dir_, metrics_.get()), *registrar_);
+  watcher_ = std::make_unique<kubelet::DirWatcher>(
+      [this](const kubelet::DirEvent& event) { OnDirEvent(event); });
+}
+
+Daemon::~Daemon() {
+  watcher_->Stop();
+  registrar_->Stop();
+  manager_->StopAll();
+}
+
+void Daemon::Stop() {
+  absl::MutexLock lock(&mu_);
+  stop_ = true;
+}
+
+void Daemon::RequestRestart() {
+  absl::MutexLock lock(&mu_);
+  events_.restart_all = true;
+}
+
+void Daemon::RequestRescan() {
+  absl::MutexLock lock(&mu_);
+  events_.rescan = true;
+}
+
+bool Daemon::Ready() const {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!first_scan_published_) return false;
+  }
+  return manager_->AllRegistered();
+}
+
+absl::Time Daemon::LastLoopTick() const {
+  absl::MutexLock lock(&mu_);
+  return last_tick_;
+}
+
+absl::Status Daemon::Run() {
+  absl::Status status = Start();
+  if (status.ok()) Loop();
+  watcher_->Stop();
+  registrar_->Stop();
+  manager_->StopAll();
+  StopObservability();
+  VGPU_LOG(INFO) << "stopped; sockets removed";
+  return status;
+}
+
+absl::Status Daemon::Start() {
+  VGPU_RETURN_IF_ERROR(StartObservability());
+  VGPU_ASSIGN_OR_RETURN(sysfs_, sysfs::NewHostSysfs(options_.host_root));
+  std::error_code ec;
+  std::filesystem::create_directories(plugin_dir_, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "device plugin dir ", plugin_dir_, ": ", ec.message()));
+  }
+  // Model names only name resources with per-model naming; otherwise they
+  // are cosmetic, and parsing pci.ids (~40 ms) waits until after the first
+  // publish so the kubelet sees the devices sooner.
+  bool names_matter = options_.config.naming == config::Naming::kPerModel;
+  if (names_matter) pci_ids_ = LoadPciIds(options_.pci_ids_path);
+  cdi_ = std::make_unique<kata::CdiWriter>(options_.cdi_dir);
+  VGPU_RETURN_IF_ERROR(watcher_->Start());
+  registrar_->Start();
+  EnsureWatches(/*startup=*/true);
+  VGPU_RETURN_IF_ERROR(Rescan(/*startup=*/true));
+  if (!names_matter) {
+    absl::MutexLock lock(&mu_);
+    events_.load_pci_ids = true;
+  }
+  return absl::OkStatus();
+}
+
+void Daemon::Loop() {
+  absl::Time next_rescan = absl::Now() + options_.config.rescan_period;
+  for (;;) {
+    Events events;
+    {
+      absl::MutexLock lock(&mu_);
+      auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stop_ || events_.rescan || events_.kubelet_socket_created ||
+               events_.restart_all || events_.load_pci_ids ||
+               !events_.deleted_sockets.empty() ||
+               !events_.gone_dirs.empty();
+      };
+      mu_.AwaitWithDeadline(absl::Condition(&woken), next_rescan);
+      if (stop_) return;
+      events = std::move(events_);
+      events_ = Events();
+      last_tick_ = absl::Now();
+    }
+    if (absl::Now() >= next_rescan) {
+      events.rescan = true;
+      RestartMissingSockets();
+      next_rescan = absl::Now() + options_.config.rescan_period;
+    }
+    Handle(events);
+  }
+}
+
+void Daemon::Handle(const Events& events) {
+  for (const std::string& dir : events.gone_dirs) {
+    watched_dirs_.erase(dir);
+    if (dir == plugin_dir_) {
+      VGPU_LOG(WARNING) << "device plugin dir " << dir
+                        << " removed; waiting for it to return";
+    }
+  }
+  for (const std::string& name : events.deleted_sockets) {
+    std::string resource = manager_->ResourceForSocket(name);
+    if (!resource.empty()) manager_->RestartIfSocketLost(resource);
+  }
+  if (events.restart_all) {
+    VGPU_LOG(INFO) << "restart requested: restarting every server";
+    manager_->StopAll();
+    manager_->RestartMissingAndReregister();
+  } else if (events.kubelet_socket_created) {
+    int restarted = manager_->RestartMissingAndReregister();
+    VGPU_LOG(INFO).With("restarted", restarted)
+        << "kubelet.sock re-created: registering again";
+  }
+  if (events.kubelet_socket_created) registrar_->RetryNow();
+  bool rescan = events.rescan;
+  if (events.load_pci_ids) {
+    pci_ids_ = LoadPciIds(options_.pci_ids_path);
+    rescan = rescan || pci_ids_ != nullptr;
+  }
+  if (rescan) {
+    EnsureWatches(/*startup=*/false);
+    absl::Status status = Rescan(/*startup=*/false);
+    if (!status.ok()) VGPU_LOG(ERROR) << status.message();
+  }
+}
+
+void Daemon::RestartMissingSockets() {
+  for (const std::string& resource : manager_->ResourceNames()) {
+    manager_->RestartIfSocketLost(resource);
+  }
+}
+
+void Daemon::OnDirEvent(const kubelet::DirEvent& event) {
+  using Kind = kubelet::DirEvent::Kind;
+  absl::MutexLock lock(&mu_);
+  if (event.kind == Kind::kOverflow) {
+    events_.rescan = true;
+    events_.kubelet_socket_created = true;
+    return;
+  }
+  if (event.kind == Kind::kDirGone) events_.gone_dirs.insert(event.dir);
+  if (event.dir != plugin_dir_) {
+    events_.rescan = true;  // dev/vfio or dev/vfio/devices changed.
+    return;
+  }
+  if (event.kind == Kind::kCreated &&
+      event.name == kubelet::kKubeletSocketName) {
+    events_.kubelet_socket_created = true;
+  } else if (event.kind == Kind::kDeleted &&
+             event.name != kubelet::kKubeletSocketName) {
+    events_.deleted_sockets.insert(event.name);
+  }
+}
+
+void Daemon::EnsureWatches(bool startup) {
+  for (const std::string& dir :
+       {plugin_dir_, sysfs_->HostPath("dev/vfio"),
+        sysfs_->HostPath("dev/vfio/devices")}) {
+    struct stat st;
+    bool present = ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    if (!present) {
+      watched_dirs_.erase(dir);
+      continue;
+    }
+    if (watched_dirs_.count(dir) != 0) continue;
+    absl::Status status = watcher_->AddDir(dir);
+    if (!status.ok()) {
+      VGPU_LOG(WARNING) << "cannot watch " << dir << ": " << status.message();
+      continue;
+    }
+    watched_dirs_.insert(dir);
+    if (startup) continue;  // The first scan follows anyway.
+    // A (re)created directory may hold entries made before the watch.
+    absl::MutexLock lock(&mu_);
+    if (dir == plugin_dir_) {
+      events_.kubelet_socket_created = true;
+    } else {
+      events_.rescan = true;
+    }
+  }
+}
+
+}  // namespace vgpu::daemon

@@ -1,0 +1,153 @@
+// Daemon: the device plugin's wiring and run loop, testable without main().
+// Run() discovers the host, builds pools, syncs CDI specs, serves one
+// ResourceServer per pool and registers each with the kubelet; then it
+// rescans on a period and on inotify events from dev/vfio, pushes changed
+// snapshots, and restarts/re-registers servers when the kubelet restarts
+// (kubelet.sock re-created, or one of our sockets deleted). Watchers and
+// the registrar run on their own threads and only post events; all state
+// changes happen on the thread that called Run(). Stop(), RequestRestart(),
+// RequestRescan(), Ready() and LastLoopTick() are thread-safe.
+#ifndef VGPU_PKG_DAEMON_DAEMON_H_
+#define VGPU_PKG_DAEMON_DAEMON_H_
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "pkg/config/config.h"
+#include "pkg/resources/pools.h"
+
+namespace vgpu::sysfs {
+class Sysfs;
+}  // namespace vgpu::sysfs
+namespace vgpu::kubelet {
+class DirWatcher;
+class Registrar;
+struct DirEvent;
+}  // namespace vgpu::kubelet
+namespace vgpu::deviceplugin {
+class PluginManager;
+}  // namespace vgpu::deviceplugin
+namespace vgpu::metrics {
+class DaemonMetrics;
+class MetricsServer;
+class PodResourcesPoller;
+}  // namespace vgpu::metrics
+namespace vgpu::inventory {
+class PciIds;
+struct Problem;
+}  // namespace vgpu::inventory
+namespace vgpu::kata {
+class CdiWriter;
+}  // namespace vgpu::kata
+
+namespace vgpu::daemon {
+
+struct DaemonOptions {
+  // Root of the host's /sys and /dev ("/" in production).
+  std::string host_root = "/";
+  // Where kubelet.sock lives and our sockets go; created if missing.
+  std::string device_plugin_dir = "/var/lib/kubelet/device-plugins";
+  // CDI spec directory (the daemon's own filesystem).
+  std::string cdi_dir = "/var/run/cdi";
+  // pci.ids file; "" searches inventory::kDefaultPciIdsPaths.
+  std::string pci_ids_path;
+  // The effective configuration (flag > file > default, merged by main).
+  config::Config config;
+  // Wired by the metrics listener: address for /metrics, /healthz, /readyz
+  // ("" disables it) and the kubelet PodResources socket it polls.
+  std::string metrics_address = ":9402";
+  std::string pod_resources_socket =
+      "/var/lib/kubelet/pod-resources/kubelet.sock";
+  std::string version = VGPU_VERSION;
+};
+
+class Daemon {
+ public:
+  explicit Daemon(DaemonOptions options);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Serves until Stop(); on return every server is stopped and every socket
+  // of ours removed. Errors only at startup: host root unusable (NotFound),
+  // plugin dir not creatable, pools invalid (InvalidArgument naming the
+  // resource name). Call once.
+  absl::Status Run();
+  // Makes Run() return soon. Safe from any thread, before or during Run().
+  void Stop();
+  // Restarts every server and registers again (SIGHUP).
+  void RequestRestart();
+  // Rescans the host now.
+  void RequestRescan();
+
+  // Readiness: the first scan is published and every pool is registered.
+  bool Ready() const;
+  // Liveness: when the run loop last woke (at least once per rescan period).
+  absl::Time LastLoopTick() const;
+  metrics::DaemonMetrics& metrics() { return *metrics_; }
+  const DaemonOptions& options() const { return options_; }
+
+ private:
+  struct Events {
+    bool rescan = false;
+    bool kubelet_socket_created = false;
+    bool restart_all = false;
+    bool load_pci_ids = false;  // Deferred past the first publish.
+    std::set<std::string> deleted_sockets;
+    std::set<std::string> gone_dirs;  // Watched dirs removed (watch lost).
+  };
+
+  absl::Status Start();
+  void Loop();
+  void Handle(const Events& events);
+  // Discovers and publishes; `startup` makes pool errors fatal.
+  absl::Status Rescan(bool startup);
+  void Publish(const resources::PoolSet& pools);
+  // Adds inotify watches on the plugin dir, dev/vfio, dev/vfio/devices
+  // when present and not yet watched.
+  void EnsureWatches(bool startup);
+  void RestartMissingSockets();
+  void OnDirEvent(const kubelet::DirEvent& event);
+  void LogProblemsOnce(const std::vector<inventory::Problem>& problems);
+  // daemon_observability.cc: the metrics listener and PodResources poller.
+  absl::Status StartObservability();
+  void UpdatePolledResources();
+  void StopObservability();
+
+  // Immutable after construction.
+  const DaemonOptions options_;
+  const std::string plugin_dir_;  // Absolute, no trailing '/'.
+  std::unique_ptr<metrics::DaemonMetrics> metrics_;
+  std::unique_ptr<kubelet::Registrar> registrar_;
+  std::unique_ptr<deviceplugin::PluginManager> manager_;
+  std::unique_ptr<kubelet::DirWatcher> watcher_;
+  // Set by StartObservability(); Run() stops both before it returns, so the
+  // probes (which call Ready()) never outlive what they read.
+  std::unique_ptr<metrics::PodResourcesPoller> pod_resources_;
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;
+
+  // Touched only by the Run() thread.
+  std::unique_ptr<sysfs::Sysfs> sysfs_;
+  std::unique_ptr<inventory::PciIds> pci_ids_;
+  std::unique_ptr<kata::CdiWriter> cdi_;
+  resources::PoolSet published_;
+  std::set<std::string> watched_dirs_;
+  std::set<std::string> logged_problems_;
+  std::string last_scan_error_;
+
+  mutable absl::Mutex mu_;
+  Events events_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool first_scan_published_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time last_tick_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+};
+
+}  // namespace vgpu::daemon
+
+#endif  // VGPU_PKG_DAEMON_DAEMON_H_

@@ -1,0 +1,145 @@
+// Daemon::Rescan and what it publishes: discovery -> pools -> CDI -> servers.
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "pkg/base/logging.h"
+#include "pkg/daemon/daemon.h"
+#include "pkg/daemon/pool_diff.h"
+#include "pkg/deviceplugin/plugin_manager.h"
+#include "pkg/inventory/discovery.h"
+#include "pkg/kata/cdi_spec.h"
+#include "pkg/metrics/daemon_metrics.h"
+#include "pkg/sysfs/sysfs.h"
+
+namespace vgpu::daemon {
+
+absl::Status Daemon::Rescan(bool startup) {
+  absl::Time start = absl::Now();
+  inventory::DiscoverOptions discover_options;
+  discover_options.pci_ids = pci_ids_.get();
+  auto inventory = inventory::Discover(*sysfs_, discover_options);
+  metrics_->ObserveDiscovery(absl::Now() - start);
+  absl::StatusOr<resources::PoolSet> pools =
+      inventory.ok() ? resources::BuildPools(*inventory, options_.config)
+                     : absl::StatusOr<resources::PoolSet>(inventory.status());
+  if (!pools.ok()) {
+    absl::Status status(pools.status().code(),
+                        absl::StrCat("scan host ", options_.host_root, ": ",
+                                     pools.status().message()));
+    if (startup) return status;
+    // Keep serving the last good snapshot; say so once per distinct error.
+    if (last_scan_error_ != status.message()) {
+      last_scan_error_ = std::string(status.message());
+      VGPU_LOG(ERROR) << last_scan_error_ << "; keeping the last inventory";
+    }
+    return absl::OkStatus();
+  }
+  last_scan_error_.clear();
+  LogProblemsOnce(inventory->problems);
+  bool first;
+  {
+    absl::MutexLock lock(&mu_);
+    first = !first_scan_published_;
+  }
+  if (!first && SamePools(published_, *pools)) return absl::OkStatus();
+  Publish(*pools);
+  metrics_->UpdateInventory(*inventory, *pools);
+  published_ = *std::move(pools);
+  UpdatePolledResources();
+  absl::MutexLock lock(&mu_);
+  first_scan_published_ = true;
+  return absl::OkStatus();
+}
+
+namespace {
+
+constexpr size_t kMaxLinesPerKind = 8;
+
+const char* Verb(DeviceChange::Kind kind) {
+  switch (kind) {
+    case DeviceChange::Kind::kAdded:
+      return "device found";
+    case DeviceChange::Kind::kRemoved:
+      return "device gone";
+    case DeviceChange::Kind::kBecameHealthy:
+      return "device healthy again";
+    case DeviceChange::Kind::kBecameUnhealthy:
+      return "device unhealthy";
+  }
+  return "device changed";
+}
+
+// One line per change, or, past kMaxLinesPerKind changes of one kind on one
+// resource (startup on a big host, a whole GPU vanishing), one summary line.
+void LogChanges(const std::vector<DeviceChange>& changes) {
+  using Kind = DeviceChange::Kind;
+  std::map<std::pair<std::string, Kind>, std::vector<const DeviceChange*>>
+      groups;
+  for (const DeviceChange& c : changes) {
+    groups[{c.resource, c.kind}].push_back(&c);
+  }
+  for (const auto& [key, group] : groups) {
+    const auto& [resource, kind] = key;
+    bool bad = kind == Kind::kRemoved || kind == Kind::kBecameUnhealthy;
+    auto level = bad ? logging::Level::kWarning : logging::Level::kInfo;
+    if (level < logging::MinLevel()) continue;
+    if (group.size() > kMaxLinesPerKind) {
+      std::vector<std::string> ids;
+      for (size_t i = 0; i < 3; ++i) ids.push_back(group[i]->id);
+      size_t unhealthy = 0;
+      for (const DeviceChange* c : group) unhealthy += c->healthy ? 0 : 1;
+      logging::LogMessage(level, __FILE__, __LINE__)
+              .With("resource", resource)
+              .With("count", static_cast<long long>(group.size()))
+              .With("first", absl::StrJoin(ids, ","))
+          << Verb(kind) << " x" << group.size()
+          << (kind == Kind::kAdded
+                  ? absl::StrCat(" (", unhealthy, " unhealthy)")
+                  : "");
+      if (kind != Kind::kAdded) continue;
+    }
+    for (const DeviceChange* c : group) {
+      if (group.size() > kMaxLinesPerKind && c->healthy) continue;
+      logging::LogMessage(level, __FILE__, __LINE__)
+              .With("resource", resource)
+              .With("device", c->id)
+              .With("health", c->healthy ? "Healthy" : "Unhealthy")
+          << Verb(kind) << (c->reason.empty() ? "" : ": ") << c->reason;
+    }
+  }
+}
+
+}  // namespace
+
+void Daemon::Publish(const resources::PoolSet& pools) {
+  std::vector<DeviceChange> changes = DiffPools(published_, pools);
+  LogChanges(changes);
+  for (const DeviceChange& c : changes) {
+    if (c.kind == DeviceChange::Kind::kBecameHealthy ||
+        c.kind == DeviceChange::Kind::kBecameUnhealthy) {
+      metrics_->RecordHealthTransition(
+          c.resource, c.kind == DeviceChange::Kind::kBecameHealthy);
+    }
+  }
+  // CDI specs first: a device the kubelet can pick must already resolve.
+  absl::Status cdi = cdi_->Sync(pools);
+  if (!cdi.ok()) {
+    VGPU_LOG(ERROR) << "cdi specs in " << options_.cdi_dir
+                    << " not updated: " << cdi.message();
+  }
+  absl::Status status = manager_->Apply(pools);
+  if (!status.ok()) VGPU_LOG(ERROR) << status.message();
+}
+
+void Daemon::LogProblemsOnce(const std::vector<inventory::Problem>& problems) {
+  for (const inventory::Problem& p : problems) {
+    std::string key = p.object + "\n" + p.reason;
+    if (!logged_problems_.insert(key).second) continue;
+    VGPU_LOG(WARNING).With("object", p.object)
+        << "discovery problem: " << p.reason;
+  }
+}
+
+}  // namespace vgpu::daemon

@@ -1,0 +1,280 @@
+#include "pkg/kata/cdi_spec.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "pkg/base/errno_status.h"
+#include "pkg/base/status_macros.h"
+#include "pkg/kata/json.h"
+
+namespace vgpu::kata {
+namespace {
+
+constexpr char kFilePrefix[] = "vgpu-device-plugin_";
+constexpr char kFileSuffix[] = ".json";
+// Temp files end in ".tmp": CDI registries read only *.json and *.yaml, so a
+// half-written file is never parsed.
+constexpr char kTempPrefix[] = ".vgpu-device-plugin_";
+constexpr char kTempSuffix[] = ".tmp";
+
+bool IsAlnum(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); }
+bool IsAlpha(char c) { return absl::ascii_isalpha(static_cast<unsigned char>(c)); }
+
+// Checks `s`: `first` for the first char, alnum at the end, `middle` chars in
+// between. Returns "" when valid, else why not.
+template <typename First, typename Middle>
+std::string CheckName(absl::string_view s, First first, Middle middle,
+                      absl::string_view first_rule) {
+  if (s.empty()) return "is empty";
+  if (!first(s.front())) return absl::StrCat("must start with ", first_rule);
+  if (!IsAlnum(s.back())) return "must end with a letter or digit";
+  for (char c : s) {
+    if (!IsAlnum(c) && !middle(c)) {
+      return absl::StrCat("has invalid character '", std::string(1, c), "'");
+    }
+  }
+  return "";
+}
+
+absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "write", path);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+// The whole file; NotFound when absent.
+absl::StatusOr<std::string> ReadWhole(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open", path);
+  std::string out;
+  char buf[8192];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return ErrnoStatus(err, "read", path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+absl::Status FsyncDir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open", dir);
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return ErrnoStatus(err, "fsync", dir);
+  return absl::OkStatus();
+}
+
+// Temp file in `dir`, fsync, rename over `path`, fsync `dir`: readers see
+// the old or the new file, never a partial one, even across a crash.
+absl::Status WriteAtomically(const std::string& dir, const std::string& path,
+                             absl::string_view content) {
+  std::string tmp = absl::StrCat(dir, "/", kTempPrefix, "XXXXXX", kTempSuffix);
+  const int fd = ::mkstemps(tmp.data(), sizeof(kTempSuffix) - 1);
+  if (fd < 0) return ErrnoStatus(errno, "create temp file in", dir);
+  absl::Status status = WriteAll(fd, content, tmp);
+  if (status.ok() && ::fchmod(fd, 0644) != 0) {
+    status = ErrnoStatus(errno, "chmod", tmp);
+  }
+  if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus(errno, "fsync", tmp);
+  if (::close(fd) != 0 && status.ok()) status = ErrnoStatus(errno, "close", tmp);
+  if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    status = ErrnoStatus(errno, "rename to " + path, tmp);
+  }
+  if (!status.ok()) {
+    ::unlink(tmp.c_str());
+    return status;
+  }
+  return FsyncDir(dir);
+}
+
+bool IsOwnedSpec(absl::string_view name) {
+  return absl::StartsWith(name, kFilePrefix) && absl::EndsWith(name, kFileSuffix);
+}
+
+bool IsOwnedTemp(absl::string_view name) {
+  return absl::StartsWith(name, kTempPrefix) && absl::EndsWith(name, kTempSuffix);
+}
+
+absl::StatusOr<std::vector<std::string>> ListOwned(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec) return ErrnoStatus(ec.value(), "list", dir);
+  std::vector<std::string> names;
+  for (const auto& entry : it) {
+    std::string name = entry.path().filename().string();
+    if (IsOwnedSpec(name) || IsOwnedTemp(name)) names.push_back(std::move(name));
+  }
+  return names;
+}
+
+// Removes owned files not in `keep`; returns whether any was removed.
+absl::StatusOr<bool> RemoveOwnedExcept(const std::string& dir,
+                                       const std::set<std::string>& keep) {
+  VGPU_ASSIGN_OR_RETURN(std::vector<std::string> names, ListOwned(dir));
+  bool removed = false;
+  for (const std::string& name : names) {
+    if (keep.count(name) != 0) continue;
+    const std::string path = absl::StrCat(dir, "/", name);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return ErrnoStatus(errno, "remove", path);
+    }
+    removed = true;
+  }
+  return removed;
+}
+
+absl::Status EnsureDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return ErrnoStatus(ec.value(), "create directory", dir);
+  return absl::OkStatus();
+}
+
+JsonValue DeviceJson(const resources::PoolDevice& device) {
+  JsonValue nodes = JsonValue::Array();
+  std::set<std::string> seen;
+  for (const std::string& node : device.vfio_nodes) {
+    if (!seen.insert(node).second) continue;
+    nodes.Append(JsonValue::Object()).Set("path", JsonValue::String(node));
+  }
+  JsonValue out = JsonValue::Object();
+  out.Set("name", JsonValue::String(device.id));
+  out.Set("containerEdits", JsonValue::Object())
+      .Set("deviceNodes", std::move(nodes));
+  return out;
+}
+
+bool HasListedDevice(const resources::Pool& pool) {
+  for (const resources::PoolDevice& d : pool.devices) {
+    if (CdiListsDevice(d)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::Status ValidateCdiKind(absl::string_view kind) {
+  const size_t slash = kind.find('/');
+  if (slash == absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid CDI kind \"", kind, "\": want vendor/class"));
+  }
+  const absl::string_view vendor = kind.substr(0, slash);
+  const absl::string_view cls = kind.substr(slash + 1);
+  std::string why = CheckName(
+      vendor, IsAlpha, [](char c) { return c == '_' || c == '.' || c == '-'; },
+      "a letter");
+  if (!why.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid CDI kind \"", kind, "\": vendor \"", vendor, "\" ", why));
+  }
+  why = CheckName(
+      cls, IsAlpha, [](char c) { return c == '_' || c == '-'; }, "a letter");
+  if (!why.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid CDI kind \"", kind, "\": class \"", cls, "\" ", why));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCdiDeviceName(absl::string_view name) {
+  const std::string why = CheckName(
+      name, IsAlnum,
+      [](char c) { return c == '_' || c == '.' || c == ':' || c == '-'; },
+      "a letter or digit");
+  if (!why.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid CDI device name \"", name, "\": ", why));
+  }
+  return absl::OkStatus();
+}
+
+bool CdiListsDevice(const resources::PoolDevice& device) {
+  return !device.vfio_nodes.empty() && ValidateCdiDeviceName(device.id).ok();
+}
+
+std::string RenderCdiSpec(const resources::Pool& pool) {
+  JsonValue spec = JsonValue::Object();
+  spec.Set("cdiVersion", JsonValue::String(kCdiVersion));
+  spec.Set("kind", JsonValue::String(pool.resource_name));
+  JsonValue& devices = spec.Set("devices", JsonValue::Array());
+  for (const resources::PoolDevice& device : pool.devices) {
+    if (CdiListsDevice(device)) devices.Append(DeviceJson(device));
+  }
+  return SerializeJson(spec);
+}
+
+std::string CdiSpecFileName(const std::string& resource_name) {
+  std::string name = kFilePrefix;
+  for (char c : resource_name) {
+    name.push_back(IsAlnum(c) || c == '.' || c == '-' || c == '_' ? c : '_');
+  }
+  return name + kFileSuffix;
+}
+
+absl::Status CdiWriter::Sync(const resources::PoolSet& pools) {
+  VGPU_RETURN_IF_ERROR(EnsureDir(dir_));
+  std::set<std::string> wanted;
+  std::vector<std::string> errors;
+  for (const resources::Pool& pool : pools.pools) {
+    if (absl::Status s = ValidateCdiKind(pool.resource_name); !s.ok()) {
+      errors.push_back(std::string(s.message()));
+      continue;
+    }
+    if (!HasListedDevice(pool)) continue;
+    const std::string name = CdiSpecFileName(pool.resource_name);
+    const std::string path = absl::StrCat(dir_, "/", name);
+    const std::string content = RenderCdiSpec(pool);
+    wanted.insert(name);
+    absl::StatusOr<std::string> old = ReadWhole(path);
+    if (old.ok() && *old == content) continue;
+    VGPU_RETURN_IF_ERROR(WriteAtomically(dir_, path, content));
+  }
+  VGPU_ASSIGN_OR_RETURN(bool removed, RemoveOwnedExcept(dir_, wanted));
+  if (removed) VGPU_RETURN_IF_ERROR(FsyncDir(dir_));
+  written_ = std::move(wanted);
+  if (!errors.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "CDI specs not written: ", absl::StrJoin(errors, "; ")));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CdiWriter::RemoveAll() {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir_, ec)) return absl::OkStatus();
+  VGPU_ASSIGN_OR_RETURN(bool removed, RemoveOwnedExcept(dir_, {}));
+  written_.clear();
+  if (removed) VGPU_RETURN_IF_ERROR(FsyncDir(dir_));
+  return absl::OkStatus();
+}
+
+}  // namespace vgpu::kata

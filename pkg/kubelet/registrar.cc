@@ -1,0 +1,182 @@
+#include "pkg/kubelet/registrar.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "deviceplugin/v1beta1/api.grpc.pb.h"
+#include "pkg/base/logging.h"
+
+namespace vgpu::kubelet {
+namespace {
+
+std::shared_ptr<grpc::Channel> DialUnix(const std::string& path) {
+  grpc::ChannelArguments args;
+  // A private subchannel pool: a channel that saw the old kubelet fail must
+  // not make this one wait out its reconnect backoff.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 1);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
+  return grpc::CreateCustomChannel("unix:" + path,
+                                   grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+absl::Status RegisterOnce(const std::string& kubelet_socket,
+                          const Registration& registration,
+                          absl::Duration timeout,
+                          grpc::ClientContext* context) {
+  auto stub = v1beta1::Registration::NewStub(DialUnix(kubelet_socket));
+  v1beta1::RegisterRequest request;
+  request.set_version(kApiVersion);
+  request.set_endpoint(registration.endpoint);
+  request.set_resource_name(registration.resource_name);
+  request.mutable_options()->set_pre_start_required(false);
+  request.mutable_options()->set_get_preferred_allocation_available(
+      registration.preferred_allocation);
+  grpc::ClientContext own_context;
+  if (context == nullptr) context = &own_context;
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  v1beta1::Empty response;
+  grpc::Status status = stub->Register(context, request, &response);
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat("register ", registration.resource_name,
+                                   " with ", kubelet_socket, ": ",
+                                   status.error_message()));
+}
+
+Registrar::Registrar(RegistrarOptions options, Callback on_registered)
+    : options_(std::move(options)), on_registered_(std::move(on_registered)) {}
+
+Registrar::~Registrar() { Stop(); }
+
+void Registrar::Start() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = false;
+  }
+  if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+}
+
+void Registrar::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+    CancelInflightLocked(inflight_resource_);
+  }
+  if (thread_.joinable()) thread_.join();
+  absl::MutexLock lock(&mu_);
+  pending_.clear();
+}
+
+void Registrar::CancelInflightLocked(const std::string& resource_name) {
+  if (inflight_ != nullptr && inflight_resource_ == resource_name) {
+    inflight_->TryCancel();
+  }
+}
+
+void Registrar::Request(const Registration& registration) {
+  absl::MutexLock lock(&mu_);
+  CancelInflightLocked(registration.resource_name);
+  Pending& p = pending_[registration.resource_name];
+  p.registration = registration;
+  p.due = absl::Now();
+  p.backoff = options_.initial_backoff;
+  p.generation = next_generation_++;
+  p.failures = 0;
+  kicked_ = true;
+}
+
+void Registrar::Cancel(const std::string& resource_name) {
+  absl::MutexLock lock(&mu_);
+  CancelInflightLocked(resource_name);
+  pending_.erase(resource_name);
+}
+
+void Registrar::RetryNow() {
+  absl::MutexLock lock(&mu_);
+  absl::Time now = absl::Now();
+  for (auto& [name, p] : pending_) {
+    p.due = now;
+    p.backoff = options_.initial_backoff;
+  }
+  kicked_ = true;
+}
+
+int Registrar::PendingCount() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(pending_.size());
+}
+
+void Registrar::Loop() {
+  for (;;) {
+    while (AttemptOne()) {
+    }
+    absl::MutexLock lock(&mu_);
+    if (stop_) return;
+    absl::Time next = absl::InfiniteFuture();
+    for (const auto& [name, p] : pending_) next = std::min(next, p.due);
+    auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stop_ || kicked_;
+    };
+    mu_.AwaitWithDeadline(absl::Condition(&wake), next);
+    kicked_ = false;
+    if (stop_) return;
+  }
+}
+
+bool Registrar::AttemptOne() {
+  Registration registration;
+  uint64_t generation;
+  grpc::ClientContext context;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stop_) return false;
+    absl::Time now = absl::Now();
+    auto it = std::find_if(pending_.begin(), pending_.end(), [&](auto& e) {
+      return e.second.due <= now;
+    });
+    if (it == pending_.end()) return false;
+    registration = it->second.registration;
+    generation = it->second.generation;
+    inflight_ = &context;
+    inflight_resource_ = registration.resource_name;
+  }
+  absl::Status status = RegisterOnce(options_.kubelet_socket, registration,
+                                     options_.rpc_timeout, &context);
+  {
+    absl::MutexLock lock(&mu_);
+    inflight_ = nullptr;
+    inflight_resource_.clear();
+    auto it = pending_.find(registration.resource_name);
+    if (it == pending_.end() || it->second.generation != generation) {
+      return true;  // Replaced or cancelled meanwhile.
+    }
+    Pending& p = it->second;
+    if (!status.ok()) {
+      // Log the first failure and every tenth, never one line per retry.
+      if (p.failures % 10 == 0) {
+        VGPU_LOG(WARNING).With("resource", registration.resource_name)
+                .With("attempt", p.failures + 1)
+            << "registration failed, retrying: " << status.message();
+      }
+      ++p.failures;
+      p.due = absl::Now() + p.backoff;
+      p.backoff = std::min(p.backoff * 2, options_.max_backoff);
+      return true;
+    }
+    pending_.erase(it);
+  }
+  VGPU_LOG(INFO).With("resource", registration.resource_name)
+          .With("endpoint", registration.endpoint)
+      << "registered with kubelet";
+  if (on_registered_) on_registered_(registration.resource_name);
+  return true;
+}
+
+}  // namespace vgpu::kubelet

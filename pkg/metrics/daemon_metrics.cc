@@ -1,0 +1,332 @@
+#include "pkg/metrics/daemon_metrics.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace vgpu::metrics {
+namespace {
+
+using prometheus::Labels;
+using SeriesValues = std::map<Labels, double>;
+
+// A gauge family whose series are replaced as a whole on each snapshot.
+class SnapshotGauge {
+ public:
+  explicit SnapshotGauge(prometheus::Family<prometheus::Gauge>& family)
+      : family_(family) {}
+
+  // Sets every series in `values` and removes the ones last set but absent
+  // now. Callers hold the Impl mutex that guards this object.
+  void Replace(const SeriesValues& values) {
+    for (const Labels& labels : present_) {
+      if (values.count(labels) == 0) family_.Remove(&family_.Add(labels));
+    }
+    present_.clear();
+    for (const auto& [labels, value] : values) {
+      family_.Add(labels).Set(value);
+      present_.insert(labels);
+    }
+  }
+
+ private:
+  prometheus::Family<prometheus::Gauge>& family_;
+  std::set<Labels> present_;
+};
+
+prometheus::Family<prometheus::Gauge>& Gauges(prometheus::Registry& registry,
+                                              const std::string& name,
+                                              const std::string& help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
+}
+
+prometheus::Family<prometheus::Counter>& Counters(
+    prometheus::Registry& registry, const std::string& name,
+    const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
+}
+
+prometheus::Family<prometheus::Histogram>& Histograms(
+    prometheus::Registry& registry, const std::string& name,
+    const std::string& help) {
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(
+      registry);
+}
+
+SeriesValues DeviceSeries(const resources::PoolSet& pools) {
+  SeriesValues out;
+  for (const resources::Pool& pool : pools.pools) {
+    int healthy = 0;
+    for (const resources::PoolDevice& device : pool.devices) {
+      if (device.healthy) ++healthy;
+    }
+    const int unhealthy = static_cast<int>(pool.devices.size()) - healthy;
+    out[{{"resource", pool.resource_name}, {"health", "healthy"}}] = healthy;
+    out[{{"resource", pool.resource_name}, {"health", "unhealthy"}}] =
+        unhealthy;
+  }
+  return out;
+}
+
+// NVIDIA vendor-VFIO vGPUs (no mdev): each VF of a PF holds at most one
+// vGPU; a VF with current type 0 can still take any of its creatable types.
+void AddVfVgpuSeries(const inventory::Inventory& inventory,
+                     SeriesValues& instances, SeriesValues& available) {
+  for (const inventory::PciFunction& function : inventory.functions) {
+    if (!function.nvidia_vgpu.has_value()) continue;
+    const inventory::NvidiaVgpuState& state = *function.nvidia_vgpu;
+    const std::string parent =
+        function.physfn.empty() ? function.bdf : function.physfn;
+    if (state.current_type != 0) {
+      std::string type = state.current_type_name;
+      if (type.empty()) type = "nvidia-" + std::to_string(state.current_type);
+      instances[{{"parent", parent}, {"type", type}}] += 1;
+      continue;
+    }
+    for (const auto& [id, name] : state.creatable_types) {
+      available[{{"parent", parent}, {"type", name}}] += 1;
+      instances.try_emplace({{"parent", parent}, {"type", name}}, 0);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<inventory::MdevParent> MdevParentsByPhysicalGpu(
+    const inventory::Inventory& inventory) {
+  std::map<std::string, std::string> pf_of_vf;
+  for (const inventory::PciFunction& function : inventory.functions) {
+    if (!function.physfn.empty()) pf_of_vf[function.bdf] = function.physfn;
+  }
+  std::map<std::string, inventory::MdevParent> gpus;
+  for (const inventory::MdevParent& parent : inventory.mdev_parents) {
+    auto vf = pf_of_vf.find(parent.name);
+    const std::string& name = vf == pf_of_vf.end() ? parent.name : vf->second;
+    inventory::MdevParent& gpu = gpus[name];
+    gpu.name = name;
+    gpu.is_pci = parent.is_pci;
+    gpu.numa_node = parent.numa_node;
+    for (const inventory::MdevType& type : parent.types) {
+      auto same = std::find_if(
+          gpu.types.begin(), gpu.types.end(),
+          [&](const inventory::MdevType& t) { return t.id == type.id; });
+      if (same == gpu.types.end()) {
+        gpu.types.push_back(type);
+        continue;
+      }
+      same->available_instances += type.available_instances;
+      same->instance_uuids.insert(same->instance_uuids.end(),
+                                  type.instance_uuids.begin(),
+                                  type.instance_uuids.end());
+    }
+  }
+  std::vector<inventory::MdevParent> out;
+  for (auto& [name, gpu] : gpus) out.push_back(std::move(gpu));
+  return out;
+}
+
+const std::vector<double>& AllocateDurationBuckets() {
+  static const auto* const kBuckets = new std::vector<double>{
+      10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3,
+      2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3};
+  return *kBuckets;
+}
+
+const std::vector<double>& DiscoveryDurationBuckets() {
+  static const auto* const kBuckets = new std::vector<double>{
+      1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3,
+      250e-3, 500e-3, 1, 2.5, 5, 10};
+  return *kBuckets;
+}
+
+FramebufferUsage ComputeFramebuffer(const inventory::MdevParent& parent) {
+  FramebufferUsage usage;
+  bool any_in_use = false;
+  for (const inventory::MdevType& type : parent.types) {
+    if (!type.instance_uuids.empty()) any_in_use = true;
+    if (!type.framebuffer_bytes.has_value()) continue;
+    usage.has_allocated = true;
+    usage.allocated += *type.framebuffer_bytes * type.instance_uuids.size();
+  }
+  for (const inventory::MdevType& type : parent.types) {
+    if (any_in_use && type.instance_uuids.empty()) continue;
+    if (!type.framebuffer_bytes.has_value() ||
+        !type.max_instances.has_value() || *type.max_instances < 0) {
+      continue;
+    }
+    const uint64_t total =
+        *type.framebuffer_bytes * static_cast<uint64_t>(*type.max_instances);
+    usage.total = std::max(usage.total, total);
+    usage.has_total = true;
+  }
+  return usage;
+}
+
+struct DaemonMetrics::Impl {
+  explicit Impl(const std::string& version)
+      : registry(std::make_shared<prometheus::Registry>()),
+        devices(Gauges(*registry, "vgpu_device_plugin_devices",
+                       "Devices advertised to the kubelet, by resource and "
+                       "health.")),
+        allocated(Gauges(*registry, "vgpu_device_plugin_allocated_devices",
+                         "Devices held by pods now, from the kubelet "
+                         "PodResources API.")),
+        instances(Gauges(*registry, "vgpu_device_plugin_vgpu_instances",
+                         "vGPU instances that exist, by physical GPU and "
+                         "type.")),
+        available(Gauges(*registry,
+                         "vgpu_device_plugin_vgpu_available_instances",
+                         "vGPU instances that can still be created, by "
+                         "physical GPU and type.")),
+        framebuffer(Gauges(*registry,
+                           "vgpu_device_plugin_vgpu_framebuffer_bytes",
+                           "Framebuffer of a physical GPU held by vGPU "
+                           "instances (state=allocated) or usable by the type "
+                           "in use (state=total).")),
+        allocations(Counters(*registry, "vgpu_device_plugin_allocations_total",
+                             "Successful Allocate calls.")),
+        allocation_errors(Counters(*registry,
+                                   "vgpu_device_plugin_allocation_errors_total",
+                                   "Failed Allocate calls, by reason.")),
+        health_transitions(Counters(
+            *registry, "vgpu_device_plugin_health_transitions_total",
+            "Device health changes, by the state entered.")),
+        registrations(Counters(*registry,
+                               "vgpu_device_plugin_kubelet_registrations_total",
+                               "Successful registrations with the kubelet.")),
+        allocate_duration(Histograms(
+            *registry, "vgpu_device_plugin_allocate_duration_seconds",
+            "Time to answer an Allocate call.")),
+        discovery_duration(Histograms(
+            *registry, "vgpu_device_plugin_discovery_duration_seconds",
+            "Time to discover the host's devices.")),
+        devices_snapshot(devices),
+        instances_snapshot(instances),
+        available_snapshot(available),
+        framebuffer_snapshot(framebuffer),
+        allocated_snapshot(allocated) {
+    Gauges(*registry, "vgpu_device_plugin_build_info",
+           "Always 1; the version label names the running build.")
+        .Add({{"version", version}})
+        .Set(1);
+    discovery_duration.Add({}, DiscoveryDurationBuckets());
+  }
+
+  const std::shared_ptr<prometheus::Registry> registry;
+  prometheus::Family<prometheus::Gauge>& devices;
+  prometheus::Family<prometheus::Gauge>& allocated;
+  prometheus::Family<prometheus::Gauge>& instances;
+  prometheus::Family<prometheus::Gauge>& available;
+  prometheus::Family<prometheus::Gauge>& framebuffer;
+  prometheus::Family<prometheus::Counter>& allocations;
+  prometheus::Family<prometheus::Counter>& allocation_errors;
+  prometheus::Family<prometheus::Counter>& health_transitions;
+  prometheus::Family<prometheus::Counter>& registrations;
+  prometheus::Family<prometheus::Histogram>& allocate_duration;
+  prometheus::Family<prometheus::Histogram>& discovery_duration;
+
+  absl::Mutex inventory_mu;  // Serializes UpdateInventory.
+  SnapshotGauge devices_snapshot ABSL_GUARDED_BY(inventory_mu);
+  SnapshotGauge instances_snapshot ABSL_GUARDED_BY(inventory_mu);
+  SnapshotGauge available_snapshot ABSL_GUARDED_BY(inventory_mu);
+  SnapshotGauge framebuffer_snapshot ABSL_GUARDED_BY(inventory_mu);
+  absl::Mutex allocated_mu;  // Serializes SetAllocated.
+  SnapshotGauge allocated_snapshot ABSL_GUARDED_BY(allocated_mu);
+};
+
+DaemonMetrics::DaemonMetrics(std::string version)
+    : impl_(std::make_unique<Impl>(version)) {}
+
+DaemonMetrics::~DaemonMetrics() = default;
+
+std::shared_ptr<prometheus::Registry> DaemonMetrics::registry() const {
+  return impl_->registry;
+}
+
+void DaemonMetrics::UpdateInventory(const inventory::Inventory& inventory,
+                                    const resources::PoolSet& pools) {
+  SeriesValues instances;
+  SeriesValues available;
+  SeriesValues framebuffer;
+  for (const inventory::MdevParent& gpu : MdevParentsByPhysicalGpu(inventory)) {
+    for (const inventory::MdevType& type : gpu.types) {
+      const Labels labels = {{"parent", gpu.name}, {"type", type.name}};
+      instances[labels] += static_cast<double>(type.instance_uuids.size());
+      available[labels] += type.available_instances;
+    }
+    const FramebufferUsage usage = ComputeFramebuffer(gpu);
+    if (usage.has_allocated) {
+      framebuffer[{{"parent", gpu.name}, {"state", "allocated"}}] =
+          static_cast<double>(usage.allocated);
+    }
+    if (usage.has_total) {
+      framebuffer[{{"parent", gpu.name}, {"state", "total"}}] =
+          static_cast<double>(usage.total);
+    }
+  }
+  AddVfVgpuSeries(inventory, instances, available);
+
+  absl::MutexLock lock(&impl_->inventory_mu);
+  impl_->devices_snapshot.Replace(DeviceSeries(pools));
+  impl_->instances_snapshot.Replace(instances);
+  impl_->available_snapshot.Replace(available);
+  impl_->framebuffer_snapshot.Replace(framebuffer);
+  for (const resources::Pool& pool : pools.pools) {
+    impl_->allocations.Add({{"resource", pool.resource_name}});
+    impl_->registrations.Add({{"resource", pool.resource_name}});
+  }
+}
+
+void DaemonMetrics::SetAllocated(
+    const std::map<std::string, int>& per_resource, bool known) {
+  SeriesValues values;
+  if (known) {
+    for (const auto& [resource, count] : per_resource) {
+      values[{{"resource", resource}}] = count;
+    }
+  }
+  absl::MutexLock lock(&impl_->allocated_mu);
+  impl_->allocated_snapshot.Replace(values);
+}
+
+void DaemonMetrics::RecordAllocate(const std::string& resource, bool ok,
+                                   const std::string& error_reason,
+                                   absl::Duration took) {
+  if (ok) {
+    impl_->allocations.Add({{"resource", resource}}).Increment();
+  } else {
+    const std::string reason = error_reason.empty() ? "unknown" : error_reason;
+    impl_->allocation_errors.Add({{"resource", resource}, {"reason", reason}})
+        .Increment();
+  }
+  impl_->allocate_duration
+      .Add({{"resource", resource}}, AllocateDurationBuckets())
+      .Observe(absl::ToDoubleSeconds(took));
+}
+
+void DaemonMetrics::RecordHealthTransition(const std::string& resource,
+                                           bool to_healthy) {
+  impl_->health_transitions
+      .Add({{"resource", resource},
+            {"to", to_healthy ? "healthy" : "unhealthy"}})
+      .Increment();
+}
+
+void DaemonMetrics::RecordRegistration(const std::string& resource) {
+  impl_->registrations.Add({{"resource", resource}}).Increment();
+}
+
+void DaemonMetrics::ObserveDiscovery(absl::Duration took) {
+  impl_->discovery_duration.Add({}, DiscoveryDurationBuckets())
+      .Observe(absl::ToDoubleSeconds(took));
+}
+
+}  // namespace vgpu::metrics

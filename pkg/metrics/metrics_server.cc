@@ -1,0 +1,154 @@
+#include "pkg/metrics/metrics_server.h"
+
+#include <exception>
+#include <sstream>
+#include <utility>
+
+#include "CivetServer.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "civetweb.h"
+#include "pkg/base/logging.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
+
+namespace vgpu::metrics {
+namespace {
+
+const char* ReasonPhrase(int code) {
+  switch (code) {
+    case 200:
+      return "OK";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Internal Server Error";
+  }
+}
+
+void Respond(mg_connection* conn, int code, const char* content_type,
+             const std::string& body) {
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+            code, ReasonPhrase(code), content_type, body.size());
+  mg_write(conn, body.data(), body.size());
+}
+
+class MetricsHandler : public CivetHandler {
+ public:
+  explicit MetricsHandler(std::shared_ptr<prometheus::Registry> registry)
+      : registry_(std::move(registry)) {}
+
+  bool handleGet(CivetServer* /*server*/, mg_connection* conn) override {
+    // Exceptions must not unwind into CivetWeb's C threads.
+    try {
+      std::ostringstream out;
+      prometheus::TextSerializer().Serialize(out, registry_->Collect());
+      Respond(conn, 200, "text/plain; version=0.0.4; charset=utf-8",
+              out.str());
+    } catch (const std::exception& e) {
+      Respond(conn, 500, "text/plain; charset=utf-8",
+              absl::StrCat("collect metrics: ", e.what(), "\n"));
+    }
+    return true;
+  }
+
+ private:
+  const std::shared_ptr<prometheus::Registry> registry_;
+};
+
+class ProbeHandler : public CivetHandler {
+ public:
+  explicit ProbeHandler(MetricsServer::Probe probe)
+      : probe_(std::move(probe)) {}
+
+  bool handleGet(CivetServer* /*server*/, mg_connection* conn) override {
+    try {
+      const absl::Status status = probe_ ? probe_() : absl::OkStatus();
+      if (status.ok()) {
+        Respond(conn, 200, "text/plain; charset=utf-8", "ok\n");
+      } else {
+        Respond(conn, 503, "text/plain; charset=utf-8",
+                absl::StrCat(status.message(), "\n"));
+      }
+    } catch (const std::exception& e) {
+      Respond(conn, 500, "text/plain; charset=utf-8",
+              absl::StrCat("probe: ", e.what(), "\n"));
+    }
+    return true;
+  }
+
+ private:
+  const MetricsServer::Probe probe_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> MetricsServer::ToListeningPorts(
+    const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metrics address \"", address, "\": want host:port or :port"));
+  }
+  const std::string host = address.substr(0, colon);
+  const std::string port_text = address.substr(colon + 1);
+  int port = 0;
+  if (port_text.empty() || !absl::SimpleAtoi(port_text, &port) || port < 0 ||
+      port > 65535 ||
+      port_text.find_first_not_of("0123456789") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metrics address \"", address, "\": port \"", port_text,
+        "\" is not a number in 0..65535"));
+  }
+  if (host.empty()) return port_text;
+  return address;
+}
+
+absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
+    const std::string& address, std::shared_ptr<prometheus::Registry> registry,
+    Probe readiness, Probe liveness) {
+  if (registry == nullptr) {
+    return absl::InvalidArgumentError("metrics server: null registry");
+  }
+  absl::StatusOr<std::string> ports = ToListeningPorts(address);
+  if (!ports.ok()) return ports.status();
+
+  auto server = std::make_unique<MetricsServer>(PassKey{});
+  server->handlers_.push_back(
+      std::make_unique<MetricsHandler>(std::move(registry)));
+  server->handlers_.push_back(
+      std::make_unique<ProbeHandler>(std::move(liveness)));
+  server->handlers_.push_back(
+      std::make_unique<ProbeHandler>(std::move(readiness)));
+  // CivetWeb reports a failed bind by throwing CivetException.
+  try {
+    // Probes and scrapes are tiny; a bounded request timeout keeps one slow
+    // client from holding a worker that a liveness probe needs.
+    server->server_ = std::make_unique<CivetServer>(std::vector<std::string>{
+        "listening_ports", *ports, "num_threads", "4", "request_timeout_ms",
+        "10000"});
+    server->server_->addHandler("/metrics", server->handlers_[0].get());
+    server->server_->addHandler("/healthz", server->handlers_[1].get());
+    server->server_->addHandler("/readyz", server->handlers_[2].get());
+    server->ports_ = server->server_->getListeningPorts();
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("metrics server on ", address, ": ", e.what()));
+  }
+  VGPU_LOG(INFO)
+      .With("address", address)
+      .With("ports", absl::StrJoin(server->ports_, ","))
+      << "serving /metrics, /healthz and /readyz";
+  return server;
+}
+
+MetricsServer::MetricsServer(PassKey) {}
+
+MetricsServer::~MetricsServer() {
+  if (server_ != nullptr) server_->close();
+}
+
+}  // namespace vgpu::metrics

@@ -1,0 +1,167 @@
+// End to end: the real daemon binary registers every resource of every
+// simulated profile with the right devices, answers Allocate, exits cleanly.
+#include <sys/stat.h>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "test/integration/e2e_fixture.h"
+
+namespace vgpu::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+class RegistrationTest : public E2eTest {};
+
+TEST_F(RegistrationTest, EveryProfileRegistersWhatPoolsDecide) {
+  for (const std::string& profile : simhost::ProfileNames()) {
+    if (profile == "large") continue;  // Covered by the benchmark.
+    SCOPED_TRACE(profile);
+    SetUpHost(profile);
+    resources::PoolSet expected = ExpectedPools();
+    StartDaemon();
+    EXPECT_TRUE(WaitForPools(expected)) << daemon_->Log();
+    KubeletState state = kubelet_->State();
+    EXPECT_EQ(state.size(), expected.pools.size());
+    for (const auto& [name, rs] : state) {
+      EXPECT_EQ(rs.registrations, 1) << name;
+      EXPECT_EQ(rs.endpoint, "vgpu-" + std::string(name).replace(
+                                           name.find('/'), 1, "-") + ".sock");
+    }
+    StopDaemon();
+    kubelet_->Stop();
+  }
+}
+
+// Exact figures for three profiles, from sysfs-reference.md.
+TEST_F(RegistrationTest, WorkstationHasOneHealthyOneNonViableGpu) {
+  SetUpHost("workstation");
+  StartDaemon();
+  ASSERT_TRUE(kubelet_->WaitForDevices("nvidia.com/pgpu", 2, kE2eWait))
+      << daemon_->Log();
+  KubeletState state = kubelet_->State();
+  EXPECT_EQ(state.size(), 1u);
+  EXPECT_EQ(Health("nvidia.com/pgpu", "0000:42:00.0"), "Healthy");
+  EXPECT_EQ(Health("nvidia.com/pgpu", "0000:61:00.0"), "Unhealthy");
+  EXPECT_FALSE(state["nvidia.com/pgpu"].Find("0000:42:00.0")->has_topology());
+  StopDaemon();
+}
+
+TEST_F(RegistrationTest, HgxHasEightGpusAndFourSwitches) {
+  SetUpHost("h100-hgx");
+  StartDaemon();
+  ASSERT_TRUE(kubelet_->WaitForDevices("nvidia.com/pgpu", 8, kE2eWait))
+      << daemon_->Log();
+  ASSERT_TRUE(kubelet_->WaitForDevices("nvidia.com/nvswitch", 4, kE2eWait));
+  KubeletState state = kubelet_->State();
+  EXPECT_EQ(state["nvidia.com/pgpu"].HealthyCount(), 8);
+  EXPECT_EQ(state["nvidia.com/nvswitch"].HealthyCount(), 4);
+  for (const auto& d : state["nvidia.com/pgpu"].devices) {
+    EXPECT_EQ(d.topology().nodes_size(), 1) << d.id();
+  }
+  StopDaemon();
+}
+
+TEST_F(RegistrationTest, T4HostHasTwoVgpus) {
+  SetUpHost("t4-vgpu");
+  StartDaemon();
+  ASSERT_TRUE(kubelet_->WaitForDevices("nvidia.com/vgpu", 2, kE2eWait))
+      << daemon_->Log();
+  StopDaemon();
+}
+
+TEST_F(RegistrationTest, AllocateAndPodResources) {
+  SetUpHost("h100-hgx");
+  StartDaemon();
+  ASSERT_TRUE(kubelet_->WaitForDevices("nvidia.com/pgpu", 8, kE2eWait))
+      << daemon_->Log();
+  auto unknown = kubelet_->Allocate("nvidia.com/pgpu", {"0000:ff:00.0"});
+  EXPECT_THAT(unknown, StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("0000:ff:00.0")));
+  auto pod = kubelet_->AllocatePod(
+      {"ns1", "vm1", {{"main", {{"nvidia.com/pgpu", 2}}}}});
+  ASSERT_THAT(pod, IsOk()) << daemon_->Log();
+  ASSERT_EQ(pod->containers.size(), 1u);
+  const auto& ids = pod->containers[0].devices["nvidia.com/pgpu"];
+  ASSERT_EQ(ids.size(), 2u);
+  ASSERT_EQ(pod->containers[0].responses.size(), 1u);
+  const auto& response = pod->containers[0].responses[0];
+  std::vector<std::string> cdi;
+  for (const auto& d : response.cdi_devices()) cdi.push_back(d.name());
+  EXPECT_THAT(cdi, UnorderedElementsAre("nvidia.com/pgpu=" + ids[0],
+                                        "nvidia.com/pgpu=" + ids[1]));
+  // The CDI spec was written before the devices were advertised.
+  struct stat st;
+  EXPECT_EQ(::stat((work_ + "/cdi/vgpu-device-plugin_nvidia.com_pgpu.json")
+                       .c_str(),
+                   &st),
+            0);
+  StopDaemon();
+}
+
+TEST_F(RegistrationTest, SigtermRemovesSocketsAndExitsZero) {
+  metrics_address_ = "127.0.0.1:0";  // With every listener on.
+  SetUpHost("h100-hgx");
+  StartDaemon();
+  ASSERT_TRUE(kubelet_->WaitForDevices("nvidia.com/nvswitch", 4, kE2eWait))
+      << daemon_->Log();
+  EXPECT_THAT(PluginSockets(),
+              UnorderedElementsAre("vgpu-nvidia.com-pgpu.sock",
+                                   "vgpu-nvidia.com-nvswitch.sock"));
+  StopDaemon();
+  EXPECT_THAT(PluginSockets(), IsEmpty());
+  EXPECT_TRUE(kubelet_->WaitFor(
+      [](const KubeletState& s) {
+        for (const auto& [name, rs] : s) {
+          if (rs.streaming) return false;
+        }
+        return true;
+      },
+      kE2eWait));
+}
+
+TEST_F(RegistrationTest, BadFlagsAndConfigExitOneNamingThem) {
+  SetUpHost("workstation");
+  std::string log = work_ + "/run.log";
+  auto unknown = RunToExit(VGPU_DAEMON_BINARY, {"--no-such-flag=1"}, log,
+                           kE2eWait);
+  ASSERT_THAT(unknown, IsOk());
+  EXPECT_EQ(unknown->exit_code, 1);
+  EXPECT_THAT(unknown->output, HasSubstr("--no-such-flag"));
+
+  std::ofstream(work_ + "/bad.yaml") << "version: v1\nrescanPeriod: 1ms\n";
+  auto bad_config = RunToExit(
+      VGPU_DAEMON_BINARY, {"--config=" + work_ + "/bad.yaml"},
+      work_ + "/run2.log", kE2eWait);
+  ASSERT_THAT(bad_config, IsOk());
+  EXPECT_EQ(bad_config->exit_code, 1);
+  EXPECT_THAT(bad_config->output, HasSubstr("bad.yaml"));
+  EXPECT_THAT(bad_config->output, HasSubstr("rescanPeriod"));
+
+  auto bad_level = RunToExit(VGPU_DAEMON_BINARY, {"--log-level=loud"},
+                             work_ + "/run3.log", kE2eWait);
+  ASSERT_THAT(bad_level, IsOk());
+  EXPECT_EQ(bad_level->exit_code, 1);
+  EXPECT_THAT(bad_level->output, HasSubstr("--log-level"));
+
+  auto bad_root = RunToExit(
+      VGPU_DAEMON_BINARY,
+      {"--host-root=" + work_ + "/missing",
+       "--device-plugin-dir=" + plugin_dir_, "--cdi-dir=" + work_},
+      work_ + "/run4.log", kE2eWait);
+  ASSERT_THAT(bad_root, IsOk());
+  EXPECT_EQ(bad_root->exit_code, 1);
+  EXPECT_THAT(bad_root->output, HasSubstr("/missing"));
+
+  auto version = RunToExit(VGPU_DAEMON_BINARY, {"--version"},
+                           work_ + "/run5.log", kE2eWait);
+  ASSERT_THAT(version, IsOk());
+  EXPECT_EQ(version->exit_code, 0);
+  EXPECT_THAT(version->output,
+              HasSubstr(absl::StrCat("vgpu-device-plugin ", VGPU_VERSION)));
+}
+
+}  // namespace
+}  // namespace vgpu::testing

@@ -1,0 +1,120 @@
+// The Daemon in-process (no main()): readiness, liveness, kubelet restart
+// and Stop, against a SimHost and the FakeKubelet.
+#include "pkg/daemon/daemon.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "pkg/simhost/sim_host.h"
+#include "test/testing/fake_kubelet.h"
+#include "test/testing/status_matchers.h"
+#include "test/testing/temp_dir.h"
+
+namespace vgpu::daemon {
+namespace {
+
+using ::vgpu::testing::FakeKubelet;
+using ::vgpu::testing::IsOk;
+using ::vgpu::testing::StatusIs;
+
+constexpr absl::Duration kWait = absl::Seconds(20);
+
+bool Eventually(const std::function<bool()>& cond) {
+  absl::Time deadline = absl::Now() + kWait;
+  absl::Notification never;
+  while (!cond()) {
+    if (absl::Now() > deadline) return false;
+    never.WaitForNotificationWithTimeout(absl::Milliseconds(2));
+  }
+  return true;
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = dir_.path() + "/root";
+    plugins_ = dir_.path() + "/plugins";
+    std::filesystem::create_directories(plugins_);
+    auto host = simhost::SimHost::Create(root_);
+    ASSERT_THAT(host, IsOk());
+    host_ = *std::move(host);
+    ASSERT_THAT(simhost::BuildProfile(*host_, "h100-hgx"), IsOk());
+    kubelet_ = std::make_unique<FakeKubelet>(
+        testing::FakeKubeletOptions{plugins_, "", true});
+    ASSERT_THAT(kubelet_->Start(), IsOk());
+  }
+
+  DaemonOptions Options() {
+    DaemonOptions o;
+    o.host_root = root_;
+    o.device_plugin_dir = plugins_ + "/";  // Trailing slash is tolerated.
+    o.cdi_dir = dir_.path() + "/cdi";
+    o.pci_ids_path = dir_.path() + "/none";
+    o.metrics_address = "";
+    o.pod_resources_socket = "";
+    return o;
+  }
+
+  testing::TempDir dir_;
+  std::string root_, plugins_;
+  std::unique_ptr<simhost::SimHost> host_;
+  std::unique_ptr<FakeKubelet> kubelet_;
+};
+
+TEST_F(DaemonTest, ReadyOnceEveryPoolRegisteredThenStops) {
+  Daemon daemon(Options());
+  EXPECT_FALSE(daemon.Ready());
+  absl::Status result = absl::UnknownError("not run");
+  std::thread run([&] { result = daemon.Run(); });
+  EXPECT_TRUE(Eventually([&] { return daemon.Ready(); }));
+  EXPECT_TRUE(kubelet_->WaitForDevices("nvidia.com/pgpu", 8, kWait));
+  EXPECT_TRUE(kubelet_->WaitForDevices("nvidia.com/nvswitch", 4, kWait));
+  EXPECT_TRUE(Eventually(
+      [&] { return daemon.LastLoopTick() != absl::InfinitePast(); }));
+  daemon.Stop();
+  run.join();
+  EXPECT_THAT(result, IsOk());
+  struct stat st;
+  EXPECT_NE(::stat((plugins_ + "/vgpu-nvidia.com-pgpu.sock").c_str(), &st), 0);
+}
+
+TEST_F(DaemonTest, ReRegistersAfterKubeletRestartAndSighupRestart) {
+  Daemon daemon(Options());
+  std::thread run([&] { EXPECT_THAT(daemon.Run(), IsOk()); });
+  ASSERT_TRUE(kubelet_->WaitForDevices("nvidia.com/pgpu", 8, kWait));
+  ASSERT_THAT(kubelet_->Restart(), IsOk());
+  EXPECT_TRUE(kubelet_->WaitForDevices("nvidia.com/pgpu", 8, kWait));
+  EXPECT_TRUE(kubelet_->WaitForDevices("nvidia.com/nvswitch", 4, kWait));
+  daemon.RequestRestart();
+  EXPECT_TRUE(kubelet_->WaitFor(
+      [](const testing::KubeletState& s) {
+        auto it = s.find("nvidia.com/pgpu");
+        return it != s.end() && it->second.registrations == 2 &&
+               it->second.streaming && it->second.Count() == 8;
+      },
+      kWait));
+  daemon.Stop();
+  run.join();
+}
+
+TEST_F(DaemonTest, StopBeforeRunReturnsPromptly) {
+  Daemon daemon(Options());
+  daemon.Stop();
+  EXPECT_THAT(daemon.Run(), IsOk());
+}
+
+TEST_F(DaemonTest, MissingHostRootFailsNamingIt) {
+  DaemonOptions options = Options();
+  options.host_root = dir_.path() + "/nowhere";
+  Daemon daemon(options);
+  EXPECT_THAT(daemon.Run(), StatusIs(absl::StatusCode::kNotFound,
+                                     ::testing::HasSubstr("/nowhere")));
+}
+
+}  // namespace
+}  // namespace vgpu::daemon

@@ -1,0 +1,107 @@
+// Discovery over every simulated host profile, asserting the exact
+// inventory (units with functions, viability and reasons, NUMA, groups,
+// mdev types and instances, VF vGPUs, problems) in its canonical text form
+// (inventory_summary.h) against testdata/profiles/<profile>.txt.
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "pkg/inventory/discovery.h"
+#include "pkg/simhost/sim_host.h"
+#include "pkg/sysfs/sysfs.h"
+#include "test/pkg/inventory/inventory_summary.h"
+#include "test/testing/status_matchers.h"
+#include "test/testing/temp_dir.h"
+
+namespace vgpu::inventory {
+namespace {
+
+using ::vgpu::testing::IsOk;
+
+std::string Golden(const std::string& profile) {
+  std::ifstream in(std::string(VGPU_INVENTORY_TESTDATA) + "/profiles/" +
+                   profile + ".txt");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Without root, 0000:0e:00.0's mode-0 `device` file cannot be read: the
+// device is skipped with the read error instead of forming unit 14.
+std::string BrokenAsNonRoot(std::string golden) {
+  const std::string dir = "sys/devices/pci0000:0e/0000:0e:00.0";
+  return absl::StrReplaceAll(
+      golden,
+      {{"unit 14 0000:0e:00.0 gpu [0000:0e:00.0] bridges=[] numa=-1 viable\n",
+        ""},
+       {"fn 0000:0e:00.0 10de:2230 sub 10de:1459 class 030000 gpu "
+        "drv=vfio-pci numa=-1 group=14 bridges=\n",
+        ""},
+       {"problem 0000:12:00.0:",
+        "problem 0000:0e:00.0: read " + dir +
+            "/device: Permission denied: Permission denied\n"
+            "problem 0000:12:00.0:"}});
+}
+
+absl::StatusOr<Inventory> DiscoverProfile(const std::string& root,
+                                          const std::string& name,
+                                          const simhost::ProfileOptions& o) {
+  auto host = simhost::SimHost::Create(root);
+  if (!host.ok()) return host.status();
+  absl::Status built = simhost::BuildProfile(**host, name, o);
+  if (!built.ok()) return built;
+  auto sysfs = sysfs::NewHostSysfs(root);
+  if (!sysfs.ok()) return sysfs.status();
+  return Discover(**sysfs, DiscoverOptions());
+}
+
+TEST(ProfilesDiscoveryTest, EveryProfileGivesTheExactInventory) {
+  std::vector<std::string> covered;
+  for (const std::string& name : simhost::ProfileNames()) {
+    SCOPED_TRACE(name);
+    simhost::ProfileOptions options;
+    if (name == "large") options = {2, 2};  // Full size: discovery_bench.
+    ::vgpu::testing::TempDir dir;
+    absl::StatusOr<Inventory> inv =
+        DiscoverProfile(dir.path() + "/host", name, options);
+    ASSERT_THAT(inv, IsOk());
+    std::string expected = Golden(name);
+    ASSERT_FALSE(expected.empty()) << "no golden file for " << name;
+    if (name == "broken" && ::geteuid() != 0) {
+      expected = BrokenAsNonRoot(expected);
+    }
+    EXPECT_EQ(testing::Summarize(*inv), expected);
+  }
+}
+
+// 32 VFs per GPU, as in the full-size profile (the benchmark runs 16 GPUs).
+TEST(ProfilesDiscoveryTest, LargeWith32VfsListsThemInVirtfnOrder) {
+  ::vgpu::testing::TempDir dir;
+  absl::StatusOr<Inventory> inv =
+      DiscoverProfile(dir.path() + "/host", "large", {1, 32});
+  ASSERT_THAT(inv, IsOk());
+  EXPECT_EQ(inv->functions.size(), 2u + 32u);
+  EXPECT_EQ(inv->mdev_parents.size(), 32u);
+  EXPECT_EQ(inv->mdevs.size(), 32u);
+  EXPECT_TRUE(inv->units.empty());
+  EXPECT_TRUE(inv->problems.empty());
+  const PciFunction* pf = inv->FindFunction("0000:01:00.0");
+  ASSERT_NE(pf, nullptr);
+  ASSERT_EQ(pf->virtfns.size(), 32u);
+  EXPECT_EQ(pf->virtfns[0], "0000:01:00.4");
+  EXPECT_EQ(pf->virtfns[9], "0000:01:01.5");    // virtfn9
+  EXPECT_EQ(pf->virtfns[10], "0000:01:01.6");   // virtfn10 sorts after it
+  EXPECT_EQ(pf->virtfns[31], "0000:01:04.3");   // virtfn31
+  const PciFunction* vf = inv->FindFunction("0000:01:04.3");
+  ASSERT_NE(vf, nullptr);
+  EXPECT_EQ(vf->physfn, "0000:01:00.0");
+}
+
+}  // namespace
+}  // namespace vgpu::inventory

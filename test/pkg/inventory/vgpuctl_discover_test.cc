@@ -1,0 +1,264 @@
+// End to end: runs the built `vgpuctl` binary against simulated hosts and
+// checks exit codes, the table, and that --json parses back to the
+// documented schema (docs/vgpuctl.md).
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "pkg/simhost/sim_host.h"
+#include "test/testing/status_matchers.h"
+#include "test/testing/temp_dir.h"
+
+namespace vgpu {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::vgpu::testing::IsOk;
+
+struct Result {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together.
+};
+
+Result RunVgpuctl(const std::string& args) {
+  Result r;
+  const std::string cmd = std::string(VGPUCTL_PATH) + " " + args + " 2>&1";
+  std::FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) r.out.append(buf, n);
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// A minimal JSON reader for checking the output: values keep their kind
+// and text, objects their members.
+struct Json {
+  enum Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = kNull;
+  std::string text;
+  std::vector<Json> items;
+  std::map<std::string, Json> members;
+  const Json& operator[](const std::string& key) const {
+    static const Json kMissing;
+    auto it = members.find(key);
+    return it == members.end() ? kMissing : it->second;
+  }
+};
+
+class JsonReader {
+ public:
+  explicit JsonReader(const std::string& s) : s_(s) {}
+  bool Parse(Json& out) {
+    if (!Value(out)) return false;
+    Skip();
+    return i_ == s_.size();
+  }
+
+ private:
+  void Skip() {
+    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) {
+      ++i_;
+    }
+  }
+  bool Eat(char c) {
+    Skip();
+    if (i_ >= s_.size() || s_[i_] != c) return false;
+    ++i_;
+    return true;
+  }
+  bool Literal(const char* word, Json::Kind kind, Json& out) {
+    const std::string w(word);
+    if (s_.compare(i_, w.size(), w) != 0) return false;
+    i_ += w.size();
+    out.kind = kind;
+    out.text = w;
+    return true;
+  }
+  bool String(std::string& out) {
+    if (!Eat('"')) return false;
+    while (i_ < s_.size() && s_[i_] != '"') {
+      if (static_cast<unsigned char>(s_[i_]) < 0x20) return false;
+      if (s_[i_] == '\\') {
+        if (++i_ >= s_.size()) return false;
+        const char e = s_[i_];
+        if (e == 'u') {
+          if (i_ + 4 >= s_.size()) return false;
+          out += '?';
+          i_ += 4;
+        } else if (std::string("\"\\/bfnrt").find(e) == std::string::npos) {
+          return false;
+        } else {
+          out += e == 'n' ? '\n' : e == 't' ? '\t' : e;
+        }
+        ++i_;
+        continue;
+      }
+      out += s_[i_++];
+    }
+    return Eat('"');
+  }
+  bool Value(Json& out) {
+    Skip();
+    if (i_ >= s_.size()) return false;
+    const char c = s_[i_];
+    if (c == '{') return Object(out);
+    if (c == '[') return Array(out);
+    if (c == '"') {
+      out.kind = Json::kString;
+      return String(out.text);
+    }
+    if (c == 't') return Literal("true", Json::kBool, out);
+    if (c == 'f') return Literal("false", Json::kBool, out);
+    if (c == 'n') return Literal("null", Json::kNull, out);
+    size_t start = i_;
+    if (s_[i_] == '-') ++i_;
+    while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) {
+      ++i_;
+    }
+    out.kind = Json::kNumber;
+    out.text = s_.substr(start, i_ - start);
+    return !out.text.empty() && out.text != "-";
+  }
+  bool Array(Json& out) {
+    out.kind = Json::kArray;
+    Eat('[');
+    if (Eat(']')) return true;
+    do {
+      out.items.emplace_back();
+      if (!Value(out.items.back())) return false;
+    } while (Eat(','));
+    return Eat(']');
+  }
+  bool Object(Json& out) {
+    out.kind = Json::kObject;
+    Eat('{');
+    if (Eat('}')) return true;
+    do {
+      std::string key;
+      if (!String(key) || !Eat(':')) return false;
+      if (out.members.count(key) != 0) return false;  // Duplicate key.
+      if (!Value(out.members[key])) return false;
+    } while (Eat(','));
+    return Eat('}');
+  }
+  const std::string& s_;
+  size_t i_ = 0;
+};
+
+class VgpuctlDiscoverTest : public ::testing::Test {
+ protected:
+  std::string BuildProfile(const std::string& name) {
+    const std::string root = dir_.path() + "/" + name;
+    auto host = simhost::SimHost::Create(root);
+    EXPECT_THAT(host, IsOk());
+    if (host.ok()) {
+      EXPECT_THAT(simhost::BuildProfile(**host, name, {2, 2}), IsOk());
+    }
+    return root;
+  }
+  ::vgpu::testing::TempDir dir_;
+};
+
+TEST_F(VgpuctlDiscoverTest, TableShowsUnitsViabilityAndReasons) {
+  const std::string root = BuildProfile("workstation");
+  Result r = RunVgpuctl("discover --host-root " + root);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("Passthrough units (IOMMU groups):"));
+  EXPECT_THAT(r.out, HasSubstr("0000:42:00.0  0000:42:00.0  gpu"));
+  EXPECT_THAT(r.out, HasSubstr(
+                         "no: 0000:61:00.1 is bound to snd_hda_intel, not "
+                         "vfio-pci"));
+  EXPECT_THAT(r.out, HasSubstr("(10de:2230)"));  // Model with its ids.
+  EXPECT_THAT(r.out, Not(HasSubstr("no GPUs found")));
+}
+
+TEST_F(VgpuctlDiscoverTest, TableListsMdevTypesAndInstances) {
+  const std::string root = BuildProfile("t4-vgpu");
+  Result r = RunVgpuctl("discover --pci-ids /nonexistent/pci.ids --host-root=" +
+                        root);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("warning: open pci.ids /nonexistent/pci.ids"));
+  EXPECT_THAT(r.out, HasSubstr("nvidia-230  GRID T4-1Q   14         2"));
+  EXPECT_THAT(r.out, HasSubstr("86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a01"));
+}
+
+TEST_F(VgpuctlDiscoverTest, JsonParsesBackToTheSchema) {
+  const std::string root = BuildProfile("ada-vf-vgpu");
+  Result r = RunVgpuctl("discover --json --host-root " + root);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  Json doc;
+  ASSERT_TRUE(JsonReader(r.out).Parse(doc)) << r.out;
+  EXPECT_EQ(doc["schemaVersion"].text, "1");
+  EXPECT_EQ(doc["iommufd"].text, "true");
+  ASSERT_EQ(doc["units"].items.size(), 1u);
+  const Json& unit = doc["units"].items[0];
+  EXPECT_EQ(unit["iommuGroup"].text, "40");
+  EXPECT_EQ(unit["viable"].text, "false");
+  EXPECT_EQ(unit["notViableReason"].text,
+            "0000:81:00.0 is bound to nvidia, not vfio-pci");
+  ASSERT_EQ(doc["functions"].items.size(), 12u);
+  const Json& vf = doc["functions"].items[2];
+  EXPECT_EQ(vf["bdf"].text, "0000:01:00.4");
+  EXPECT_EQ(vf["vendorId"].text, "0x10de");
+  EXPECT_EQ(vf["physfn"].text, "0000:01:00.0");
+  EXPECT_EQ(vf["vfioCdev"].text, "vfio0");
+  EXPECT_EQ(vf["nvidiaVgpu"]["currentType"].text, "1148");
+  EXPECT_EQ(doc["functions"].items[0]["nvidiaVgpu"].kind, Json::kNull);
+  EXPECT_EQ(doc["mdevParents"].kind, Json::kArray);
+  EXPECT_EQ(doc["mdevs"].kind, Json::kArray);
+  EXPECT_EQ(doc["problems"].kind, Json::kArray);
+}
+
+TEST_F(VgpuctlDiscoverTest, JsonOfBrokenHostCarriesProblems) {
+  const std::string root = BuildProfile("broken");
+  Result r = RunVgpuctl("discover --json --host-root " + root);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  Json doc;
+  ASSERT_TRUE(JsonReader(r.out).Parse(doc)) << r.out;
+  ASSERT_GE(doc["problems"].items.size(), 7u);
+  EXPECT_EQ(doc["problems"].items[0]["object"].text, "0000:08:00.0");
+  EXPECT_EQ(doc["problems"].items[0]["reason"].text,
+            "vendor: id \"10de\\n\": want 0x and 4 hex digits");
+  EXPECT_EQ(doc["mdevs"].items[0]["uuid"].text,
+            "c0ffee00-aaaa-4bbb-8ccc-ddddeeeeffff");
+}
+
+TEST_F(VgpuctlDiscoverTest, SaysSoWhenThereAreNoGpus) {
+  ::vgpu::testing::TempDir empty;
+  Result r = RunVgpuctl("discover --host-root " + empty.path());
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("no GPUs found on this host"));
+}
+
+TEST_F(VgpuctlDiscoverTest, ExitCodes) {
+  EXPECT_EQ(RunVgpuctl("discover --host-root /nonexistent/root").exit_code, 1);
+  Result unknown_flag = RunVgpuctl("discover --bogus");
+  EXPECT_EQ(unknown_flag.exit_code, 2);
+  EXPECT_THAT(unknown_flag.out, HasSubstr("unknown argument \"--bogus\""));
+  EXPECT_THAT(unknown_flag.out, HasSubstr("usage: vgpuctl discover"));
+  EXPECT_EQ(RunVgpuctl("discover --host-root").exit_code, 2);
+  Result unknown_cmd = RunVgpuctl("frobnicate");
+  EXPECT_EQ(unknown_cmd.exit_code, 2);
+  EXPECT_THAT(unknown_cmd.out, HasSubstr("unknown command \"frobnicate\""));
+  EXPECT_EQ(RunVgpuctl("").exit_code, 2);
+  Result help = RunVgpuctl("discover --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("--host-root DIR"));
+  Result version = RunVgpuctl("version");
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_THAT(version.out, HasSubstr("vgpuctl "));
+  EXPECT_EQ(RunVgpuctl("help").exit_code, 0);
+  EXPECT_EQ(RunVgpuctl("version extra").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace vgpu

@@ -1,0 +1,165 @@
+// The Kata contract on every simulated host profile: what Allocate returns,
+// what the CDI spec says and what the cold-plug plan derives from the spec
+// and sysfs must agree, device by device (docs/kata.md).
+#include <algorithm>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "pkg/config/config.h"
+#include "pkg/inventory/discovery.h"
+#include "pkg/kata/allocate_response.h"
+#include "pkg/kata/cdi_resolve.h"
+#include "pkg/kata/cdi_spec.h"
+#include "pkg/kata/coldplug_plan.h"
+#include "pkg/resources/pools.h"
+#include "pkg/simhost/sim_host.h"
+#include "pkg/sysfs/sysfs.h"
+#include "test/testing/status_matchers.h"
+#include "test/testing/temp_dir.h"
+
+namespace vgpu::kata {
+namespace {
+
+using ::testing::ElementsAreArray;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+using ::vgpu::testing::IsOk;
+
+std::vector<std::string> Sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// The VFIO handles of a response: devices minus the container and iommufd.
+std::vector<std::string> Handles(const v1beta1::ContainerAllocateResponse& r) {
+  std::vector<std::string> out;
+  for (const auto& d : r.devices()) {
+    if (d.host_path() != "/dev/vfio/vfio" && d.host_path() != "/dev/iommu") {
+      out.push_back(d.host_path());
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> SpecHandles(const CdiDevice& device) {
+  std::vector<std::string> out;
+  for (const CdiDeviceNode& n : device.device_nodes) out.push_back(n.path);
+  return out;
+}
+
+class KataContractTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    const std::string root = tmp_.path() + "/host";
+    auto host = simhost::SimHost::Create(root);
+    ASSERT_TRUE(host.ok()) << host.status();
+    ASSERT_THAT(simhost::BuildProfile(**host, GetParam()), IsOk());
+    auto sysfs = sysfs::NewHostSysfs(root);
+    ASSERT_TRUE(sysfs.ok()) << sysfs.status();
+    sysfs_ = std::move(*sysfs);
+    auto inv = inventory::Discover(*sysfs_, {});
+    ASSERT_TRUE(inv.ok()) << inv.status();
+    auto pools = resources::BuildPools(*inv, config::Config{});
+    ASSERT_TRUE(pools.ok()) << pools.status();
+    pools_ = std::move(*pools);
+    CdiWriter writer(tmp_.path() + "/cdi");
+    ASSERT_THAT(writer.Sync(pools_), IsOk());
+    auto registry = LoadCdiRegistry({tmp_.path() + "/cdi"});
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = std::move(*registry);
+  }
+
+  // Checks one healthy device end to end; returns its plan's BDFs.
+  void CheckDevice(const resources::Pool& pool,
+                   const resources::PoolDevice& device) {
+    SCOPED_TRACE(pool.resource_name + "=" + device.id);
+    auto response =
+        BuildContainerResponse(pool, pools_.iommufd, {device.id}, {});
+    ASSERT_TRUE(response.ok()) << response.status();
+    ASSERT_EQ(response->cdi_devices_size(), 1);
+    const std::string name = response->cdi_devices(0).name();
+    EXPECT_EQ(name, CdiQualifiedName(pool.resource_name, device.id));
+    auto spec = registry_.Resolve(name);
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    // Allocate's handles == the spec's == the pool's, one per function.
+    EXPECT_THAT(Handles(*response), ElementsAreArray(SpecHandles(**spec)));
+    EXPECT_THAT(SpecHandles(**spec), ElementsAreArray(device.vfio_nodes));
+    for (const std::string& h : SpecHandles(**spec)) {
+      EXPECT_THAT(h, StartsWith(pools_.iommufd && KataCanColdPlug(device)
+                                    ? "/dev/vfio/devices/vfio"
+                                    : "/dev/vfio/"));
+    }
+    auto plan = BuildColdPlugPlan({name}, registry_, *sysfs_, {});
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    std::vector<std::string> planned;
+    for (const PlannedFunction& f : plan->functions) planned.push_back(f.bdf);
+    // Each endpoint function exactly once, and PCIDEVICE_* names them all.
+    EXPECT_THAT(Sorted(planned), ElementsAreArray(Sorted(device.bdfs)));
+    const auto& envs = response->envs();
+    const std::string key = "PCIDEVICE_" + EnvResourceSuffix(pool.resource_name);
+    if (device.bdfs.empty()) {
+      EXPECT_EQ(envs.count(key), 0u);
+    } else {
+      ASSERT_EQ(envs.count(key), 1u);
+      EXPECT_EQ(envs.at(key), absl::StrJoin(device.bdfs, ","));
+    }
+    if (KataCanColdPlug(device)) {
+      EXPECT_THAT(plan->mdevs, IsEmpty());
+    } else {
+      ASSERT_EQ(plan->mdevs.size(), 1u);
+      EXPECT_EQ(plan->mdevs[0].uuid, device.mdev_uuid);
+      EXPECT_THAT(plan->functions, IsEmpty());
+    }
+  }
+
+  vgpu::testing::TempDir tmp_;
+  std::unique_ptr<sysfs::Sysfs> sysfs_;
+  resources::PoolSet pools_;
+  CdiRegistry registry_;
+};
+
+TEST_P(KataContractTest, AllocateSpecAndPlanAgreeForEveryHealthyDevice) {
+  int checked = 0;
+  for (const resources::Pool& pool : pools_.pools) {
+    for (const resources::PoolDevice& device : pool.devices) {
+      if (!device.healthy) continue;
+      CheckDevice(pool, device);
+      ++checked;
+    }
+  }
+  RecordProperty("devices_checked", checked);
+  EXPECT_GT(checked, 0) << "the profile should have a healthy device";
+}
+
+TEST_P(KataContractTest, EverySpecDeviceIsAPoolDevice) {
+  std::set<std::string> pool_names;
+  for (const resources::Pool& pool : pools_.pools) {
+    for (const resources::PoolDevice& d : pool.devices) {
+      if (CdiListsDevice(d)) {
+        pool_names.insert(CdiQualifiedName(pool.resource_name, d.id));
+      }
+    }
+  }
+  std::set<std::string> spec_names;
+  for (const auto& [name, device] : registry_.devices) spec_names.insert(name);
+  EXPECT_EQ(spec_names, pool_names);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Profiles, KataContractTest,
+    ::testing::Values("workstation", "t4-vgpu", "a100-sriov", "h100-hgx",
+                      "ada-vf-vgpu", "intel-gvt", "amd-sriov", "broken"),
+    [](const ::testing::TestParamInfo<std::string>& info) {
+      std::string name = info.param;
+      std::replace(name.begin(), name.end(), '-', '_');
+      return name;
+    });
+
+}  // namespace
+}  // namespace vgpu::kata

@@ -1,0 +1,218 @@
+// BuildPools over what Discover() reads from the simulated host profiles:
+// the pools a kubelet would see, end to end through the sysfs boundary.
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "pkg/allocation/preferred.h"
+#include "pkg/inventory/discovery.h"
+#include "pkg/resources/pools.h"
+#include "pkg/simhost/sim_host.h"
+#include "pkg/sysfs/sysfs.h"
+#include "test/testing/status_matchers.h"
+#include "test/testing/temp_dir.h"
+
+namespace vgpu::resources {
+namespace {
+
+using ::testing::HasSubstr;
+using ::vgpu::testing::IsOk;
+using ::vgpu::testing::IsOkAndHolds;
+using Strings = std::vector<std::string>;
+
+// Discovers each profile at most once per process (building a host is the
+// slow part); tests build pools from the cached inventories.
+class PoolsProfilesTest : public ::testing::Test {
+ protected:
+  static void TearDownTestSuite() { inventories_.reset(); }
+
+  static absl::StatusOr<inventory::Inventory> Discover(
+      const std::string& profile) {
+    vgpu::testing::TempDir dir;
+    auto host = simhost::SimHost::Create(dir.path() + "/host");
+    if (!host.ok()) return host.status();
+    simhost::ProfileOptions small;
+    small.gpus = 2;
+    small.vfs_per_gpu = 2;
+    absl::Status built = simhost::BuildProfile(**host, profile, small);
+    if (!built.ok()) return built;
+    auto sysfs = sysfs::NewHostSysfs((*host)->root());
+    if (!sysfs.ok()) return sysfs.status();
+    return inventory::Discover(**sysfs, {});
+  }
+
+  absl::StatusOr<PoolSet> PoolsOf(const std::string& profile,
+                                  const config::Config& config = {}) {
+    if (!inventories_) {
+      inventories_ =
+          std::make_unique<std::map<std::string, inventory::Inventory>>();
+    }
+    auto it = inventories_->find(profile);
+    if (it == inventories_->end()) {
+      absl::StatusOr<inventory::Inventory> inv = Discover(profile);
+      if (!inv.ok()) return inv.status();
+      it = inventories_->emplace(profile, *std::move(inv)).first;
+    }
+    return BuildPools(it->second, config);
+  }
+
+  static std::unique_ptr<std::map<std::string, inventory::Inventory>>
+      inventories_;
+};
+
+std::unique_ptr<std::map<std::string, inventory::Inventory>>
+    PoolsProfilesTest::inventories_;
+
+Strings Ids(const Pool& pool) {
+  Strings ids;
+  for (const PoolDevice& d : pool.devices) ids.push_back(d.id);
+  return ids;
+}
+
+TEST_F(PoolsProfilesTest, InvariantsOnEveryProfile) {
+  for (const std::string& name : simhost::ProfileNames()) {
+    SCOPED_TRACE(name);
+    absl::StatusOr<PoolSet> set = PoolsOf(name);
+    ASSERT_THAT(set, IsOk());
+    EXPECT_FALSE(set->pools.empty());
+    std::set<std::string> ids;
+    for (const Pool& pool : set->pools) {
+      EXPECT_THAT(config::ValidateResourceName(pool.resource_name), IsOk());
+      Strings sorted = Ids(pool);
+      std::sort(sorted.begin(), sorted.end());
+      EXPECT_EQ(Ids(pool), sorted);
+      for (const PoolDevice& d : pool.devices) {
+        SCOPED_TRACE(d.id);
+        EXPECT_TRUE(ids.insert(d.id).second) << "device in two pools";
+        EXPECT_EQ(d.healthy, d.unhealthy_reason.empty());
+        EXPECT_FALSE(d.vfio_nodes.empty());
+        for (const std::string& node : d.vfio_nodes) {
+          EXPECT_EQ(absl::StartsWith(node, "/dev/vfio/devices/vfio"), d.iommufd)
+              << node;
+          EXPECT_NE(node, "/dev/vfio/vfio");
+        }
+        if (d.type == DeviceType::kMdev) {
+          EXPECT_TRUE(d.bdfs.empty());
+          EXPECT_EQ(d.mdev_uuid, d.id);
+        } else {
+          ASSERT_FALSE(d.bdfs.empty());
+          EXPECT_EQ(d.bdfs[0], d.id);
+        }
+      }
+    }
+  }
+}
+
+TEST_F(PoolsProfilesTest, WorkstationGpuWithAudioAndNonViableGroup) {
+  absl::StatusOr<PoolSet> set = PoolsOf("workstation");
+  ASSERT_THAT(set, IsOk());
+  const Pool* pgpu = set->Find("nvidia.com/pgpu");
+  ASSERT_NE(pgpu, nullptr);
+  EXPECT_EQ(Ids(*pgpu), (Strings{"0000:42:00.0", "0000:61:00.0"}));
+  const PoolDevice& good = pgpu->devices[0];
+  EXPECT_TRUE(good.healthy);
+  EXPECT_EQ(good.bdfs, (Strings{"0000:42:00.0", "0000:42:00.1"}));
+  EXPECT_EQ(good.vfio_nodes, Strings{"/dev/vfio/25"});
+  const PoolDevice& bad = pgpu->devices[1];
+  EXPECT_FALSE(bad.healthy);
+  EXPECT_THAT(bad.unhealthy_reason, HasSubstr("snd_hda_intel"));
+}
+
+TEST_F(PoolsProfilesTest, HgxUsesCdevsAndSwitches) {
+  absl::StatusOr<PoolSet> set = PoolsOf("h100-hgx");
+  ASSERT_THAT(set, IsOk());
+  EXPECT_TRUE(set->iommufd);
+  const Pool* pgpu = set->Find("nvidia.com/pgpu");
+  const Pool* nvswitch = set->Find("nvidia.com/nvswitch");
+  ASSERT_NE(pgpu, nullptr);
+  ASSERT_NE(nvswitch, nullptr);
+  EXPECT_EQ(Ids(*pgpu), (Strings{"0000:1b:00.0", "0000:43:00.0", "0000:52:00.0",
+                                 "0000:61:00.0", "0000:9d:00.0", "0000:c3:00.0",
+                                 "0000:d1:00.0", "0000:df:00.0"}));
+  EXPECT_EQ(Ids(*nvswitch), (Strings{"0000:07:00.0", "0000:08:00.0",
+                                     "0000:09:00.0", "0000:0a:00.0"}));
+  for (const Pool* pool : {pgpu, nvswitch}) {
+    for (const PoolDevice& d : pool->devices) {
+      SCOPED_TRACE(d.id);
+      EXPECT_TRUE(d.healthy) << d.unhealthy_reason;
+      EXPECT_TRUE(d.iommufd);
+      EXPECT_EQ(d.vfio_nodes.size(), d.bdfs.size());
+      EXPECT_FALSE(d.pcie_switch.empty());
+    }
+  }
+  EXPECT_EQ(pgpu->devices[0].type, DeviceType::kPassthrough);
+  EXPECT_EQ(nvswitch->devices[0].type, DeviceType::kNvSwitch);
+}
+
+TEST_F(PoolsProfilesTest, VgpuProfiles) {
+  struct Case {
+    const char* profile;
+    const char* resource;
+    DeviceType type;
+  };
+  const Case cases[] = {
+      {"t4-vgpu", "nvidia.com/vgpu", DeviceType::kMdev},
+      {"a100-sriov", "nvidia.com/vgpu", DeviceType::kMdev},
+      {"ada-vf-vgpu", "nvidia.com/vgpu", DeviceType::kVfVgpu},
+      {"intel-gvt", "intel.com/vgpu", DeviceType::kMdev},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.profile);
+    absl::StatusOr<PoolSet> set = PoolsOf(c.profile);
+    ASSERT_THAT(set, IsOk());
+    const Pool* pool = set->Find(c.resource);
+    ASSERT_NE(pool, nullptr);
+    ASSERT_FALSE(pool->devices.empty());
+    for (const PoolDevice& d : pool->devices) {
+      SCOPED_TRACE(d.id);
+      EXPECT_EQ(d.type, c.type);
+      EXPECT_TRUE(d.healthy) << d.unhealthy_reason;
+      EXPECT_FALSE(d.physical_gpu.empty());
+      EXPECT_NE(d.physical_gpu, d.id);
+      if (d.type == DeviceType::kMdev) {
+        ASSERT_EQ(d.iommu_groups.size(), 1u);
+        EXPECT_EQ(d.vfio_nodes,
+                  Strings{"/dev/vfio/" + std::to_string(d.iommu_groups[0])});
+      }
+    }
+  }
+}
+
+TEST_F(PoolsProfilesTest, AdaVfVgpuPerModelUsesTheTypeName) {
+  config::Config config;
+  config.naming = config::Naming::kPerModel;
+  absl::StatusOr<PoolSet> set = PoolsOf("ada-vf-vgpu", config);
+  ASSERT_THAT(set, IsOk());
+  const Pool* pool = set->Find("nvidia.com/NVIDIA_L40S-2Q");
+  ASSERT_NE(pool, nullptr);
+  EXPECT_EQ(pool->devices[0].model, "NVIDIA L40S-2Q");
+}
+
+// The topology discovery reports drives GetPreferredAllocation: on the HGX
+// profile two GPUs come from one switch, four from one NUMA node.
+TEST_F(PoolsProfilesTest, HgxPreferredAllocationFollowsTopology) {
+  absl::StatusOr<PoolSet> set = PoolsOf("h100-hgx");
+  ASSERT_THAT(set, IsOk());
+  const Pool& pgpu = *set->Find("nvidia.com/pgpu");
+  const Strings all = Ids(pgpu);
+  const auto pick = [&](const Strings& must, int size) {
+    return allocation::PreferredAllocation(pgpu, all, must, size,
+                                           config::VgpuPolicy::kBinpack);
+  };
+  EXPECT_THAT(pick({}, 2),
+              IsOkAndHolds(Strings{"0000:1b:00.0", "0000:43:00.0"}));
+  EXPECT_THAT(pick({"0000:d1:00.0"}, 2),
+              IsOkAndHolds(Strings{"0000:d1:00.0", "0000:df:00.0"}));
+  EXPECT_THAT(pick({"0000:9d:00.0"}, 4),
+              IsOkAndHolds(Strings{"0000:9d:00.0", "0000:c3:00.0",
+                                   "0000:d1:00.0", "0000:df:00.0"}));
+}
+
+}  // namespace
+}  // namespace vgpu::resources

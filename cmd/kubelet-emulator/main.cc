@@ -25,6 +25,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "podresources/v1/api.grpc.pb.h"
 #include "test/testing/fake_kubelet.h"
 
 ABSL_FLAG(std::string, plugin_dir, "/var/lib/kubelet/device-plugins",
@@ -33,6 +35,8 @@ ABSL_FLAG(std::string, pod_resources_socket, "",
           "Serve PodResources v1 on this socket ('' = off)");
 ABSL_FLAG(int, wait_resources, 1,
           "Wait until this many resources registered and sent their list");
+ABSL_FLAG(absl::Duration, settle, absl::Milliseconds(300),
+          "Then wait until no further resource registers for this long");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
           "Give up waiting for resources after this long (exit 1)");
 ABSL_FLAG(std::string, allocate, "",
@@ -146,6 +150,33 @@ void PrintAllocation(const vgpu::testing::PodAllocation& pod) {
   std::fflush(stdout);
 }
 
+// Asks our own PodResources socket, as Kata does at sandbox creation.
+void PrintPodResources(const std::string& socket, const std::string& ns,
+                       const std::string& name) {
+  auto stub = v1::PodResourcesLister::NewStub(grpc::CreateChannel(
+      "unix:" + socket, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  v1::GetPodResourcesRequest request;
+  request.set_pod_namespace(ns);
+  request.set_pod_name(name);
+  v1::GetPodResourcesResponse response;
+  grpc::Status status = stub->Get(&context, request, &response);
+  if (!status.ok()) {
+    std::printf("podresources Get %s/%s: %s\n", ns.c_str(), name.c_str(),
+                status.error_message().c_str());
+    return;
+  }
+  for (const auto& c : response.pod_resources().containers()) {
+    for (const auto& d : c.devices()) {
+      std::printf("podresources Get %s/%s: container %s %s=%s\n", ns.c_str(),
+                  name.c_str(), c.name().c_str(), d.resource_name().c_str(),
+                  absl::StrJoin(d.device_ids(), ",").c_str());
+    }
+  }
+  std::fflush(stdout);
+}
+
 // Prints each change until `until` or a signal.
 void Watch(FakeKubelet& kubelet, absl::Time until, const sigset_t& signals) {
   KubeletState last = kubelet.State();
@@ -213,6 +244,14 @@ int main(int argc, char** argv) {
         return n >= want;
       },
       absl::GetFlag(FLAGS_timeout));
+  // More plugins may still be registering: wait until it goes quiet.
+  for (size_t seen = kubelet.State().size(); ready;) {
+    bool more = kubelet.WaitFor(
+        [&](const KubeletState& s) { return s.size() > seen; },
+        absl::GetFlag(FLAGS_settle));
+    if (!more) break;
+    seen = kubelet.State().size();
+  }
   std::printf("== kubelet sees %zu resource(s)\n", kubelet.State().size());
   PrintState(kubelet.State());
   if (!ready) {
@@ -230,6 +269,10 @@ int main(int argc, char** argv) {
       continue;
     }
     PrintAllocation(*result);
+    std::string socket = absl::GetFlag(FLAGS_pod_resources_socket);
+    if (!socket.empty()) {
+      PrintPodResources(socket, pod.namespace_name, pod.name);
+    }
   }
   Watch(kubelet, absl::Now() + absl::GetFlag(FLAGS_duration), signals);
   kubelet.Stop();

@@ -132,11 +132,16 @@ void WriteHost(const Inventory& inv, const std::string& host_root,
 
 const char* RoleName(inventory::FunctionRole role) {
   switch (role) {
-    case inventory::FunctionRole::kGpu: return "gpu";
-    case inventory::FunctionRole::kNvSwitch: return "nvswitch";
-    case inventory::FunctionRole::kCompanion: return "companion";
-    case inventory::FunctionRole::kBridge: return "bridge";
-    case inventory::FunctionRole::kOther: return "other";
+    case inventory::FunctionRole::kGpu:
+      return "gpu";
+    case inventory::FunctionRole::kNvSwitch:
+      return "nvswitch";
+    case inventory::FunctionRole::kCompanion:
+      return "companion";
+    case inventory::FunctionRole::kBridge:
+      return "bridge";
+    case inventory::FunctionRole::kOther:
+      return "other";
   }
   return "other";
 }

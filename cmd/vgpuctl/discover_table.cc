@@ -31,15 +31,15 @@ std::string UnitsSection(const Inventory& inv) {
       const PciFunction* fn = inv.FindFunction(bdf);
       std::vector<std::string> row = {first ? unit.primary_bdf : "", bdf};
       if (fn != nullptr) {
-        row.insert(row.end(), {RoleName(fn->role), ModelName(*fn),
-                               OrDash(fn->driver), Numa(fn->numa_node),
-                               Group(fn->iommu_group)});
+        row.insert(row.end(),
+                   {RoleName(fn->role), ModelName(*fn), OrDash(fn->driver),
+                    Numa(fn->numa_node), Group(fn->iommu_group)});
       } else {
         row.insert(row.end(), {"?", "(unreadable)", "-", "-", "-"});
       }
       if (first) {
-        row.push_back(unit.viable ? "yes"
-                                  : absl::StrCat("no: ", unit.not_viable_reason));
+        row.push_back(
+            unit.viable ? "yes" : absl::StrCat("no: ", unit.not_viable_reason));
       }
       table.AddRow(std::move(row));
       first = false;
@@ -53,8 +53,8 @@ std::string MdevParentsSection(const Inventory& inv) {
   Table table({"PARENT", "MODEL", "NUMA", "TYPE", "NAME", "AVAILABLE",
                "INSTANCES", "FRAMEBUFFER"});
   for (const inventory::MdevParent& parent : inv.mdev_parents) {
-    const PciFunction* fn = parent.is_pci ? inv.FindFunction(parent.name)
-                                          : nullptr;
+    const PciFunction* fn =
+        parent.is_pci ? inv.FindFunction(parent.name) : nullptr;
     bool first = true;
     for (const inventory::MdevType& type : parent.types) {
       std::string fb = type.framebuffer_bytes.has_value()
@@ -92,7 +92,8 @@ std::string VfVgpuSection(const Inventory& inv) {
     std::string current =
         v.current_type == 0
             ? "none"
-            : absl::StrCat(v.current_type, v.current_type_name.empty() ? "" : " ",
+            : absl::StrCat(v.current_type,
+                           v.current_type_name.empty() ? "" : " ",
                            v.current_type_name);
     std::vector<std::string> creatable;
     for (const auto& [id, name] : v.creatable_types) {

@@ -20,8 +20,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"discover", "list GPUs, IOMMU groups, mdev types and instances",
      &RunDiscover},
-    {"coldplug-plan", "show what Kata cold-plugs for a pod",
-     &RunColdplugPlan},
+    {"coldplug-plan", "show what Kata cold-plugs for a pod", &RunColdplugPlan},
     {"version", "print the version", &RunVersion},
     {"help", "print this help", &RunHelp},
 };

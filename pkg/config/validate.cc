@@ -165,6 +165,15 @@ std::vector<std::string> RuleProblems(const ResourceRule& rule) {
   } else if (absl::Status s = ValidateResourceName(rule.resource_name);
              !s.ok()) {
     problems.push_back(std::string(s.message()));
+  } else if (absl::StrContains(
+                 rule.resource_name.substr(rule.resource_name.find('/') + 1),
+                 '.')) {
+    // The resource name is also the CDI kind "<vendor>/<class>", and a CDI
+    // class allows only letters, digits, '_' and '-'.
+    problems.push_back(absl::StrCat(
+        "resource name \"", rule.resource_name,
+        "\": the part after '/' is also the CDI class and must not contain "
+        "'.'"));
   }
   if (!rule.kind && !rule.vendor && !rule.device && rule.bdfs.empty() &&
       rule.mdev_type_name.empty()) {

@@ -60,9 +60,9 @@ absl::StatusOr<std::optional<int>> ReadGroupLink(ScanContext& ctx,
                      " does not point to an IOMMU group"));
   }
   if (ctx.existing_groups.count(*group) == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "iommu_group link ", QuoteForMessage(*target),
-        " is dangling: no group ", *group, " in ", kIommuGroups));
+    return absl::InvalidArgumentError(
+        absl::StrCat("iommu_group link ", QuoteForMessage(*target),
+                     " is dangling: no group ", *group, " in ", kIommuGroups));
   }
   return group;
 }
@@ -90,9 +90,8 @@ using internal::ScanContext;
 absl::Status ValidateOptions(const DiscoverOptions& options) {
   for (const std::string& driver : options.extra_vfio_drivers) {
     if (driver.empty() || absl::StrContains(driver, '/')) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("extra_vfio_drivers: bad driver name ",
-                       QuoteForMessage(driver)));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "extra_vfio_drivers: bad driver name ", QuoteForMessage(driver)));
     }
   }
   return absl::OkStatus();
@@ -121,7 +120,8 @@ void ScanDeviceNodes(ScanContext& ctx) {
   for (const std::string& name : ListOptional(ctx, "dev/vfio")) {
     if (name == "vfio") inv.vfio_container = true;
     absl::StatusOr<int> n = ParseNonNegativeInt(name);
-    if (n.ok() && std::to_string(*n) == name) inv.vfio_group_nodes.push_back(*n);
+    if (n.ok() && std::to_string(*n) == name)
+      inv.vfio_group_nodes.push_back(*n);
   }
   std::sort(inv.vfio_group_nodes.begin(), inv.vfio_group_nodes.end());
   for (const std::string& name : ListOptional(ctx, "dev/vfio/devices")) {

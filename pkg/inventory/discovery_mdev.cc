@@ -50,7 +50,8 @@ void ParseDescription(MdevType& type) {
     }
   } else if (absl::StrContains(type.description, "low_gm_size")) {
     auto gvt = ParseGvtgDescription(type.description);
-    if (gvt.ok()) type.framebuffer_bytes = gvt->low_gm_bytes + gvt->high_gm_bytes;
+    if (gvt.ok())
+      type.framebuffer_bytes = gvt->low_gm_bytes + gvt->high_gm_bytes;
   }
 }
 
@@ -175,9 +176,9 @@ MdevType* InstanceType(ScanContext& ctx, ParentEntry& parent,
   }
   MdevType* type = FindType(parent.parent, sysfs::Basename(*link));
   if (type == nullptr) {
-    ctx.AddProblem(uuid, absl::StrCat("mdev_type ", sysfs::Basename(*link),
-                                      " is not a type of ",
-                                      parent.parent.name));
+    ctx.AddProblem(uuid,
+                   absl::StrCat("mdev_type ", sysfs::Basename(*link),
+                                " is not a type of ", parent.parent.name));
   }
   return type;
 }
@@ -217,21 +218,20 @@ void ScanBusInstance(ScanContext& ctx, std::vector<ParentEntry>& parents,
 // Without sys/bus/mdev: the instances each type lists under devices/.
 void ScanTypeInstances(ScanContext& ctx, ParentEntry& entry) {
   for (MdevType& type : entry.parent.types) {
-    absl::StatusOr<std::vector<std::string>> names = ctx.sysfs.ListDir(
-        JoinPath(entry.dir, absl::StrCat("mdev_supported_types/", type.id,
-                                         "/devices")));
+    absl::StatusOr<std::vector<std::string>> names = ctx.sysfs.ListDir(JoinPath(
+        entry.dir, absl::StrCat("mdev_supported_types/", type.id, "/devices")));
     if (!names.ok()) continue;
     for (const std::string& name : *names) {
       absl::StatusOr<std::string> uuid = ParseUuid(name);
       if (!uuid.ok()) {
-        ctx.AddProblem(entry.parent.name,
-                       absl::StrCat("mdev type ", type.id, ": ",
-                                    uuid.status().message()));
+        ctx.AddProblem(
+            entry.parent.name,
+            absl::StrCat("mdev type ", type.id, ": ", uuid.status().message()));
         continue;
       }
       type.instance_uuids.push_back(*uuid);
-      ctx.inventory.mdevs.push_back(ReadInstance(
-          ctx, entry.parent, type, *uuid, JoinPath(entry.dir, name)));
+      ctx.inventory.mdevs.push_back(ReadInstance(ctx, entry.parent, type, *uuid,
+                                                 JoinPath(entry.dir, name)));
     }
   }
 }
@@ -239,8 +239,7 @@ void ScanTypeInstances(ScanContext& ctx, ParentEntry& entry) {
 }  // namespace
 
 void ListMdevParents(ScanContext& ctx) {
-  absl::StatusOr<std::vector<std::string>> names =
-      ctx.sysfs.ListDir(kMdevBus);
+  absl::StatusOr<std::vector<std::string>> names = ctx.sysfs.ListDir(kMdevBus);
   if (names.ok()) {
     ctx.mdev_bus_names = *std::move(names);
   } else if (!absl::IsNotFound(names.status())) {
@@ -274,10 +273,9 @@ void ScanMdevs(ScanContext& ctx) {
     }
     ctx.inventory.mdev_parents.push_back(std::move(entry.parent));
   }
-  std::sort(ctx.inventory.mdevs.begin(), ctx.inventory.mdevs.end(),
-            [](const MdevDevice& a, const MdevDevice& b) {
-              return a.uuid < b.uuid;
-            });
+  std::sort(
+      ctx.inventory.mdevs.begin(), ctx.inventory.mdevs.end(),
+      [](const MdevDevice& a, const MdevDevice& b) { return a.uuid < b.uuid; });
 }
 
 }  // namespace vgpu::inventory::internal

@@ -9,7 +9,6 @@
 // mid-scan fails its identity reads, or loses both its driver and
 // iommu_group links, in which case its directory is checked once.
 #include <algorithm>
-#include <map>
 #include <set>
 #include <utility>
 
@@ -108,8 +107,8 @@ class FunctionScanner {
   // nvidia/, i.e. not in vendor VFIO mode).
   bool MayBeVfio() const {
     static constexpr absl::string_view kHostDrivers[] = {
-        "nvidia", "nouveau", "amdgpu", "radeon", "i915", "xe",
-        "snd_hda_intel", "pcieport", "mlx5_core", "xhci_hcd"};
+        "nvidia", "nouveau",       "amdgpu",   "radeon",    "i915",
+        "xe",     "snd_hda_intel", "pcieport", "mlx5_core", "xhci_hcd"};
     if (fn_.nvidia_vgpu.has_value()) return true;
     return std::find(std::begin(kHostDrivers), std::end(kHostDrivers),
                      fn_.driver) == std::end(kHostDrivers);
@@ -325,10 +324,9 @@ absl::Status ScanPciFunctions(ScanContext& ctx) {
     std::optional<PciFunction> fn = ScanEntry(ctx, entry);
     if (fn.has_value()) ctx.inventory.functions.push_back(*std::move(fn));
   }
-  std::sort(ctx.inventory.functions.begin(), ctx.inventory.functions.end(),
-            [](const PciFunction& a, const PciFunction& b) {
-              return a.bdf < b.bdf;
-            });
+  std::sort(
+      ctx.inventory.functions.begin(), ctx.inventory.functions.end(),
+      [](const PciFunction& a, const PciFunction& b) { return a.bdf < b.bdf; });
   AssignRoles(ctx.inventory);
   AddModelNames(ctx.options.pci_ids, ctx.inventory);
   return absl::OkStatus();

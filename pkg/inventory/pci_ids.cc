@@ -23,8 +23,8 @@ std::optional<std::pair<uint16_t, absl::string_view>> SplitIdLine(
   for (size_t i = 0; i < 4; ++i) {
     const unsigned char c = static_cast<unsigned char>(line[i]);
     if (!absl::ascii_isxdigit(c)) return std::nullopt;
-    const int digit = absl::ascii_isdigit(c) ? c - '0'
-                                             : absl::ascii_tolower(c) - 'a' + 10;
+    const int digit =
+        absl::ascii_isdigit(c) ? c - '0' : absl::ascii_tolower(c) - 'a' + 10;
     id = static_cast<uint16_t>(id * 16 + digit);
   }
   absl::string_view name = absl::StripAsciiWhitespace(line.substr(6));

@@ -37,10 +37,10 @@ uint32_t HexValue(absl::string_view s) {
   uint32_t v = 0;
   for (char c : s) {
     const unsigned char u = static_cast<unsigned char>(c);
-    const uint32_t d = absl::ascii_isdigit(u)
-                           ? static_cast<uint32_t>(u - '0')
-                           : static_cast<uint32_t>(absl::ascii_tolower(u) -
-                                                   'a' + 10);
+    const uint32_t d =
+        absl::ascii_isdigit(u)
+            ? static_cast<uint32_t>(u - '0')
+            : static_cast<uint32_t>(absl::ascii_tolower(u) - 'a' + 10);
     v = v * 16 + d;
   }
   return v;
@@ -82,10 +82,17 @@ std::optional<uint64_t> ParseSize(absl::string_view s) {
   uint64_t shift = 0;
   if (!s.empty()) {
     switch (s.back()) {
-      case 'K': shift = 10; break;
-      case 'M': shift = 20; break;
-      case 'G': shift = 30; break;
-      default: break;
+      case 'K':
+        shift = 10;
+        break;
+      case 'M':
+        shift = 20;
+        break;
+      case 'G':
+        shift = 30;
+        break;
+      default:
+        break;
     }
     if (shift != 0) s.remove_suffix(1);
   }
@@ -187,8 +194,8 @@ absl::StatusOr<int> ParseDecimalInt(absl::string_view text) {
   const uint64_t limit =
       static_cast<uint64_t>(std::numeric_limits<int>::max()) +
       (negative ? 1 : 0);
-  std::optional<uint64_t> v = s.size() > 10 ? std::nullopt
-                                            : ParseUnsigned(s, limit);
+  std::optional<uint64_t> v =
+      s.size() > 10 ? std::nullopt : ParseUnsigned(s, limit);
   if (!v.has_value()) return Bad("number", text, "a decimal integer");
   return negative ? static_cast<int>(-static_cast<int64_t>(*v))
                   : static_cast<int>(*v);
@@ -249,10 +256,9 @@ absl::StatusOr<NvidiaMdevDescription> ParseNvidiaMdevDescription(
     if (eq == absl::string_view::npos) {
       return Bad("nvidia description field", field, "key=value");
     }
-    absl::Status s =
-        ApplyNvidiaField(TrimSysfsValue(field.substr(0, eq)),
-                         TrimSysfsValue(field.substr(eq + 1)), out, have_fb,
-                         have_max);
+    absl::Status s = ApplyNvidiaField(TrimSysfsValue(field.substr(0, eq)),
+                                      TrimSysfsValue(field.substr(eq + 1)), out,
+                                      have_fb, have_max);
     if (!s.ok()) return s;
   }
   if (!have_fb || !have_max) {
@@ -271,9 +277,9 @@ absl::StatusOr<GvtgDescription> ParseGvtgDescription(absl::string_view text) {
     if (colon == absl::string_view::npos) {
       return Bad("GVT-g description line", line, "key: value");
     }
-    absl::Status s = ApplyGvtgField(TrimSysfsValue(line.substr(0, colon)),
-                                    TrimSysfsValue(line.substr(colon + 1)),
-                                    out, have);
+    absl::Status s =
+        ApplyGvtgField(TrimSysfsValue(line.substr(0, colon)),
+                       TrimSysfsValue(line.substr(colon + 1)), out, have);
     if (!s.ok()) return s;
   }
   if (have != 2) {

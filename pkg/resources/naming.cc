@@ -43,7 +43,9 @@ std::optional<std::string> VendorDomain(uint16_t vendor) {
 std::string SanitizeModelName(absl::string_view name) {
   std::string out;
   for (char c : name) {
-    bool keep = IsAlnum(c) || c == '-' || c == '.' || c == '_';
+    // No '.': the name part is also the CDI class, which allows only
+    // [A-Za-z0-9_-].
+    bool keep = IsAlnum(c) || c == '-' || c == '_';
     char next = keep ? c : '_';
     if (next == '_' && !out.empty() && out.back() == '_') continue;
     out.push_back(next);

@@ -149,7 +149,8 @@ TEST_F(RegistrationTest, BadFlagsAndConfigExitOneNamingThem) {
   auto bad_root = RunToExit(
       VGPU_DAEMON_BINARY,
       {"--host-root=" + work_ + "/missing",
-       "--device-plugin-dir=" + plugin_dir_, "--cdi-dir=" + work_},
+       "--device-plugin-dir=" + plugin_dir_, "--cdi-dir=" + work_,
+       "--metrics-address=", "--pod-resources-socket="},
       work_ + "/run4.log", kE2eWait);
   ASSERT_THAT(bad_root, IsOk());
   EXPECT_EQ(bad_root->exit_code, 1);

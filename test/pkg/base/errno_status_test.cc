@@ -22,6 +22,11 @@ TEST(ErrnoStatusTest, MapsCodesAndNamesPath) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+TEST(ErrnoStatusTest, MessageHasErrorTextOnce) {
+  EXPECT_EQ(ErrnoStatus(ENOENT, "read", "sys/x").message(),
+            "read sys/x: No such file or directory");
+}
+
 TEST(ErrnoStatusTest, KeepsExactErrno) {
   EXPECT_EQ(StatusErrno(ErrnoStatus(EEXIST, "write", "create")), EEXIST);
   EXPECT_EQ(StatusErrno(ErrnoStatus(ENOSPC, "write", "create")), ENOSPC);

@@ -326,6 +326,18 @@ TEST(ConfigTest, ParseRescanPeriod) {
   EXPECT_THAT(ParseRescanPeriod("5sec"), Not(IsOk()));
 }
 
+TEST(ConfigTest, RuleNameMustBeAValidCdiClass) {
+  Config c;
+  ResourceRule r;
+  r.resource_name = "nvidia.com/a10.pt";
+  r.vendor = 0x10de;
+  c.rules = {r};
+  EXPECT_THAT(ValidateConfig(c),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("\"nvidia.com/a10.pt\": the part after '/' "
+                                 "is also the CDI class")));
+}
+
 TEST(ConfigTest, ValidateConfigReportsAllProblems) {
   Config c;
   c.version = "v2";

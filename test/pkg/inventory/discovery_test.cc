@@ -72,7 +72,8 @@ TEST_F(DiscoveryTest, EmptyRootGivesAnEmptyInventory) {
   ASSERT_THAT(sysfs, IsOk());
   auto inv = Discover(**sysfs, {});
   ASSERT_THAT(inv, IsOk());
-  EXPECT_EQ(testing::Summarize(*inv), "host container=0 iommufd=0 groups= cdevs=\n");
+  EXPECT_EQ(testing::Summarize(*inv),
+            "host container=0 iommufd=0 groups= cdevs=\n");
 }
 
 TEST_F(DiscoveryTest, RejectsABadVariantDriverName) {
@@ -213,12 +214,12 @@ TEST_F(DiscoveryTest, GarbageOptionalAttributesKeepTheDevice) {
   EXPECT_EQ(inv->functions[0].numa_node, -1);
   EXPECT_EQ(inv->functions[0].subsystem_device_id, 0);
   EXPECT_TRUE(inv->units[0].viable);
-  EXPECT_EQ(testing::Summarize(*inv).substr(
-                testing::Summarize(*inv).find("problem")),
-            "problem 0000:01:00.0: subsystem_device: id \"0x14\\n\": want 0x "
-            "and 4 hex digits\n"
-            "problem 0000:01:00.0: numa_node: numa node \"two\\n\": want -1 "
-            "or a node number\n");
+  EXPECT_EQ(
+      testing::Summarize(*inv).substr(testing::Summarize(*inv).find("problem")),
+      "problem 0000:01:00.0: subsystem_device: id \"0x14\\n\": want 0x "
+      "and 4 hex digits\n"
+      "problem 0000:01:00.0: numa_node: numa node \"two\\n\": want -1 "
+      "or a node number\n");
 }
 
 TEST_F(DiscoveryTest, PlainDirectoryBusEntryIsResolvedToo) {
@@ -231,10 +232,10 @@ TEST_F(DiscoveryTest, PlainDirectoryBusEntryIsResolvedToo) {
   ASSERT_EQ(inv->functions.size(), 1u);
   EXPECT_EQ(inv->functions[0].sysfs_path, dir);
   EXPECT_EQ(inv->functions[0].role, FunctionRole::kGpu);
-  EXPECT_THAT(inv->problems,
-              ElementsAre(::testing::Field(
-                  &Problem::reason,
-                  "no IOMMU group: not usable for passthrough")));
+  EXPECT_THAT(
+      inv->problems,
+      ElementsAre(::testing::Field(
+          &Problem::reason, "no IOMMU group: not usable for passthrough")));
 }
 
 TEST_F(DiscoveryTest, ModelNamesComeFromPciIds) {
@@ -253,9 +254,9 @@ TEST_F(DiscoveryTest, ModelNamesComeFromPciIds) {
 
 TEST_F(DiscoveryTest, FindsFunctionsAndMdevsByKey) {
   ASSERT_THAT(host_->AddFunction(Gpu("0000:01:00.0", "nvidia", 1)), IsOk());
-  ASSERT_THAT(host_->AddMdevType("0000:01:00.0",
-                                 {"nvidia-1", "", "", "vfio-pci", 3}),
-              IsOk());
+  ASSERT_THAT(
+      host_->AddMdevType("0000:01:00.0", {"nvidia-1", "", "", "vfio-pci", 3}),
+      IsOk());
   ASSERT_THAT(host_->AddMdev("AAAAAAAA-0000-4000-8000-000000000001",
                              "0000:01:00.0", "nvidia-1", 9),
               IsOk());
@@ -278,8 +279,8 @@ TEST_F(DiscoveryTest, FindsFunctionsAndMdevsByKey) {
 TEST_F(DiscoveryTest, MdevInstancesWithoutTheMdevBus) {
   ASSERT_THAT(host_->AddFunction(Gpu("0000:01:00.0", "nvidia", 1)), IsOk());
   for (const char* id : {"nvidia-1", "nvidia-2"}) {
-    ASSERT_THAT(host_->AddMdevType("0000:01:00.0",
-                                   {id, std::string("T-") + id, "", "vfio-pci", 1}),
+    ASSERT_THAT(host_->AddMdevType("0000:01:00.0", {id, std::string("T-") + id,
+                                                    "", "vfio-pci", 1}),
                 IsOk());
   }
   ASSERT_THAT(host_->AddMdev("bbbbbbbb-0000-4000-8000-000000000002",

@@ -15,11 +15,16 @@ namespace vgpu::inventory::testing {
 
 inline const char* RoleText(FunctionRole role) {
   switch (role) {
-    case FunctionRole::kGpu: return "gpu";
-    case FunctionRole::kNvSwitch: return "nvswitch";
-    case FunctionRole::kCompanion: return "companion";
-    case FunctionRole::kBridge: return "bridge";
-    case FunctionRole::kOther: return "other";
+    case FunctionRole::kGpu:
+      return "gpu";
+    case FunctionRole::kNvSwitch:
+      return "nvswitch";
+    case FunctionRole::kCompanion:
+      return "companion";
+    case FunctionRole::kBridge:
+      return "bridge";
+    case FunctionRole::kOther:
+      return "other";
   }
   return "?";
 }
@@ -57,18 +62,16 @@ inline std::string FunctionLine(const PciFunction& f) {
 }
 
 inline std::string Summarize(const Inventory& inv) {
-  std::string out = absl::StrCat("host container=", inv.vfio_container,
-                                 " iommufd=", inv.iommufd, " groups=",
-                                 absl::StrJoin(inv.vfio_group_nodes, ","),
-                                 " cdevs=",
-                                 absl::StrJoin(inv.vfio_cdev_nodes, ","), "\n");
+  std::string out = absl::StrCat(
+      "host container=", inv.vfio_container, " iommufd=", inv.iommufd,
+      " groups=", absl::StrJoin(inv.vfio_group_nodes, ","),
+      " cdevs=", absl::StrJoin(inv.vfio_cdev_nodes, ","), "\n");
   for (const PassthroughUnit& u : inv.units) {
-    absl::StrAppend(&out, "unit ", u.iommu_group, " ", u.primary_bdf, " ",
-                    RoleText(u.role), " [", absl::StrJoin(u.functions, ","),
-                    "] bridges=[", absl::StrJoin(u.bridges, ","),
-                    "] numa=", u.numa_node, " ",
-                    u.viable ? "viable" : "NOT viable: " + u.not_viable_reason,
-                    "\n");
+    absl::StrAppend(
+        &out, "unit ", u.iommu_group, " ", u.primary_bdf, " ", RoleText(u.role),
+        " [", absl::StrJoin(u.functions, ","), "] bridges=[",
+        absl::StrJoin(u.bridges, ","), "] numa=", u.numa_node, " ",
+        u.viable ? "viable" : "NOT viable: " + u.not_viable_reason, "\n");
   }
   for (const PciFunction& f : inv.functions) {
     absl::StrAppend(&out, FunctionLine(f), "\n");

@@ -39,7 +39,8 @@ constexpr char kSample[] =
 TEST(PciIdsTest, ParsesVendorsAndDevicesSkippingTheRest) {
   PciIds ids = PciIds::Parse(kSample);
   EXPECT_EQ(ids.vendor_count(), 3u);
-  EXPECT_THAT(ids.VendorName(0x10de), Optional(std::string("NVIDIA Corporation")));
+  EXPECT_THAT(ids.VendorName(0x10de),
+              Optional(std::string("NVIDIA Corporation")));
   EXPECT_THAT(ids.DeviceName(0x10de, 0x2230),
               Optional(std::string("GA102GL [RTX A6000]")));
   EXPECT_THAT(ids.DeviceName(0x10de, 0x1aef),
@@ -84,7 +85,8 @@ TEST(PciIdsTest, DebianFileWhenInstalled) {
   auto ids = PciIds::Load(path);
   ASSERT_TRUE(ids.ok()) << ids.status();
   EXPECT_GT(ids->vendor_count(), 1000u);
-  EXPECT_THAT(ids->VendorName(0x10de), Optional(std::string("NVIDIA Corporation")));
+  EXPECT_THAT(ids->VendorName(0x10de),
+              Optional(std::string("NVIDIA Corporation")));
   EXPECT_THAT(ids->DeviceName(0x10de, 0x2230),
               Optional(std::string("GA102GL [RTX A6000]")));
 }

@@ -174,17 +174,17 @@ TEST_F(VgpuctlDiscoverTest, TableShowsUnitsViabilityAndReasons) {
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("Passthrough units (IOMMU groups):"));
   EXPECT_THAT(r.out, HasSubstr("0000:42:00.0  0000:42:00.0  gpu"));
-  EXPECT_THAT(r.out, HasSubstr(
-                         "no: 0000:61:00.1 is bound to snd_hda_intel, not "
-                         "vfio-pci"));
+  EXPECT_THAT(r.out,
+              HasSubstr("no: 0000:61:00.1 is bound to snd_hda_intel, not "
+                        "vfio-pci"));
   EXPECT_THAT(r.out, HasSubstr("(10de:2230)"));  // Model with its ids.
   EXPECT_THAT(r.out, Not(HasSubstr("no GPUs found")));
 }
 
 TEST_F(VgpuctlDiscoverTest, TableListsMdevTypesAndInstances) {
   const std::string root = BuildProfile("t4-vgpu");
-  Result r = RunVgpuctl("discover --pci-ids /nonexistent/pci.ids --host-root=" +
-                        root);
+  Result r =
+      RunVgpuctl("discover --pci-ids /nonexistent/pci.ids --host-root=" + root);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("warning: open pci.ids /nonexistent/pci.ids"));
   EXPECT_THAT(r.out, HasSubstr("nvidia-230  GRID T4-1Q   14         2"));

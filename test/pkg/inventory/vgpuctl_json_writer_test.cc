@@ -1,8 +1,7 @@
 // vgpuctl's JSON writer (cmd/vgpuctl/json_writer.h): layout and escaping.
-#include "cmd/vgpuctl/json_writer.h"
-
 #include <string>
 
+#include "cmd/vgpuctl/json_writer.h"
 #include "gtest/gtest.h"
 
 namespace vgpu::vgpuctl {
@@ -37,9 +36,10 @@ TEST(JsonWriterTest, EscapesControlQuotesAndInvalidUtf8) {
   EXPECT_EQ(JsonQuote(std::string("\x01\x7f", 2)), "\"\\u0001\\u007f\"");
   EXPECT_EQ(JsonQuote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");  // Valid UTF-8.
   EXPECT_EQ(JsonQuote("\xff"), "\"\\ufffd\"");
-  EXPECT_EQ(JsonQuote("\xc3"), "\"\\ufffd\"");              // Truncated.
-  EXPECT_EQ(JsonQuote("\xc0\xaf"), "\"\\ufffd\\ufffd\"");   // Overlong.
-  EXPECT_EQ(JsonQuote("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // Surrogate.
+  EXPECT_EQ(JsonQuote("\xc3"), "\"\\ufffd\"");             // Truncated.
+  EXPECT_EQ(JsonQuote("\xc0\xaf"), "\"\\ufffd\\ufffd\"");  // Overlong.
+  EXPECT_EQ(JsonQuote("\xed\xa0\x80"),
+            "\"\\ufffd\\ufffd\\ufffd\"");  // Surrogate.
   EXPECT_EQ(JsonQuote(std::string("\0", 1)), "\"\\u0000\"");
 }
 

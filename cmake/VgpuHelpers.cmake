@@ -18,5 +18,11 @@ function(vgpu_cc_test NAME)
   if(NOT V_LABELS)
     set(V_LABELS unit)
   endif()
-  gtest_discover_tests(${NAME} DISCOVERY_TIMEOUT 120 PROPERTIES LABELS "${V_LABELS}")
+  # gtest_discover_tests cannot pass a list-valued property through its
+  # generated script, so several labels become one joined label
+  # ("unit_tsan"); `ctest -L` takes a regex, so `-L tsan` and `-L unit` both
+  # select it.
+  string(REPLACE ";" "_" label "${V_LABELS}")
+  gtest_discover_tests(${NAME} DISCOVERY_TIMEOUT 120
+                       PROPERTIES LABELS "${label}")
 endfunction()

@@ -17,6 +17,7 @@
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "pkg/base/logging.h"
 #include "pkg/config/config.h"
@@ -105,9 +106,16 @@ void SignalLoop(const sigset_t& set, vgpu::daemon::Daemon& daemon) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Kubernetes device plugin for passthrough GPUs and vGPUs in Kata VMs.\n"
-      "Usage: vgpu-device-plugin [--host-root=/] [--config=FILE] ...");
+      "Usage: vgpu-device-plugin [--host-root=/] [--config=FILE] ...\n"
+      "Flags may be spelled with dashes (--host-root) or underscores.");
   absl::FlagsUsageConfig usage_config;
   usage_config.version_string = VersionString;
+  // --help lists the flags of this file (absl's default matches file names
+  // against the program name, which main.cc never does).
+  usage_config.contains_help_flags = [](absl::string_view path) {
+    return absl::StrContains(path, "vgpu-device-plugin/main.cc");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
   absl::SetFlagsUsageConfig(usage_config);
   std::vector<std::string> arg_storage;
   std::vector<char*> args = NormalizeFlags(argc, argv, arg_storage);

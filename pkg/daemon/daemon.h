@@ -115,6 +115,9 @@ class Daemon {
   void RestartMissingSockets();
   void OnDirEvent(const kubelet::DirEvent& event);
   void LogProblemsOnce(const std::vector<inventory::Problem>& problems);
+  // Logs kata::kMdevColdPlugWarning once per process if any pool has an
+  // mdev device (Kata cannot cold-plug those).
+  void WarnMdevOnce(const resources::PoolSet& pools);
   // daemon_observability.cc: the metrics listener and PodResources poller.
   absl::Status StartObservability();
   void UpdatePolledResources();
@@ -140,6 +143,8 @@ class Daemon {
   std::set<std::string> watched_dirs_;
   std::set<std::string> logged_problems_;
   std::string last_scan_error_;
+  // Set once the "Kata cannot cold-plug mdev" warning was logged.
+  bool mdev_warning_logged_ = false;
 
   mutable absl::Mutex mu_;
   Events events_ ABSL_GUARDED_BY(mu_);

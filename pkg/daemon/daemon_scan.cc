@@ -9,6 +9,7 @@
 #include "pkg/daemon/pool_diff.h"
 #include "pkg/deviceplugin/plugin_manager.h"
 #include "pkg/inventory/discovery.h"
+#include "pkg/kata/allocate_response.h"
 #include "pkg/kata/cdi_spec.h"
 #include "pkg/metrics/daemon_metrics.h"
 #include "pkg/sysfs/sysfs.h"
@@ -38,6 +39,9 @@ absl::Status Daemon::Rescan(bool startup) {
   }
   last_scan_error_.clear();
   LogProblemsOnce(inventory->problems);
+  WarnMdevOnce(*pools);
+  // Instance counts change without any pool changing; keep them current.
+  metrics_->UpdateInventory(*inventory, *pools);
   bool first;
   {
     absl::MutexLock lock(&mu_);
@@ -45,12 +49,24 @@ absl::Status Daemon::Rescan(bool startup) {
   }
   if (!first && SamePools(published_, *pools)) return absl::OkStatus();
   Publish(*pools);
-  metrics_->UpdateInventory(*inventory, *pools);
   published_ = *std::move(pools);
   UpdatePolledResources();
   absl::MutexLock lock(&mu_);
   first_scan_published_ = true;
   return absl::OkStatus();
+}
+
+void Daemon::WarnMdevOnce(const resources::PoolSet& pools) {
+  if (mdev_warning_logged_) return;
+  for (const resources::Pool& pool : pools.pools) {
+    for (const resources::PoolDevice& device : pool.devices) {
+      if (kata::KataCanColdPlug(device)) continue;
+      VGPU_LOG(WARNING).With("resource", pool.resource_name)
+          << kata::kMdevColdPlugWarning;
+      mdev_warning_logged_ = true;
+      return;
+    }
+  }
 }
 
 namespace {

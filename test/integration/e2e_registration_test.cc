@@ -70,6 +70,22 @@ TEST_F(RegistrationTest, T4HostHasTwoVgpus) {
   ASSERT_TRUE(kubelet_->WaitForDevices("nvidia.com/vgpu", 2, kE2eWait))
       << daemon_->Log();
   StopDaemon();
+  // Kata cannot cold-plug mdevs: said once, clearly, however many rescans.
+  std::string log = daemon_->Log();
+  size_t first = log.find("not cold-pluggable by Kata");
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find("not cold-pluggable by Kata", first + 1),
+            std::string::npos)
+      << log;
+}
+
+TEST_F(RegistrationTest, PassthroughHostHasNoMdevWarning) {
+  SetUpHost("h100-hgx");
+  StartDaemon();
+  ASSERT_TRUE(kubelet_->WaitForDevices("nvidia.com/pgpu", 8, kE2eWait))
+      << daemon_->Log();
+  StopDaemon();
+  EXPECT_EQ(daemon_->Log().find("not cold-pluggable"), std::string::npos);
 }
 
 TEST_F(RegistrationTest, AllocateAndPodResources) {

@@ -336,6 +336,18 @@ std::vector<std::string> FakeKubelet::Rejections() const {
   return rejections_;
 }
 
+bool FakeKubelet::DeletePod(const std::string& pod_namespace,
+                            const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  for (auto it = pods_.begin(); it != pods_.end(); ++it) {
+    if (it->namespace_name == pod_namespace && it->name == name) {
+      pods_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
 std::vector<PodAllocation> FakeKubelet::Pods() const {
   absl::MutexLock lock(&mu_);
   return pods_;

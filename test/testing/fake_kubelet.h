@@ -125,6 +125,9 @@ class FakeKubelet {
       const std::string& resource, const std::vector<std::string>& available,
       const std::vector<std::string>& must_include, int size);
   std::vector<PodAllocation> Pods() const;
+  // Forgets a pod, as the kubelet does when it is deleted: its devices are
+  // free again and PodResources no longer lists it. False if unknown.
+  bool DeletePod(const std::string& pod_namespace, const std::string& name);
   const FakeKubeletOptions& options() const { return options_; }
 
  private:

@@ -27,6 +27,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "cmd/common/flag_names.h"
 #include "grpcpp/grpcpp.h"
 #include "podresources/v1/api.grpc.pb.h"
 #include "test/testing/fake_kubelet.h"
@@ -50,35 +51,6 @@ namespace {
 
 using vgpu::testing::FakeKubelet;
 using vgpu::testing::KubeletState;
-
-// Flags are spelled with dashes (--host-root) as in every Kubernetes
-// component; absl names them with underscores. Rewrites each "--a-b[=v]"
-// to "--a_b[=v]" and rejects unknown names as the user typed them.
-std::vector<char*> NormalizeFlags(int argc, char** argv,
-                                  std::vector<std::string>& storage) {
-  storage.assign(argv, argv + argc);
-  for (size_t i = 1; i < storage.size(); ++i) {
-    std::string& arg = storage[i];
-    if (arg == "--") break;
-    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) continue;
-    size_t end = arg.find('=');
-    if (end == std::string::npos) end = arg.size();
-    std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
-    std::string name = arg.substr(2, end - 2);
-    bool negated = name.rfind("no", 0) == 0 &&
-                   absl::FindCommandLineFlag(name.substr(2)) != nullptr;
-    if (absl::FindCommandLineFlag(name) == nullptr && !negated &&
-        name != "help" && name != "helpfull" && name != "helpshort" &&
-        name != "version") {
-      std::fprintf(stderr, "%s: unknown flag %s (see --help)\n", argv[0],
-                   std::string(argv[i], std::strcspn(argv[i], "=")).c_str());
-      std::exit(1);
-    }
-  }
-  std::vector<char*> out;
-  for (std::string& s : storage) out.push_back(s.data());
-  return out;
-}
 
 absl::StatusOr<vgpu::testing::PodSpec> ParsePod(const std::string& text) {
   auto bad = [&](const std::string& why) {
@@ -218,7 +190,7 @@ int main(int argc, char** argv) {
   usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
   absl::SetFlagsUsageConfig(usage_config);
   std::vector<std::string> arg_storage;
-  std::vector<char*> args = NormalizeFlags(argc, argv, arg_storage);
+  std::vector<char*> args = vgpu::cmd::NormalizeFlags(argc, argv, arg_storage);
   absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   std::vector<vgpu::testing::PodSpec> pods;
   std::string allocate = absl::GetFlag(FLAGS_allocate);

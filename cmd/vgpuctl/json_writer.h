@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "pkg/base/json_quote.h"
 
 namespace vgpu::vgpuctl {
 
@@ -51,8 +52,8 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-// `value` as a JSON string literal, quotes included.
-std::string JsonQuote(absl::string_view value);
+// `value` as a JSON string literal, quotes included (pkg/base).
+using ::vgpu::JsonQuote;
 
 }  // namespace vgpu::vgpuctl
 

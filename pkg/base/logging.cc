@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "pkg/base/json_quote.h"
 
 namespace vgpu::logging {
 namespace {
@@ -33,36 +34,6 @@ const char* LevelName(Level level) {
       return "fatal";
   }
   return "info";
-}
-
-void AppendJsonString(std::string& out, absl::string_view s) {
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
 }
 
 bool NeedsQuoting(absl::string_view v) {
@@ -105,16 +76,16 @@ std::string FormatLine(
   std::string out;
   if (format == Format::kJson) {
     out = "{\"ts\":";
-    AppendJsonString(out, ts);
+    AppendJsonQuoted(&out, ts);
     out += ",\"level\":";
-    AppendJsonString(out, LevelName(level));
+    AppendJsonQuoted(&out, LevelName(level));
     out += ",\"msg\":";
-    AppendJsonString(out, message);
+    AppendJsonQuoted(&out, message);
     for (const auto& [k, v] : fields) {
       out.push_back(',');
-      AppendJsonString(out, k);
+      AppendJsonQuoted(&out, k);
       out.push_back(':');
-      AppendJsonString(out, v);
+      AppendJsonQuoted(&out, v);
     }
     out += "}\n";
     return out;
@@ -124,7 +95,7 @@ std::string FormatLine(
   for (const auto& [k, v] : fields) {
     absl::StrAppend(&out, " ", k, "=");
     if (NeedsQuoting(v)) {
-      AppendJsonString(out, v);
+      AppendJsonQuoted(&out, v);
     } else {
       out += v;
     }

@@ -1,7 +1,5 @@
 // The YAML adapter: the only code that touches yaml-cpp. yaml-cpp throws, so
 // every call into it sits under one try in ParseConfig; nothing escapes.
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -17,7 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "pkg/base/errno_status.h"
+#include "pkg/base/local_file.h"
 #include "pkg/config/config.h"
 #include "pkg/config/rule_checks.h"
 #include "yaml-cpp/yaml.h"
@@ -301,22 +299,9 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml) {
 }
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, "open", path);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof(buf))) != 0) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return ErrnoStatus(err, "read", path);
-    }
-    text.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  absl::StatusOr<Config> config = ParseConfig(text);
+  absl::StatusOr<std::string> text = ReadLocalFile(path);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<Config> config = ParseConfig(*text);
   if (!config.ok()) {
     return absl::Status(config.status().code(),
                         absl::StrCat(path, ": ", config.status().message()));

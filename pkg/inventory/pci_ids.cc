@@ -1,7 +1,5 @@
 #include "pkg/inventory/pci_ids.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <optional>
@@ -9,7 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
-#include "pkg/base/errno_status.h"
+#include "pkg/base/local_file.h"
 
 namespace vgpu::inventory {
 namespace {
@@ -32,25 +30,6 @@ std::optional<std::pair<uint16_t, absl::string_view>> SplitIdLine(
   return std::make_pair(id, name);
 }
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, "open pci.ids", path);
-  std::string out;
-  char buf[65536];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return ErrnoStatus(err, "read pci.ids", path);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
 
 }  // namespace
 
@@ -83,7 +62,7 @@ PciIds PciIds::Parse(absl::string_view text) {
 }
 
 absl::StatusOr<PciIds> PciIds::Load(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadWholeFile(path);
+  absl::StatusOr<std::string> text = ReadLocalFile(path, "pci.ids");
   if (!text.ok()) return text.status();
   return Parse(*text);
 }

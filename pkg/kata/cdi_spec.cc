@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "pkg/base/errno_status.h"
+#include "pkg/base/local_file.h"
 #include "pkg/base/status_macros.h"
 #include "pkg/kata/json.h"
 
@@ -61,26 +62,6 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
   return absl::OkStatus();
 }
 
-// The whole file; NotFound when absent.
-absl::StatusOr<std::string> ReadWhole(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, "open", path);
-  std::string out;
-  char buf[8192];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return ErrnoStatus(err, "read", path);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
 
 absl::Status FsyncDir(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -254,7 +235,7 @@ absl::Status CdiWriter::Sync(const resources::PoolSet& pools) {
     const std::string path = absl::StrCat(dir_, "/", name);
     const std::string content = RenderCdiSpec(pool);
     wanted.insert(name);
-    absl::StatusOr<std::string> old = ReadWhole(path);
+    absl::StatusOr<std::string> old = ReadLocalFile(path);
     if (old.ok() && *old == content) continue;
     VGPU_RETURN_IF_ERROR(WriteAtomically(dir_, path, content));
   }

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "pkg/base/json_quote.h"
 #include "pkg/base/status_macros.h"
 
 namespace vgpu::kata {
@@ -87,37 +88,6 @@ const char* JsonKindName(JsonValue::Kind kind) {
 
 namespace {
 
-void AppendQuoted(absl::string_view s, std::string& out) {
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
 
 void Serialize(const JsonValue& v, int indent, std::string& out);
 
@@ -154,7 +124,7 @@ void Serialize(const JsonValue& v, int indent, std::string& out) {
       out += v.text();
       return;
     case JsonValue::Kind::kString:
-      AppendQuoted(v.text(), out);
+      AppendJsonQuoted(&out, v.text());
       return;
     case JsonValue::Kind::kArray:
       SerializeList(v.items().size(), '[', ']', indent, out, [&](size_t i) {
@@ -163,7 +133,7 @@ void Serialize(const JsonValue& v, int indent, std::string& out) {
       return;
     case JsonValue::Kind::kObject:
       SerializeList(v.members().size(), '{', '}', indent, out, [&](size_t i) {
-        AppendQuoted(v.members()[i].first, out);
+        AppendJsonQuoted(&out, v.members()[i].first);
         out += ": ";
         Serialize(v.members()[i].second, indent + 1, out);
       });

@@ -1,6 +1,5 @@
 #include "pkg/inventory/pci_ids.h"
 
-
 #include <cerrno>
 #include <optional>
 #include <utility>

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # build.sh <build-dir> [cmake args...]: configure (once) and build.
+# VGPU_TARGETS="a b" builds only those targets (default: all).
 set -euo pipefail
 dir=${1:?usage: build.sh <build-dir> [cmake args]}
 shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${VGPU_JOBS:-$(nproc)}
 cmake -S "$root" -B "$dir" -G Ninja "$@" >/dev/null
-cmake --build "$dir" -j "$jobs"
+targets=()
+for t in ${VGPU_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$dir" -j "$jobs" "${targets[@]}"

@@ -35,7 +35,8 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 
 echo "== [3/3] Fuzzers, ${fuzz_seconds}s each"
 if [[ -d fuzz ]]; then
-  CC=clang CXX=clang++ bash scripts/build.sh build-fuzz \
+  fuzzers=$(sed -n 's/^add_executable(\([a-z_]*_fuzzer\) .*/\1/p' fuzz/CMakeLists.txt)
+  CC=clang CXX=clang++ VGPU_TARGETS="$fuzzers" bash scripts/build.sh build-fuzz \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGPU_BUILD_FUZZERS=ON \
     -DVGPU_BUILD_TESTS=OFF -DVGPU_BUILD_BENCHMARKS=OFF
   for f in build-fuzz/fuzz/*_fuzzer; do

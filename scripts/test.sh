@@ -2,7 +2,7 @@
 # The whole test suite, exactly as CI runs it, from a fresh Debian 12 machine:
 #   1. installs every package it needs (apt-get; npm tools for the manifest checks),
 #   2. builds under ASan+UBSan and runs every test with ctest,
-#   3. builds under TSan and runs the concurrency tests (ctest label "tsan"),
+#   3. builds under TSan and runs every threaded test under it (ctest label "tsan"),
 #   4. builds the libFuzzer targets with clang and runs each for a fixed budget.
 # Fails on the first failing stage.
 set -euo pipefail
@@ -23,14 +23,16 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 echo "== [2/3] clang build: -Wthread-safety -Werror over the whole tree, TSan"
 # Every target is compiled by clang with lock annotations checked
 # (-Wthread-safety -Werror) and TSan instrumentation; the tests labelled
-# "tsan" then run under TSan. Only tests whose shared state lives in our own
-# instrumented code carry that label: Debian's abseil and gRPC are not built
-# with TSan, so TSan cannot see absl::Mutex or gRPC's locks and reports races
-# that do not exist in tests that cross them.
+# "tsan" (every test with threads: the kubelet emulator, the registrar, the
+# resource servers, the daemon, the metrics poller and all end-to-end tests,
+# which run the TSan-built daemon binary) then run under TSan. Debian's abseil
+# and gRPC are not TSan-built: test/tsan/absl_sync_tsan.cc makes absl's locks
+# visible to TSan and test/tsan/tsan.supp names the library code TSan cannot
+# judge.
 CC=clang CXX=clang++ bash scripts/build.sh build-tsan \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGPU_SANITIZE=thread \
   -DVGPU_BUILD_BENCHMARKS=OFF
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/test/tsan/tsan.supp" \
   ctest --test-dir build-tsan -L tsan --output-on-failure -j 2 --timeout 600
 
 echo "== [3/3] Fuzzers, ${fuzz_seconds}s each"

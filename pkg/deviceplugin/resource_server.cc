@@ -17,8 +17,8 @@
 
 namespace vgpu::deviceplugin {
 
-// One ListAndWatch stream. gRPC owns the object between the handler's return
-// and OnDone, where it deletes itself (the callback API's ownership model).
+// One ListAndWatch stream. The ResourceServer owns it from the handler until
+// gRPC calls OnDone, the last reaction, which takes it back and destroys it.
 // Reactions never block: they only swap pointers and start writes.
 class ListAndWatchReactor
     : public grpc::ServerWriteReactor<v1beta1::ListAndWatchResponse> {
@@ -26,50 +26,42 @@ class ListAndWatchReactor
   explicit ListAndWatchReactor(ResourceServer& server) : server_(server) {}
 
   // Queues `snapshot` as the next write; starts it when none is in flight.
+  //
+  // StartWrite and Finish are called with mu_ held: gRPC never runs a
+  // reaction inline from them (the callback API schedules reactions that
+  // run user code), so this cannot deadlock, and it orders every use of the
+  // base class's state before OnDone, which takes mu_ before destruction.
   void Push(SnapshotPtr snapshot) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (finishing_) return;
-      pending_ = std::move(snapshot);
-      if (writing_) return;
-      PrepareWriteLocked();
-    }
+    absl::MutexLock lock(&mu_);
+    if (finishing_) return;
+    pending_ = std::move(snapshot);
+    if (writing_) return;
+    PrepareWriteLocked();
     StartWrite(&message_);
   }
 
   // Ends the stream (server stopping) once the write in flight is done.
   void Close(grpc::Status status) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (finishing_) return;
-      finishing_ = true;
-      final_status_ = std::move(status);
-      if (writing_) return;
-    }
-    Finish(final_status_);
+    absl::MutexLock lock(&mu_);
+    if (finishing_) return;
+    finishing_ = true;
+    final_status_ = status;
+    if (writing_) return;
+    Finish(std::move(status));
   }
 
   void OnWriteDone(bool ok) override {
-    bool finish = false;
-    {
-      absl::MutexLock lock(&mu_);
-      writing_ = false;
-      if (!ok && !finishing_) {
-        finishing_ = true;
-        final_status_ = grpc::Status(grpc::StatusCode::CANCELLED,
-                                     "list-and-watch stream broken");
-      }
-      if (finishing_) {
-        finish = true;
-      } else if (pending_ != nullptr) {
-        PrepareWriteLocked();
-      } else {
-        return;
-      }
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok && !finishing_) {
+      finishing_ = true;
+      final_status_ = grpc::Status(grpc::StatusCode::CANCELLED,
+                                   "list-and-watch stream broken");
     }
-    if (finish) {
+    if (finishing_) {
       Finish(final_status_);
-    } else {
+    } else if (pending_ != nullptr) {
+      PrepareWriteLocked();
       StartWrite(&message_);
     }
   }
@@ -79,9 +71,12 @@ class ListAndWatchReactor
   }
 
   void OnDone() override {
-    server_.Unsubscribe(this);
-    delete this;
-  }
+    // gRPC runs OnDone after every other reaction but orders that with its
+    // own atomics; taking mu_ makes the order visible (to TSan too) before
+    // the members are destroyed.
+    { absl::MutexLock lock(&mu_); }
+    std::unique_ptr<ListAndWatchReactor> self = server_.Unsubscribe(this);
+  }  // `self` destroys the reactor here; nothing touches it after.
 
  private:
   void PrepareWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -96,7 +91,7 @@ class ListAndWatchReactor
   SnapshotPtr pending_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::Status final_status_;  // Written once, before Finish.
+  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);  // Set once, when finishing.
   v1beta1::ListAndWatchResponse message_;  // Owned by the write in flight.
 };
 
@@ -116,8 +111,9 @@ class DevicePluginService : public v1beta1::DevicePlugin::CallbackService {
 
   grpc::ServerWriteReactor<v1beta1::ListAndWatchResponse>* ListAndWatch(
       grpc::CallbackServerContext*, const v1beta1::Empty*) override {
-    auto* reactor = new ListAndWatchReactor(server_);
-    if (!server_.Subscribe(reactor)) {
+    auto owned = std::make_unique<ListAndWatchReactor>(server_);
+    ListAndWatchReactor* reactor = owned.get();
+    if (!server_.Subscribe(std::move(owned))) {
       reactor->Close(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                   "device plugin is stopping"));
     }
@@ -254,6 +250,16 @@ void ResourceServer::Stop() {
   bool ours = SocketIntact();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
   server_->Wait();
+  {
+    // Every stream's OnDone has run by now, but gRPC ordered that on its own
+    // threads; taking mu_ orders their Unsubscribe before whatever the
+    // caller does next (the destructor frees streams_).
+    absl::MutexLock lock(&mu_);
+    if (!owned_.empty()) {
+      VGPU_LOG(WARNING) << owned_.size() << " ListAndWatch stream(s) of "
+                        << resource_name() << " outlived the server";
+    }
+  }
   server_.reset();
   service_.reset();
   // Only our own socket: never one a new server (or the kubelet) made.
@@ -296,17 +302,25 @@ SnapshotPtr ResourceServer::LastSent() const {
   return current();
 }
 
-bool ResourceServer::Subscribe(ListAndWatchReactor* reactor) {
+bool ResourceServer::Subscribe(std::unique_ptr<ListAndWatchReactor> reactor) {
+  ListAndWatchReactor* stream = reactor.get();
   absl::MutexLock lock(&mu_);
+  owned_.emplace(stream, std::move(reactor));
   if (!accepting_) return false;
-  streams_.insert(reactor);
-  reactor->Push(current_);
+  streams_.insert(stream);
+  stream->Push(current_);
   return true;
 }
 
-void ResourceServer::Unsubscribe(ListAndWatchReactor* reactor) {
+std::unique_ptr<ListAndWatchReactor> ResourceServer::Unsubscribe(
+    ListAndWatchReactor* reactor) {
   absl::MutexLock lock(&mu_);
   streams_.erase(reactor);
+  auto it = owned_.find(reactor);
+  if (it == owned_.end()) return nullptr;
+  std::unique_ptr<ListAndWatchReactor> owned = std::move(it->second);
+  owned_.erase(it);
+  return owned;
 }
 
 void ResourceServer::RecordSent(SnapshotPtr snapshot) {

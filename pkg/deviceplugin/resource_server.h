@@ -9,6 +9,7 @@
 #ifndef VGPU_PKG_DEVICEPLUGIN_RESOURCE_SERVER_H_
 #define VGPU_PKG_DEVICEPLUGIN_RESOURCE_SERVER_H_
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -75,8 +76,12 @@ class ResourceServer {
   friend class DevicePluginService;
 
   // Adds a stream and writes it the current snapshot. False if stopping.
-  bool Subscribe(ListAndWatchReactor* reactor);
-  void Unsubscribe(ListAndWatchReactor* reactor);
+  // Takes ownership of a new stream; false when the server is stopping (the
+  // stream is still owned, and must be closed by the caller).
+  bool Subscribe(std::unique_ptr<ListAndWatchReactor> reactor);
+  // Gives a finished stream back to its OnDone, which destroys it.
+  std::unique_ptr<ListAndWatchReactor> Unsubscribe(
+      ListAndWatchReactor* reactor);
   void RecordSent(SnapshotPtr snapshot);
 
   // Immutable after construction.
@@ -91,6 +96,10 @@ class ResourceServer {
   mutable absl::Mutex mu_;  // Before any reactor's mutex.
   SnapshotPtr current_ ABSL_GUARDED_BY(mu_);
   std::set<ListAndWatchReactor*> streams_ ABSL_GUARDED_BY(mu_);
+  // Every stream from its handler until its OnDone (the callback API's
+  // lifetime), live or not.
+  std::map<ListAndWatchReactor*, std::unique_ptr<ListAndWatchReactor>> owned_
+      ABSL_GUARDED_BY(mu_);
   bool accepting_ ABSL_GUARDED_BY(mu_) = false;
 
   mutable absl::Mutex sent_mu_;  // Leaf lock.

@@ -21,9 +21,9 @@ namespace vgpu::kata {
 namespace {
 
 const std::set<std::string>& KnownVersions() {
-  static const auto* const kVersions = new std::set<std::string>{
+  static const std::set<std::string> kVersions{
       "0.1.0", "0.2.0", "0.3.0", "0.4.0", "0.5.0", "0.6.0"};
-  return *kVersions;
+  return kVersions;
 }
 
 absl::Status Invalid(absl::string_view where, absl::string_view what) {

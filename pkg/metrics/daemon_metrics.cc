@@ -134,17 +134,17 @@ std::vector<inventory::MdevParent> MdevParentsByPhysicalGpu(
 }
 
 const std::vector<double>& AllocateDurationBuckets() {
-  static const auto* const kBuckets = new std::vector<double>{
+  static const std::vector<double> kBuckets{
       10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3,
       2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3};
-  return *kBuckets;
+  return kBuckets;
 }
 
 const std::vector<double>& DiscoveryDurationBuckets() {
-  static const auto* const kBuckets = new std::vector<double>{
+  static const std::vector<double> kBuckets{
       1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3,
       250e-3, 500e-3, 1, 2.5, 5, 10};
-  return *kBuckets;
+  return kBuckets;
 }
 
 FramebufferUsage ComputeFramebuffer(const inventory::MdevParent& parent) {

@@ -3,9 +3,11 @@
 #   docker build -t vgpu-device-plugin:0.1.0 .
 #
 # The build stage runs the same scripts as CI (scripts/install-deps.sh and
-# scripts/build.sh), so an image build exercises them too. The runtime stage
-# holds only the two binaries, the shared libraries they link (Debian
-# runtime packages of the -dev packages the build uses) and pci.ids.
+# scripts/build.sh), so an image build exercises them too. gRPC, protobuf,
+# abseil and yaml-cpp are linked from the static archives of their Debian
+# -dev packages (-DVGPU_STATIC_DEPS=ON: faster start, less resident memory;
+# docs/benchmarks.md). The runtime stage holds only the two binaries, the
+# shared libraries left (prometheus-cpp, CivetWeb) and pci.ids.
 
 ARG DEBIAN_IMAGE=debian:12
 
@@ -20,7 +22,8 @@ RUN bash scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
 ARG VGPU_JOBS=
 RUN VGPU_JOBS="${VGPU_JOBS:-$(nproc)}" bash scripts/build.sh build \
-      -DCMAKE_BUILD_TYPE=Release -DVGPU_BUILD_TESTS=OFF -DVGPU_BUILD_BENCHMARKS=OFF
+      -DCMAKE_BUILD_TYPE=Release -DVGPU_BUILD_TESTS=OFF -DVGPU_BUILD_BENCHMARKS=OFF \
+      -DVGPU_STATIC_DEPS=ON
 # Collect exactly one executable per binary name, wherever cmd/ puts it.
 RUN mkdir -p /out/usr/bin && \
     for bin in vgpu-device-plugin vgpuctl; do \
@@ -34,16 +37,11 @@ RUN mkdir -p /out/usr/bin && \
 
 # ---------------------------------------------------------------------------
 FROM ${DEBIAN_IMAGE}-slim AS runtime
-# Runtime halves of the -dev packages in scripts/install-deps.sh. Their own
-# dependencies (libgrpc29, libre2-9, libssl3, libcares2, zlib ...) come along.
+# Runtime halves of the -dev packages that ship no static archive
+# (prometheus-cpp, CivetWeb); everything else is inside the binaries.
 RUN apt-get update -qq && \
     apt-get install -y -qq --no-install-recommends \
-      libgrpc++1.51 \
-      libprotobuf32 \
-      libabsl20220623 \
-      libyaml-cpp0.7 \
       libprometheus-cpp-core1.0 \
-      libprometheus-cpp-pull1.0 \
       libcivetweb1 \
       pci.ids && \
     rm -rf /var/lib/apt/lists/*

@@ -1,5 +1,6 @@
 #include "pkg/daemon/daemon.h"
 
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -19,6 +20,7 @@
 #include "pkg/metrics/daemon_metrics.h"
 #include "pkg/metrics/metrics_server.h"
 #include "pkg/metrics/pod_resources_poller.h"
+#include "pkg/resources/naming.h"
 #include "pkg/sysfs/sysfs.h"
 
 namespace vgpu::daemon {
@@ -42,7 +44,13 @@ deviceplugin::PluginManagerOptions ManagerOptions(
   return out;
 }
 
-std::unique_ptr<inventory::PciIds> LoadPciIds(const std::string& path) {
+// Gives the heap's free pages back to the kernel after the one-off big
+// temporaries (the pci.ids text, the first discovery), which glibc would
+// otherwise keep mapped for the life of the daemon.
+void ReturnFreedMemory() { ::malloc_trim(0); }
+
+std::unique_ptr<inventory::PciIds> LoadPciIds(
+    const std::string& path, const std::set<uint16_t>& vendors) {
   std::vector<std::string> candidates;
   if (!path.empty()) {
     candidates.push_back(path);
@@ -50,9 +58,11 @@ std::unique_ptr<inventory::PciIds> LoadPciIds(const std::string& path) {
     for (const char* p : inventory::kDefaultPciIdsPaths) candidates.push_back(p);
   }
   for (const std::string& candidate : candidates) {
-    auto ids = inventory::PciIds::Load(candidate);
+    auto ids = inventory::PciIds::Load(candidate, vendors);
     if (ids.ok()) {
-      return std::make_unique<inventory::PciIds>(*std::move(ids));
+      auto table = std::make_unique<inventory::PciIds>(*std::move(ids));
+      ReturnFreedMemory();
+      return table;
     }
     if (!path.empty()) {
       VGPU_LOG(WARNING) << "pci.ids unusable, using numeric names: "
@@ -140,12 +150,17 @@ absl::Status Daemon::Start() {
   // are cosmetic, and parsing pci.ids (~40 ms) waits until after the first
   // publish so the kubelet sees the devices sooner.
   bool names_matter = options_.config.naming == config::Naming::kPerModel;
-  if (names_matter) pci_ids_ = LoadPciIds(options_.pci_ids_path);
+  // Only the vendors that can name a resource now; the host's other vendors
+  // join once discovery has seen them (Rescan).
+  if (names_matter) {
+    pci_ids_ = LoadPciIds(options_.pci_ids_path, resources::DomainVendors());
+  }
   cdi_ = std::make_unique<kata::CdiWriter>(options_.cdi_dir);
   VGPU_RETURN_IF_ERROR(watcher_->Start());
   registrar_->Start();
   EnsureWatches(/*startup=*/true);
   VGPU_RETURN_IF_ERROR(Rescan(/*startup=*/true));
+  ReturnFreedMemory();
   if (!names_matter) {
     absl::MutexLock lock(&mu_);
     events_.load_pci_ids = true;
@@ -204,13 +219,18 @@ void Daemon::Handle(const Events& events) {
   if (events.kubelet_socket_created) registrar_->RetryNow();
   bool rescan = events.rescan;
   if (events.load_pci_ids) {
-    pci_ids_ = LoadPciIds(options_.pci_ids_path);
+    std::set<uint16_t> vendors = gpu_vendors_;
+    if (options_.config.naming == config::Naming::kPerModel) {
+      vendors.merge(resources::DomainVendors());
+    }
+    pci_ids_ = LoadPciIds(options_.pci_ids_path, vendors);
     rescan = rescan || pci_ids_ != nullptr;
   }
   if (rescan) {
     EnsureWatches(/*startup=*/false);
     absl::Status status = Rescan(/*startup=*/false);
     if (!status.ok()) VGPU_LOG(ERROR) << status.message();
+    if (events.load_pci_ids) ReturnFreedMemory();
   }
 }
 

@@ -140,6 +140,11 @@ class Daemon {
   std::unique_ptr<inventory::PciIds> pci_ids_;
   std::unique_ptr<kata::CdiWriter> cdi_;
   resources::PoolSet published_;
+  // Vendors of the GPUs and NVSwitches discovery has seen: the only
+  // functions whose names the daemon uses (pool models, per-model resource
+  // names). pci_ids_ keeps only these (and, for per-model naming, every
+  // vendor that names resources) and is reloaded when a new one appears.
+  std::set<uint16_t> gpu_vendors_;
   std::set<std::string> watched_dirs_;
   std::set<std::string> logged_problems_;
   std::string last_scan_error_;

@@ -38,6 +38,22 @@ absl::Status Daemon::Rescan(bool startup) {
     return absl::OkStatus();
   }
   last_scan_error_.clear();
+  bool new_vendor = false;
+  for (const inventory::PciFunction& fn : inventory->functions) {
+    if (fn.role != inventory::FunctionRole::kGpu &&
+        fn.role != inventory::FunctionRole::kNvSwitch) {
+      continue;
+    }
+    if (gpu_vendors_.insert(fn.vendor_id).second && pci_ids_ != nullptr &&
+        !pci_ids_->Covers(fn.vendor_id)) {
+      new_vendor = true;
+    }
+  }
+  if (new_vendor) {
+    // Names for it on the next pass; this one publishes without them.
+    absl::MutexLock lock(&mu_);
+    events_.load_pci_ids = true;
+  }
   LogProblemsOnce(inventory->problems);
   WarnMdevOnce(*pools);
   // Instance counts change without any pool changing; keep them current.

@@ -32,9 +32,11 @@ std::optional<std::pair<uint16_t, absl::string_view>> SplitIdLine(
 
 }  // namespace
 
-PciIds PciIds::Parse(absl::string_view text) {
+PciIds PciIds::Parse(absl::string_view text,
+                     std::optional<std::set<uint16_t>> only_vendors) {
   PciIds ids;
-  int vendor = -1;  // Current vendor section; -1 when none.
+  ids.only_vendors_ = std::move(only_vendors);
+  int vendor = -1;  // Current vendor section; -1 when none (or not kept).
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty() || line[0] == '#') continue;
@@ -46,6 +48,7 @@ PciIds PciIds::Parse(absl::string_view text) {
       auto v = SplitIdLine(line);
       vendor = -1;
       if (!v.has_value()) continue;
+      if (!ids.Covers(v->first)) continue;
       vendor = v->first;
       ids.vendors_.emplace(v->first, std::string(v->second));
       continue;
@@ -60,10 +63,11 @@ PciIds PciIds::Parse(absl::string_view text) {
   return ids;
 }
 
-absl::StatusOr<PciIds> PciIds::Load(const std::string& path) {
+absl::StatusOr<PciIds> PciIds::Load(
+    const std::string& path, std::optional<std::set<uint16_t>> only_vendors) {
   absl::StatusOr<std::string> text = ReadLocalFile(path, "pci.ids");
   if (!text.ok()) return text.status();
-  return Parse(*text);
+  return Parse(*text, std::move(only_vendors));
 }
 
 std::optional<std::string> PciIds::VendorName(uint16_t vendor) const {

@@ -25,19 +25,33 @@ void TrimNonAlnum(std::string* s) {
 
 }  // namespace
 
+namespace {
+
+struct VendorEntry {
+  uint16_t vendor;
+  const char* domain;
+};
+
+constexpr VendorEntry kVendorDomains[] = {
+    {0x10de, "nvidia.com"},
+    {0x1002, "amd.com"},
+    {0x8086, "intel.com"},
+    {0x1da3, "habana.ai"},
+};
+
+}  // namespace
+
 std::optional<std::string> VendorDomain(uint16_t vendor) {
-  switch (vendor) {
-    case 0x10de:
-      return "nvidia.com";
-    case 0x1002:
-      return "amd.com";
-    case 0x8086:
-      return "intel.com";
-    case 0x1da3:
-      return "habana.ai";
-    default:
-      return std::nullopt;
+  for (const VendorEntry& entry : kVendorDomains) {
+    if (entry.vendor == vendor) return entry.domain;
   }
+  return std::nullopt;
+}
+
+std::set<uint16_t> DomainVendors() {
+  std::set<uint16_t> out;
+  for (const VendorEntry& entry : kVendorDomains) out.insert(entry.vendor);
+  return out;
 }
 
 std::string SanitizeModelName(absl::string_view name) {

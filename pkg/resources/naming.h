@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct NamingFacts {
 // "nvidia.com" for 0x10de, "amd.com" 0x1002, "intel.com" 0x8086,
 // "habana.ai" 0x1da3; nullopt for other vendors.
 std::optional<std::string> VendorDomain(uint16_t vendor);
+
+// Every vendor VendorDomain names.
+std::set<uint16_t> DomainVendors();
 
 // A model name as a resource name part: characters outside
 // [A-Za-z0-9_.-] become '_', runs of '_' collapse, non-alphanumerics are

@@ -3,7 +3,7 @@
 # statically in the Dockerfile:
 #   - every "bash scripts/X" it runs exists, and it runs the same two
 #     scripts as CI (install-deps.sh and build.sh);
-#   - the build is Release without tests and benchmarks;
+#   - the build is Release without tests and benchmarks, static gRPC et al.;
 #   - .dockerignore does not drop the scripts or the sources from the
 #     build context;
 #   - the runtime stage is debian:12-slim, has a non-shell (exec-form)
@@ -30,6 +30,7 @@ done < <(sed -n 's/^COPY \(scripts\/[^ ]*\) \(scripts\/[^ ]*\) scripts\/$/\1\n\2
 grep -q -- '-DCMAKE_BUILD_TYPE=Release' "$df" || fail "build is not Release"
 grep -q -- '-DVGPU_BUILD_TESTS=OFF' "$df" || fail "tests are built into the image"
 grep -q -- '-DVGPU_BUILD_BENCHMARKS=OFF' "$df" || fail "benchmarks are built into the image"
+grep -q -- '-DVGPU_STATIC_DEPS=ON' "$df" || fail "image links gRPC/protobuf/abseil dynamically"
 grep -q '^FROM ${DEBIAN_IMAGE}-slim AS runtime' "$df" || fail "runtime stage is not <debian>-slim"
 grep -q '^ARG DEBIAN_IMAGE=debian:12$' "$df" || fail "base is not debian:12"
 grep -q '^ENTRYPOINT \["/usr/bin/vgpu-device-plugin"\]$' "$df" || fail "ENTRYPOINT is not exec form"

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
@@ -98,6 +99,26 @@ TEST_F(DaemonTest, ReRegistersAfterKubeletRestartAndSighupRestart) {
                it->second.streaming && it->second.Count() == 8;
       },
       kWait));
+  daemon.Stop();
+  run.join();
+}
+
+// Per-model naming reads pci.ids before the first scan, keeping only the
+// vendors that name resources; the names must still come out right.
+TEST_F(DaemonTest, PerModelNamesFromAVendorFilteredPciIds) {
+  const std::string ids_path = dir_.path() + "/pci.ids";
+  std::ofstream(ids_path) << "10de  NVIDIA Corporation\n"
+                             "\t2330  GH100 [H100 SXM5 80GB]\n"
+                             "\t22a3  GH100 [H100 NVSwitch]\n"
+                             "1234  Some NIC vendor\n"
+                             "\t0001  a NIC\n";
+  DaemonOptions options = Options();
+  options.pci_ids_path = ids_path;
+  options.config.naming = config::Naming::kPerModel;
+  Daemon daemon(options);
+  std::thread run([&] { EXPECT_THAT(daemon.Run(), IsOk()); });
+  EXPECT_TRUE(
+      kubelet_->WaitForDevices("nvidia.com/GH100_H100_SXM5_80GB", 8, kWait));
   daemon.Stop();
   run.join();
 }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -55,6 +56,30 @@ TEST(PciIdsTest, ParsesVendorsAndDevicesSkippingTheRest) {
   EXPECT_EQ(ids.VendorName(0x0c03), std::nullopt);
 }
 
+TEST(PciIdsTest, OnlyVendorsKeepsThoseVendorsAndTheirDevices) {
+  PciIds ids = PciIds::Parse(kSample, std::set<uint16_t>{0x1002, 0x8086});
+  EXPECT_EQ(ids.vendor_count(), 2u);
+  EXPECT_EQ(ids.device_count(), 1u);  // 1002:740f; Intel has none here.
+  EXPECT_THAT(ids.DeviceName(0x1002, 0x740f),
+              Optional(std::string("Aldebaran/MI200 [Instinct MI210]")));
+  EXPECT_EQ(ids.VendorName(0x10de), std::nullopt);
+  EXPECT_EQ(ids.DeviceName(0x10de, 0x2230), std::nullopt);
+  EXPECT_TRUE(ids.Covers(0x1002));
+  EXPECT_TRUE(ids.Covers(0x8086));
+  EXPECT_FALSE(ids.Covers(0x10de));
+  // A vendor the file does not know is still covered when asked for.
+  PciIds unknown = PciIds::Parse(kSample, std::set<uint16_t>{0xabcd});
+  EXPECT_EQ(unknown.vendor_count(), 0u);
+  EXPECT_TRUE(unknown.Covers(0xabcd));
+}
+
+TEST(PciIdsTest, UnfilteredCoversEveryVendor) {
+  PciIds ids = PciIds::Parse(kSample);
+  EXPECT_TRUE(ids.Covers(0x10de));
+  EXPECT_TRUE(ids.Covers(0xabcd));
+  EXPECT_EQ(ids.device_count(), 3u);
+}
+
 TEST(PciIdsTest, GarbageNeverFails) {
   PciIds empty = PciIds::Parse("");
   EXPECT_EQ(empty.vendor_count(), 0u);
@@ -89,6 +114,13 @@ TEST(PciIdsTest, DebianFileWhenInstalled) {
               Optional(std::string("NVIDIA Corporation")));
   EXPECT_THAT(ids->DeviceName(0x10de, 0x2230),
               Optional(std::string("GA102GL [RTX A6000]")));
+  // What the daemon keeps for an NVIDIA-only host: a small part of it.
+  auto nvidia = PciIds::Load(path, std::set<uint16_t>{0x10de});
+  ASSERT_TRUE(nvidia.ok()) << nvidia.status();
+  EXPECT_EQ(nvidia->vendor_count(), 1u);
+  EXPECT_THAT(nvidia->DeviceName(0x10de, 0x2230),
+              Optional(std::string("GA102GL [RTX A6000]")));
+  EXPECT_LT(nvidia->device_count() * 5, ids->device_count());
 }
 
 }  // namespace

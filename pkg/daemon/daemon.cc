@@ -187,7 +187,7 @@ void Daemon::Loop() {
       last_tick_ = absl::Now();
     }
     if (absl::Now() >= next_rescan) {
-      events.rescan = true;
+      events.periodic = true;
       RestartMissingSockets();
       next_rescan = absl::Now() + options_.config.rescan_period;
     }
@@ -217,7 +217,7 @@ void Daemon::Handle(const Events& events) {
         << "kubelet.sock re-created: registering again";
   }
   if (events.kubelet_socket_created) registrar_->RetryNow();
-  bool rescan = events.rescan;
+  bool rescan = events.rescan || (events.periodic && PeriodicRescanNeeded());
   if (events.load_pci_ids) {
     std::set<uint16_t> vendors = gpu_vendors_;
     if (options_.config.naming == config::Naming::kPerModel) {

@@ -65,6 +65,10 @@ struct DaemonOptions {
   std::string pod_resources_socket =
       "/var/lib/kubelet/pod-resources/kubelet.sock";
   std::string version = VGPU_VERSION;
+  // A periodic rescan whose host signature is unchanged skips discovery,
+  // except every this many periods (a safety net for what the signature
+  // cannot see; one minute at the default 5 s period).
+  int full_rescan_every = 12;
 };
 
 class Daemon {
@@ -99,6 +103,9 @@ class Daemon {
     bool kubelet_socket_created = false;
     bool restart_all = false;
     bool load_pci_ids = false;  // Deferred past the first publish.
+    // The rescan period elapsed: a full discovery only if the host
+    // signature changed (or every full_rescan_every periods).
+    bool periodic = false;
     std::set<std::string> deleted_sockets;
     std::set<std::string> gone_dirs;  // Watched dirs removed (watch lost).
   };
@@ -108,6 +115,8 @@ class Daemon {
   void Handle(const Events& events);
   // Discovers and publishes; `startup` makes pool errors fatal.
   absl::Status Rescan(bool startup);
+  // Periodic: whether the host may have changed since the last discovery.
+  bool PeriodicRescanNeeded();
   void Publish(const resources::PoolSet& pools);
   // Adds inotify watches on the plugin dir, dev/vfio, dev/vfio/devices
   // when present and not yet watched.
@@ -145,6 +154,11 @@ class Daemon {
   // names). pci_ids_ keeps only these (and, for per-model naming, every
   // vendor that names resources) and is reloaded when a new one appears.
   std::set<uint16_t> gpu_vendors_;
+  // The host signature taken at the last full discovery ("" when it could
+  // not be taken), the NVIDIA VFs it reads, and periods since then.
+  std::string last_signature_;
+  std::vector<std::string> nvidia_vfs_;
+  int periods_since_full_ = 0;
   std::set<std::string> watched_dirs_;
   std::set<std::string> logged_problems_;
   std::string last_scan_error_;

@@ -9,6 +9,7 @@
 #include "pkg/daemon/pool_diff.h"
 #include "pkg/deviceplugin/plugin_manager.h"
 #include "pkg/inventory/discovery.h"
+#include "pkg/inventory/host_signature.h"
 #include "pkg/kata/allocate_response.h"
 #include "pkg/kata/cdi_spec.h"
 #include "pkg/metrics/daemon_metrics.h"
@@ -16,8 +17,21 @@
 
 namespace vgpu::daemon {
 
+bool Daemon::PeriodicRescanNeeded() {
+  if (++periods_since_full_ >= options_.full_rescan_every) return true;
+  if (last_signature_.empty()) return true;
+  absl::StatusOr<std::string> signature =
+      inventory::HostSignature(*sysfs_, nvidia_vfs_);
+  return !signature.ok() || *signature != last_signature_;
+}
+
 absl::Status Daemon::Rescan(bool startup) {
   absl::Time start = absl::Now();
+  // Taken before discovery: a change in between makes the next periodic
+  // check differ, never hides it.
+  absl::StatusOr<std::string> signature =
+      inventory::HostSignature(*sysfs_, nvidia_vfs_);
+  periods_since_full_ = 0;
   inventory::DiscoverOptions discover_options;
   discover_options.pci_ids = pci_ids_.get();
   auto inventory = inventory::Discover(*sysfs_, discover_options);
@@ -38,6 +52,13 @@ absl::Status Daemon::Rescan(bool startup) {
     return absl::OkStatus();
   }
   last_scan_error_.clear();
+  std::vector<std::string> nvidia_vfs = inventory::NvidiaVfs(*inventory);
+  if (nvidia_vfs != nvidia_vfs_) {
+    // The signature read other VFs than this inventory has: retake it.
+    nvidia_vfs_ = std::move(nvidia_vfs);
+    signature = inventory::HostSignature(*sysfs_, nvidia_vfs_);
+  }
+  last_signature_ = signature.ok() ? *std::move(signature) : "";
   bool new_vendor = false;
   for (const inventory::PciFunction& fn : inventory->functions) {
     if (fn.role != inventory::FunctionRole::kGpu &&

@@ -85,6 +85,7 @@ Daemon::Daemon(DaemonOptions options)
       registrar_options,
       [this](const std::string& resource) {
         manager_->MarkRegistered(resource);
+        if (manager_->AllRegistered()) StartDeferredWork();
       });
   manager_ = std::make_unique<deviceplugin::PluginManager>(
       ManagerOptions(options_, plugin_dir_, metrics_.get()), *registrar_);
@@ -147,8 +148,9 @@ absl::Status Daemon::Start() {
         "device plugin dir ", plugin_dir_, ": ", ec.message()));
   }
   // Model names only name resources with per-model naming; otherwise they
-  // are cosmetic, and parsing pci.ids (~40 ms) waits until after the first
-  // publish so the kubelet sees the devices sooner.
+  // are cosmetic, and parsing pci.ids (and the rescan that applies the
+  // names) waits until every resource is registered, so the kubelet sees
+  // the devices sooner (pci_ids_deferred_).
   bool names_matter = options_.config.naming == config::Naming::kPerModel;
   // Only the vendors that can name a resource now; the host's other vendors
   // join once discovery has seen them (Rescan).
@@ -156,16 +158,24 @@ absl::Status Daemon::Start() {
     pci_ids_ = LoadPciIds(options_.pci_ids_path, resources::DomainVendors());
   }
   cdi_ = std::make_unique<kata::CdiWriter>(options_.cdi_dir);
+  if (!names_matter) {
+    // Before the first scan: registrations may complete inside it.
+    absl::MutexLock lock(&mu_);
+    pci_ids_deferred_ = true;
+  }
   VGPU_RETURN_IF_ERROR(watcher_->Start());
   registrar_->Start();
   EnsureWatches(/*startup=*/true);
   VGPU_RETURN_IF_ERROR(Rescan(/*startup=*/true));
   ReturnFreedMemory();
-  if (!names_matter) {
-    absl::MutexLock lock(&mu_);
-    events_.load_pci_ids = true;
-  }
   return absl::OkStatus();
+}
+
+void Daemon::StartDeferredWork() {
+  absl::MutexLock lock(&mu_);
+  if (!pci_ids_deferred_) return;
+  pci_ids_deferred_ = false;
+  events_.load_pci_ids = true;
 }
 
 void Daemon::Loop() {
@@ -188,6 +198,8 @@ void Daemon::Loop() {
     }
     if (absl::Now() >= next_rescan) {
       events.periodic = true;
+      // No kubelet yet: name the devices anyway.
+      StartDeferredWork();
       RestartMissingSockets();
       next_rescan = absl::Now() + options_.config.rescan_period;
     }

@@ -115,6 +115,8 @@ class Daemon {
   void Handle(const Events& events);
   // Discovers and publishes; `startup` makes pool errors fatal.
   absl::Status Rescan(bool startup);
+  // Queues what waits for registration (see pci_ids_deferred_).
+  void StartDeferredWork();
   // Periodic: whether the host may have changed since the last discovery.
   bool PeriodicRescanNeeded();
   void Publish(const resources::PoolSet& pools);
@@ -169,6 +171,10 @@ class Daemon {
   Events events_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool first_scan_published_ ABSL_GUARDED_BY(mu_) = false;
+  // With default naming, pci.ids names are cosmetic: loading them (and the
+  // rescan that applies them) waits until every resource is registered, or
+  // the first rescan period, so that it never delays the kubelet.
+  bool pci_ids_deferred_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time last_tick_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 

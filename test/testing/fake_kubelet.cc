@@ -16,23 +16,10 @@
 #include "absl/strings/str_split.h"
 #include "deviceplugin/v1beta1/api.grpc.pb.h"
 #include "podresources/v1/api.grpc.pb.h"
+#include "test/testing/grpc_util.h"
 
 namespace vgpu::testing {
 namespace {
-
-
-std::shared_ptr<grpc::Channel> Dial(const std::string& path) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel("unix:" + path,
-                                   grpc::InsecureChannelCredentials(), args);
-}
-
-absl::Status FromGrpc(const grpc::Status& status, const std::string& what) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      absl::StrCat(what, ": ", status.error_message()));
-}
 
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -238,7 +225,7 @@ absl::Status FakeKubelet::HandleRegister(
   }
   auto stream = std::make_unique<Stream>();
   stream->stub = v1beta1::DevicePlugin::NewStub(
-      Dial(options_.plugin_dir + "/" + request.endpoint()));
+      DialUnixSocket(options_.plugin_dir + "/" + request.endpoint()));
   // Like the kubelet: dial back and ask for the options inside Register.
   grpc::ClientContext context;
   context.set_deadline(

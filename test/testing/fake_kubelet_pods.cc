@@ -8,24 +8,12 @@
 #include "deviceplugin/v1beta1/api.grpc.pb.h"
 #include "podresources/v1/api.grpc.pb.h"
 #include "test/testing/fake_kubelet.h"
+#include "test/testing/grpc_util.h"
 
 namespace vgpu::testing {
 namespace {
 
 constexpr absl::Duration kRpcTimeout = absl::Seconds(10);
-
-std::shared_ptr<grpc::Channel> Dial(const std::string& path) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel("unix:" + path,
-                                   grpc::InsecureChannelCredentials(), args);
-}
-
-absl::Status FromGrpc(const grpc::Status& status, const std::string& what) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      absl::StrCat(what, ": ", status.error_message()));
-}
 
 v1::TopologyInfo ToPodTopology(const v1beta1::Device& device) {
   v1::TopologyInfo out;
@@ -125,7 +113,7 @@ absl::StatusOr<v1beta1::AllocateResponse> FakeKubelet::Allocate(
     return absl::NotFoundError("resource " + resource + " not registered");
   }
   auto stub = v1beta1::DevicePlugin::NewStub(
-      Dial(options_.plugin_dir + "/" + endpoint));
+      DialUnixSocket(options_.plugin_dir + "/" + endpoint));
   v1beta1::AllocateRequest request;
   auto* container = request.add_container_requests();
   for (const std::string& id : ids) container->add_devices_ids(id);
@@ -146,7 +134,7 @@ absl::StatusOr<std::vector<std::string>> FakeKubelet::GetPreferredAllocation(
     return absl::NotFoundError("resource " + resource + " not registered");
   }
   auto stub = v1beta1::DevicePlugin::NewStub(
-      Dial(options_.plugin_dir + "/" + endpoint));
+      DialUnixSocket(options_.plugin_dir + "/" + endpoint));
   v1beta1::PreferredAllocationRequest request;
   auto* container = request.add_container_requests();
   for (const auto& id : available) container->add_available_deviceids(id);

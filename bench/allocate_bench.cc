@@ -87,7 +87,6 @@ absl::StatusOr<deviceplugin::SnapshotPtr> LargestPool(const std::string& root,
       snapshot->pool = pool;
     }
   }
-  snapshot->iommufd = pools->iommufd;
   return deviceplugin::SnapshotPtr(std::move(snapshot));
 }
 
@@ -105,13 +104,12 @@ void Report(const char* what, const std::vector<double>& us) {
 }
 
 // In-process cost of the response builder alone.
-std::vector<double> BuilderCost(const resources::Pool& pool, bool iommufd,
+std::vector<double> BuilderCost(const resources::Pool& pool,
                                 const std::vector<std::string>& ids, int n) {
   std::vector<double> us;
   for (int i = 0; i < n; ++i) {
     const Clock::time_point start = Clock::now();
-    auto r = kata::BuildContainerResponse(pool, iommufd, {ids[i % ids.size()]},
-                                          {});
+    auto r = kata::BuildContainerResponse(pool, {ids[i % ids.size()]}, {});
     us.push_back(MicrosSince(start));
     if (!r.ok()) std::fprintf(stderr, "build: %s\n", r.status().ToString().c_str());
   }
@@ -195,7 +193,7 @@ int Run(const Flags& flags, const std::string& dir) {
               Percentile(samples->alloc_us, 0.99) -
                   Percentile(samples->trivial_us, 0.99));
   Report("BuildContainerResponse in-process",
-         BuilderCost((*snapshot)->pool, (*snapshot)->iommufd, ids, flags.calls));
+         BuilderCost((*snapshot)->pool, ids, flags.calls));
   return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "cmd/common/flag_names.h"
 #include "pkg/base/logging.h"
 #include "pkg/config/config.h"
@@ -91,7 +92,14 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage_config);
   std::vector<std::string> arg_storage;
   std::vector<char*> args = vgpu::cmd::NormalizeFlags(argc, argv, arg_storage);
-  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  std::vector<char*> positional =
+      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  if (positional.size() > 1) {
+    // A stray word (a flag missing its "--", a value after a space for a
+    // bool) must not start the daemon against the default paths.
+    return Fail(absl::StrCat("unexpected argument \"", positional[1],
+                             "\"; every setting is a --flag (see --help)"));
+  }
   auto level = vgpu::logging::ParseLevel(absl::GetFlag(FLAGS_log_level));
   if (!level.ok()) return Fail("--log-level: " + level.status().ToString());
   auto format = vgpu::logging::ParseFormat(absl::GetFlag(FLAGS_log_format));
@@ -120,8 +128,9 @@ int main(int argc, char** argv) {
           .With("device_plugin_dir", options.device_plugin_dir)
           .With("cdi_dir", options.cdi_dir)
           .With("config_file", config_path.empty() ? "(none)" : config_path)
-      << "starting; effective config:\n"
-      << vgpu::config::ToYaml(options.config);
+      << "starting; effective config: "
+      << absl::StrReplaceAll(vgpu::config::ToYaml(options.config),
+                             {{"\n  ", " "}, {"\n", "; "}});
 
   sigset_t set;
   sigemptyset(&set);

@@ -1,3 +1,4 @@
+#include <set>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,44 @@ std::string VfVgpuSection(const Inventory& inv) {
   return absl::StrCat("NVIDIA VF vGPUs (vendor VFIO):\n", table.Render());
 }
 
+// GPU and NVSwitch functions that no other section shows: not a member of a
+// passthrough unit, not an mdev parent, not an NVIDIA VF vGPU. Typically a
+// GPU without an IOMMU group (IOMMU off, or a VM guest without a vIOMMU) or
+// an SR-IOV PF whose VFs carry the vGPUs. Without this an operator would see
+// the GPU only as a line under Problems, or not at all.
+std::string OtherGpusSection(const Inventory& inv) {
+  std::set<std::string> shown;
+  for (const inventory::PassthroughUnit& unit : inv.units) {
+    shown.insert(unit.functions.begin(), unit.functions.end());
+  }
+  for (const inventory::MdevParent& parent : inv.mdev_parents) {
+    shown.insert(parent.name);
+  }
+  Table table({"FUNCTION", "ROLE", "MODEL", "DRIVER", "NUMA", "GROUP", "WHY"});
+  for (const PciFunction& fn : inv.functions) {
+    if (fn.role != FunctionRole::kGpu && fn.role != FunctionRole::kNvSwitch) {
+      continue;
+    }
+    if (fn.nvidia_vgpu.has_value() || shown.count(fn.bdf) != 0) continue;
+    std::vector<std::string> why;
+    for (const inventory::Problem& p : inv.problems) {
+      if (p.object == fn.bdf) why.push_back(p.reason);
+    }
+    if (!fn.virtfns.empty()) {
+      why.push_back(absl::StrCat("SR-IOV PF with ", fn.virtfns.size(),
+                                 " VFs: its VFs are the devices"));
+    }
+    if (why.empty() && !fn.iommu_group.has_value()) {
+      why.push_back("no IOMMU group: not usable for passthrough");
+    }
+    table.AddRow({fn.bdf, RoleName(fn.role), ModelName(fn), OrDash(fn.driver),
+                  Numa(fn.numa_node), Group(fn.iommu_group),
+                  why.empty() ? "-" : absl::StrJoin(why, "; ")});
+  }
+  if (table.empty()) return "";
+  return absl::StrCat("GPUs outside passthrough units:\n", table.Render());
+}
+
 std::string ProblemsSection(const Inventory& inv) {
   Table table({"OBJECT", "PROBLEM"});
   for (const inventory::Problem& p : inv.problems) {
@@ -126,7 +165,7 @@ std::string FormatTable(const Inventory& inv, const std::string& host_root) {
   if (HasNoGpus(inv)) absl::StrAppend(&out, "no GPUs found on this host\n\n");
   for (const std::string& section :
        {UnitsSection(inv), MdevParentsSection(inv), MdevsSection(inv),
-        VfVgpuSection(inv), ProblemsSection(inv)}) {
+        VfVgpuSection(inv), OtherGpusSection(inv), ProblemsSection(inv)}) {
     if (!section.empty()) absl::StrAppend(&out, section, "\n");
   }
   return out;

@@ -119,13 +119,20 @@ class Daemon {
   void StartDeferredWork();
   // Periodic: whether the host may have changed since the last discovery.
   bool PeriodicRescanNeeded();
-  void Publish(const resources::PoolSet& pools);
+  // Writes the CDI specs, then hands the pools to the servers; returns what
+  // was advertised: the devices of a resource whose spec could not be
+  // written go out Unhealthy (their CDI names would not resolve), and the
+  // next period retries (cdi_retry_).
+  resources::PoolSet Publish(resources::PoolSet pools);
   // Adds inotify watches on the plugin dir, dev/vfio, dev/vfio/devices
   // when present and not yet watched.
   void EnsureWatches(bool startup);
   void RestartMissingSockets();
   void OnDirEvent(const kubelet::DirEvent& event);
-  void LogProblemsOnce(const std::vector<inventory::Problem>& problems);
+  // Logs each (what, object, reason) once per process: discovery problems,
+  // and devices the pools skipped (no vendor domain, duplicate ID).
+  void LogProblemsOnce(const std::vector<inventory::Problem>& problems,
+                       absl::string_view what);
   // Logs kata::kMdevColdPlugWarning once per process if any pool has an
   // mdev device (Kata cannot cold-plug those).
   void WarnMdevOnce(const resources::PoolSet& pools);
@@ -164,6 +171,10 @@ class Daemon {
   std::set<std::string> watched_dirs_;
   std::set<std::string> logged_problems_;
   std::string last_scan_error_;
+  // Set while some resource's CDI spec is not current: every period
+  // rescans and publishes again until it is. The last error, logged once.
+  bool cdi_retry_ = false;
+  std::string last_cdi_error_;
   // Set once the "Kata cannot cold-plug mdev" warning was logged.
   bool mdev_warning_logged_ = false;
 

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "pkg/daemon/daemon.h"
+#include "pkg/deviceplugin/plugin_manager.h"
 #include "pkg/metrics/daemon_metrics.h"
 #include "pkg/metrics/metrics_server.h"
 #include "pkg/metrics/pod_resources_poller.h"
@@ -28,9 +31,13 @@ absl::Status Daemon::StartObservability() {
         options_.metrics_address, metrics_->registry(),
         [this]() -> absl::Status {
           if (Ready()) return absl::OkStatus();
+          std::vector<std::string> waiting = manager_->Unregistered();
+          if (waiting.empty()) {
+            return absl::UnavailableError("not ready: first scan pending");
+          }
           return absl::UnavailableError(
-              "not ready: first scan pending or a pool is not registered "
-              "with the kubelet");
+              absl::StrCat("not ready: not registered with the kubelet: ",
+                           absl::StrJoin(waiting, ", ")));
         },
         [this, window]() -> absl::Status {
           const absl::Time tick = LastLoopTick();

@@ -19,6 +19,7 @@ namespace vgpu::daemon {
 
 bool Daemon::PeriodicRescanNeeded() {
   if (++periods_since_full_ >= options_.full_rescan_every) return true;
+  if (cdi_retry_) return true;
   if (last_signature_.empty()) return true;
   absl::StatusOr<std::string> signature =
       inventory::HostSignature(*sysfs_, nvidia_vfs_);
@@ -75,18 +76,21 @@ absl::Status Daemon::Rescan(bool startup) {
     absl::MutexLock lock(&mu_);
     events_.load_pci_ids = true;
   }
-  LogProblemsOnce(inventory->problems);
+  LogProblemsOnce(inventory->problems, "discovery problem");
+  LogProblemsOnce(pools->skipped, "not advertised");
   WarnMdevOnce(*pools);
-  // Instance counts change without any pool changing; keep them current.
-  metrics_->UpdateInventory(*inventory, *pools);
   bool first;
   {
     absl::MutexLock lock(&mu_);
     first = !first_scan_published_;
   }
-  if (!first && SamePools(published_, *pools)) return absl::OkStatus();
-  Publish(*pools);
-  published_ = *std::move(pools);
+  const bool changed =
+      first || cdi_retry_ || !SamePools(published_, *pools);
+  if (changed) published_ = Publish(*std::move(pools));
+  // Instance counts change without any pool changing; keep them current.
+  // From what was advertised, which CDI failures may have degraded.
+  metrics_->UpdateInventory(*inventory, published_);
+  if (!changed) return absl::OkStatus();
   UpdatePolledResources();
   absl::MutexLock lock(&mu_);
   first_scan_published_ = true;
@@ -166,7 +170,32 @@ void LogChanges(const std::vector<DeviceChange>& changes) {
 
 }  // namespace
 
-void Daemon::Publish(const resources::PoolSet& pools) {
+resources::PoolSet Daemon::Publish(resources::PoolSet pools) {
+  // CDI specs first: a device the kubelet can pick must already resolve.
+  absl::Status cdi = cdi_->Sync(pools);
+  cdi_retry_ = !cdi_->failed().empty();
+  if (cdi.ok()) {
+    if (!last_cdi_error_.empty()) {
+      VGPU_LOG(INFO) << "cdi specs in " << options_.cdi_dir << " written again";
+    }
+    last_cdi_error_.clear();
+  } else if (cdi.message() != last_cdi_error_) {
+    last_cdi_error_ = std::string(cdi.message());
+    VGPU_LOG(ERROR) << "cdi specs in " << options_.cdi_dir << " not updated"
+                    << (cdi_retry_ ? " (their devices stay Unhealthy; "
+                                     "retrying every rescan period)"
+                                   : "")
+                    << ": " << cdi.message();
+  }
+  for (resources::Pool& pool : pools.pools) {
+    auto failed = cdi_->failed().find(pool.resource_name);
+    if (failed == cdi_->failed().end()) continue;
+    for (resources::PoolDevice& device : pool.devices) {
+      device.healthy = false;
+      device.unhealthy_reason =
+          absl::StrCat("CDI spec not written: ", failed->second);
+    }
+  }
   std::vector<DeviceChange> changes = DiffPools(published_, pools);
   LogChanges(changes);
   for (const DeviceChange& c : changes) {
@@ -176,22 +205,17 @@ void Daemon::Publish(const resources::PoolSet& pools) {
           c.resource, c.kind == DeviceChange::Kind::kBecameHealthy);
     }
   }
-  // CDI specs first: a device the kubelet can pick must already resolve.
-  absl::Status cdi = cdi_->Sync(pools);
-  if (!cdi.ok()) {
-    VGPU_LOG(ERROR) << "cdi specs in " << options_.cdi_dir
-                    << " not updated: " << cdi.message();
-  }
   absl::Status status = manager_->Apply(pools);
   if (!status.ok()) VGPU_LOG(ERROR) << status.message();
+  return pools;
 }
 
-void Daemon::LogProblemsOnce(const std::vector<inventory::Problem>& problems) {
+void Daemon::LogProblemsOnce(const std::vector<inventory::Problem>& problems,
+                             absl::string_view what) {
   for (const inventory::Problem& p : problems) {
-    std::string key = p.object + "\n" + p.reason;
+    std::string key = absl::StrCat(what, "\n", p.object, "\n", p.reason);
     if (!logged_problems_.insert(key).second) continue;
-    VGPU_LOG(WARNING).With("object", p.object)
-        << "discovery problem: " << p.reason;
+    VGPU_LOG(WARNING).With("object", p.object) << what << ": " << p.reason;
   }
 }
 

@@ -1,5 +1,7 @@
 #include "pkg/deviceplugin/plugin_manager.h"
 
+#include <algorithm>
+
 #include "pkg/base/logging.h"
 #include "pkg/metrics/daemon_metrics.h"
 
@@ -17,7 +19,7 @@ absl::Status PluginManager::Apply(const resources::PoolSet& pools) {
   for (const resources::Pool& pool : pools.pools) {
     seen.insert(pool.resource_name);
     auto snapshot = std::make_shared<const ResourceSnapshot>(
-        ResourceSnapshot{pool, pools.iommufd});
+        ResourceSnapshot{pool});
     auto it = servers_.find(pool.resource_name);
     if (it == servers_.end()) {
       ResourceServerOptions server_options{
@@ -45,16 +47,13 @@ absl::Status PluginManager::Apply(const resources::PoolSet& pools) {
     resources::Pool empty;
     empty.resource_name = name;
     server->Update(std::make_shared<const ResourceSnapshot>(
-        ResourceSnapshot{std::move(empty), pools.iommufd}));
+        ResourceSnapshot{std::move(empty)}));
   }
   return first_error;
 }
 
 absl::Status PluginManager::StartAndRegister(ResourceServer& server) {
-  {
-    absl::MutexLock lock(&mu_);
-    registered_.erase(server.resource_name());
-  }
+  MarkUnregistered(server.resource_name());
   absl::Status status = server.Start();
   if (!status.ok()) {
     VGPU_LOG(ERROR).With("resource", server.resource_name())
@@ -100,10 +99,7 @@ int PluginManager::RestartMissingAndReregister() {
       if (StartAndRegister(*server).ok()) ++restarted;
       continue;
     }
-    {
-      absl::MutexLock lock(&mu_);
-      registered_.erase(name);
-    }
+    MarkUnregistered(name);
     registrar_.Request(kubelet::Registration{name, SocketName(name), true});
   }
   return restarted;
@@ -116,6 +112,16 @@ void PluginManager::StopAll() {
   }
   absl::MutexLock lock(&mu_);
   registered_.clear();
+}
+
+void PluginManager::MarkUnregistered(const std::string& resource_name) {
+  {
+    absl::MutexLock lock(&mu_);
+    registered_.erase(resource_name);
+  }
+  if (options_.metrics != nullptr) {
+    options_.metrics->RecordUnregistered(resource_name);
+  }
 }
 
 void PluginManager::MarkRegistered(const std::string& resource_name) {
@@ -131,6 +137,16 @@ void PluginManager::MarkRegistered(const std::string& resource_name) {
 bool PluginManager::AllRegistered() const {
   absl::MutexLock lock(&mu_);
   return registered_.size() == sockets_.size();
+}
+
+std::vector<std::string> PluginManager::Unregistered() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> out;
+  for (const auto& [socket, resource] : sockets_) {
+    if (registered_.count(resource) == 0) out.push_back(resource);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 int PluginManager::RegisteredCount() const {

@@ -56,11 +56,16 @@ class PluginManager {
   void MarkRegistered(const std::string& resource_name);
   bool AllRegistered() const;
   int RegisteredCount() const;
+  // Resources served but not (or no longer) registered, sorted.
+  std::vector<std::string> Unregistered() const;
   // Resource whose socket file is `name`, or "" when none of ours.
   std::string ResourceForSocket(const std::string& name) const;
   std::vector<std::string> ResourceNames() const;
 
  private:
+  // Forgets a registration (server restarting, kubelet restarted) and sets
+  // the kubelet_registered gauge to 0.
+  void MarkUnregistered(const std::string& resource_name);
   absl::Status StartAndRegister(ResourceServer& server);
 
   // Immutable after construction.

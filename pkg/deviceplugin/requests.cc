@@ -48,8 +48,7 @@ absl::StatusOr<v1beta1::AllocateResponse> HandleAllocate(
                                  container.devices_ids().end());
     VGPU_ASSIGN_OR_RETURN(
         *response.add_container_responses(),
-        kata::BuildContainerResponse(snapshot.pool, snapshot.iommufd, ids,
-                                     options));
+        kata::BuildContainerResponse(snapshot.pool, ids, options));
   }
   return response;
 }

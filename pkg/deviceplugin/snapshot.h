@@ -16,7 +16,6 @@ namespace vgpu::deviceplugin {
 
 struct ResourceSnapshot {
   resources::Pool pool;
-  bool iommufd = false;  // Handles are vfio cdevs (PoolSet::iommufd).
 };
 using SnapshotPtr = std::shared_ptr<const ResourceSnapshot>;
 

@@ -76,12 +76,20 @@ void AddDeviceSpec(const std::string& path,
   spec->set_permissions("mrw");
 }
 
-// The same handles as the CDI spec, each once, in request order.
+// The same handles as the CDI spec, each once, in request order. Decided
+// per device, not per host: on an iommufd host an mdev, or a function whose
+// vfio cdev is missing, still comes as a group node.
 void AddDeviceSpecs(const std::vector<const resources::PoolDevice*>& devices,
-                    bool iommufd, const AllocateOptions& options,
+                    const AllocateOptions& options,
                     v1beta1::ContainerAllocateResponse& response) {
+  const bool any_group_node =
+      std::any_of(devices.begin(), devices.end(),
+                  [](const resources::PoolDevice* d) { return !d->iommufd; });
+  const bool any_cdev =
+      std::any_of(devices.begin(), devices.end(),
+                  [](const resources::PoolDevice* d) { return d->iommufd; });
   // Group nodes need the legacy container; Kata's own plugins return it too.
-  if (!iommufd) AddDeviceSpec(kVfioContainer, response);
+  if (any_group_node) AddDeviceSpec(kVfioContainer, response);
   std::set<std::string> added;
   for (const resources::PoolDevice* device : devices) {
     for (const std::string& node : device->vfio_nodes) {
@@ -89,8 +97,8 @@ void AddDeviceSpecs(const std::vector<const resources::PoolDevice*>& devices,
     }
   }
   // Kata would pass /dev/iommu to the guest as a device; only a VMM that
-  // runs inside the container itself (KubeVirt-style) needs it.
-  if (iommufd && options.vmm_in_container) AddDeviceSpec(kIommuNode, response);
+  // runs inside the container itself (KubeVirt-style) needs it, for cdevs.
+  if (any_cdev && options.vmm_in_container) AddDeviceSpec(kIommuNode, response);
 }
 
 void AddEnvs(const std::string& resource,
@@ -154,8 +162,8 @@ bool KataCanColdPlug(const resources::PoolDevice& device) {
 }
 
 absl::StatusOr<v1beta1::ContainerAllocateResponse> BuildContainerResponse(
-    const resources::Pool& pool, bool iommufd,
-    const std::vector<std::string>& ids, const AllocateOptions& options) {
+    const resources::Pool& pool, const std::vector<std::string>& ids,
+    const AllocateOptions& options) {
   VGPU_ASSIGN_OR_RETURN(std::vector<const resources::PoolDevice*> devices,
                         ValidateIds(pool, ids));
   std::vector<std::string> qualified;
@@ -164,7 +172,7 @@ absl::StatusOr<v1beta1::ContainerAllocateResponse> BuildContainerResponse(
     qualified.push_back(CdiQualifiedName(pool.resource_name, id));
   }
   v1beta1::ContainerAllocateResponse response;
-  AddDeviceSpecs(devices, iommufd, options, response);
+  AddDeviceSpecs(devices, options, response);
   for (const std::string& name : qualified) {
     response.add_cdi_devices()->set_name(name);
   }

@@ -26,8 +26,8 @@ struct AllocateOptions {
 // InvalidArgument, unhealthy -> FailedPrecondition; each message names the
 // ID) and builds the response for one container.
 absl::StatusOr<v1beta1::ContainerAllocateResponse> BuildContainerResponse(
-    const resources::Pool& pool, bool iommufd,
-    const std::vector<std::string>& ids, const AllocateOptions& options);
+    const resources::Pool& pool, const std::vector<std::string>& ids,
+    const AllocateOptions& options);
 
 // "nvidia.com/pgpu" -> "NVIDIA_COM_PGPU": upper-cased, every character
 // other than [A-Z0-9_] (so '/', '.', '-') becomes '_'.

@@ -222,11 +222,21 @@ std::string CdiSpecFileName(const std::string& resource_name) {
 }
 
 absl::Status CdiWriter::Sync(const resources::PoolSet& pools) {
-  VGPU_RETURN_IF_ERROR(EnsureDir(dir_));
+  failed_.clear();
+  if (absl::Status dir = EnsureDir(dir_); !dir.ok()) {
+    for (const resources::Pool& pool : pools.pools) {
+      if (HasListedDevice(pool)) {
+        failed_[pool.resource_name] = std::string(dir.message());
+      }
+    }
+    return dir;
+  }
   std::set<std::string> wanted;
   std::vector<std::string> errors;
+  absl::StatusCode code = absl::StatusCode::kInvalidArgument;
   for (const resources::Pool& pool : pools.pools) {
     if (absl::Status s = ValidateCdiKind(pool.resource_name); !s.ok()) {
+      failed_[pool.resource_name] = std::string(s.message());
       errors.push_back(std::string(s.message()));
       continue;
     }
@@ -237,14 +247,26 @@ absl::Status CdiWriter::Sync(const resources::PoolSet& pools) {
     wanted.insert(name);
     absl::StatusOr<std::string> old = ReadLocalFile(path);
     if (old.ok() && *old == content) continue;
-    VGPU_RETURN_IF_ERROR(WriteAtomically(dir_, path, content));
+    if (absl::Status s = WriteAtomically(dir_, path, content); !s.ok()) {
+      failed_[pool.resource_name] = std::string(s.message());
+      errors.push_back(std::string(s.message()));
+      code = s.code();
+    }
   }
-  VGPU_ASSIGN_OR_RETURN(bool removed, RemoveOwnedExcept(dir_, wanted));
-  if (removed) VGPU_RETURN_IF_ERROR(FsyncDir(dir_));
+  absl::StatusOr<bool> removed = RemoveOwnedExcept(dir_, wanted);
+  if (!removed.ok()) {
+    errors.push_back(std::string(removed.status().message()));
+    code = removed.status().code();
+  } else if (*removed) {
+    if (absl::Status s = FsyncDir(dir_); !s.ok()) {
+      errors.push_back(std::string(s.message()));
+      code = s.code();
+    }
+  }
   written_ = std::move(wanted);
   if (!errors.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "CDI specs not written: ", absl::StrJoin(errors, "; ")));
+    return absl::Status(code, absl::StrCat("CDI specs not written: ",
+                                           absl::StrJoin(errors, "; ")));
   }
   return absl::OkStatus();
 }

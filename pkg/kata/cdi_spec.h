@@ -7,6 +7,7 @@
 #ifndef VGPU_PKG_KATA_CDI_SPEC_H_
 #define VGPU_PKG_KATA_CDI_SPEC_H_
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -48,15 +49,20 @@ class CdiWriter {
   // no device (only files this writer's naming scheme owns, plus temp files
   // a crashed writer left). Creates the dir if missing. An unchanged file is
   // not rewritten. A pool whose kind is invalid is not written (and its old
-  // file removed): InvalidArgument naming it, after the other pools are
-  // synced. I/O errors name the path.
+  // file removed): InvalidArgument naming it. A pool whose file cannot be
+  // written does not stop the others. Every failure is in the returned
+  // status (I/O errors name the path) and, per resource, in failed().
   absl::Status Sync(const resources::PoolSet& pools);
+  // Resources whose spec is not current after the last Sync -> why. Their
+  // devices may not resolve through CDI: the daemon must not offer them.
+  const std::map<std::string, std::string>& failed() const { return failed_; }
   // Removes every spec this writer owns (on shutdown, optional).
   absl::Status RemoveAll();
 
  private:
   std::string dir_;
   std::set<std::string> written_;  // File names written by Sync.
+  std::map<std::string, std::string> failed_;
 };
 
 }  // namespace vgpu::kata

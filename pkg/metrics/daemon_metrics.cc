@@ -202,6 +202,9 @@ struct DaemonMetrics::Impl {
         registrations(Counters(*registry,
                                "vgpu_device_plugin_kubelet_registrations_total",
                                "Successful registrations with the kubelet.")),
+        registered(Gauges(*registry, "vgpu_device_plugin_kubelet_registered",
+                          "1 while the resource is registered with the "
+                          "kubelet, 0 while it waits to be (again).")),
         allocate_duration(Histograms(
             *registry, "vgpu_device_plugin_allocate_duration_seconds",
             "Time to answer an Allocate call.")),
@@ -230,6 +233,7 @@ struct DaemonMetrics::Impl {
   prometheus::Family<prometheus::Counter>& allocation_errors;
   prometheus::Family<prometheus::Counter>& health_transitions;
   prometheus::Family<prometheus::Counter>& registrations;
+  prometheus::Family<prometheus::Gauge>& registered;
   prometheus::Family<prometheus::Histogram>& allocate_duration;
   prometheus::Family<prometheus::Histogram>& discovery_duration;
 
@@ -282,6 +286,7 @@ void DaemonMetrics::UpdateInventory(const inventory::Inventory& inventory,
   for (const resources::Pool& pool : pools.pools) {
     impl_->allocations.Add({{"resource", pool.resource_name}});
     impl_->registrations.Add({{"resource", pool.resource_name}});
+    impl_->registered.Add({{"resource", pool.resource_name}});  // 0 if new.
   }
 }
 
@@ -322,6 +327,11 @@ void DaemonMetrics::RecordHealthTransition(const std::string& resource,
 
 void DaemonMetrics::RecordRegistration(const std::string& resource) {
   impl_->registrations.Add({{"resource", resource}}).Increment();
+  impl_->registered.Add({{"resource", resource}}).Set(1);
+}
+
+void DaemonMetrics::RecordUnregistered(const std::string& resource) {
+  impl_->registered.Add({{"resource", resource}}).Set(0);
 }
 
 void DaemonMetrics::ObserveDiscovery(absl::Duration took) {

@@ -67,8 +67,9 @@ class DaemonMetrics {
   //    and per NVIDIA vendor-VFIO PF and vGPU type name of its VFs;
   //  - vgpu_framebuffer_bytes{parent,state="allocated"|"total"}: per
   //    physical GPU with mdev types, see ComputeFramebuffer.
-  // Also creates allocations_total and kubelet_registrations_total at 0 for
-  // every pool so rate() and absent() work before the first event.
+  // Also creates allocations_total, kubelet_registrations_total and
+  // kubelet_registered at 0 for every pool so rate() and absent() work
+  // before the first event.
   void UpdateInventory(const inventory::Inventory& inventory,
                        const resources::PoolSet& pools);
   // vgpu_device_plugin_allocated_devices{resource}; nullopt-like: pass
@@ -82,8 +83,12 @@ class DaemonMetrics {
                       const std::string& error_reason, absl::Duration took);
   // health_transitions_total{resource,to="healthy"|"unhealthy"}++.
   void RecordHealthTransition(const std::string& resource, bool to_healthy);
-  // kubelet_registrations_total{resource}++ after a successful Register.
+  // kubelet_registrations_total{resource}++ after a successful Register,
+  // and kubelet_registered{resource} = 1.
   void RecordRegistration(const std::string& resource);
+  // kubelet_registered{resource} = 0: the server (re)starts or must
+  // register again (kubelet restart), until RecordRegistration.
+  void RecordUnregistered(const std::string& resource);
   // discovery_duration_seconds (histogram, no labels).
   void ObserveDiscovery(absl::Duration took);
 

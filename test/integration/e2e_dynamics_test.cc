@@ -29,6 +29,36 @@ TEST_F(DynamicsTest, VfioNodeRemovedAndRestored) {
   StopDaemon();
 }
 
+// The other tests here rescan every 100 ms, which would hide a broken
+// watch. With the rescan an hour away only inotify can bring these: a VFIO
+// node leaving and coming back (dev/vfio), a kubelet restart (plugin dir).
+TEST_F(DynamicsTest, InotifyAloneDrivesHealthAndReRegistration) {
+  SetUpHost("workstation");
+  std::ofstream(work_ + "/config.yaml") << "version: v1\nrescanPeriod: 1h\n";
+  StartDaemon();
+  ASSERT_TRUE(WaitForHealth("nvidia.com/pgpu", "0000:42:00.0", "Healthy"))
+      << daemon_->Log();
+  ASSERT_THAT(host_->RemoveVfioGroupNode(25), IsOk());
+  EXPECT_TRUE(WaitForHealth("nvidia.com/pgpu", "0000:42:00.0", "Unhealthy"))
+      << daemon_->Log();
+  ASSERT_THAT(host_->RestoreVfioGroupNode(25), IsOk());
+  EXPECT_TRUE(WaitForHealth("nvidia.com/pgpu", "0000:42:00.0", "Healthy"))
+      << daemon_->Log();
+  for (int i = 0; i < 3; ++i) {  // Restart() forgets the old state.
+    SCOPED_TRACE(absl::StrCat("kubelet restart ", i));
+    ASSERT_THAT(kubelet_->Restart(), IsOk());
+    EXPECT_TRUE(kubelet_->WaitFor(
+        [&](const KubeletState& s) {
+          auto it = s.find("nvidia.com/pgpu");
+          return it != s.end() && it->second.registrations == 1 &&
+                 it->second.streaming && it->second.Count() == 2;
+        },
+        kE2eWait))
+        << daemon_->Log();
+  }
+  StopDaemon();
+}
+
 TEST_F(DynamicsTest, IommufdCdevRemovedAndRestored) {
   SetUpHost("h100-hgx");
   resources::PoolSet pools = ExpectedPools();

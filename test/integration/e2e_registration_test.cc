@@ -147,6 +147,15 @@ TEST_F(RegistrationTest, BadFlagsAndConfigExitOneNamingThem) {
   EXPECT_EQ(unknown->exit_code, 1);
   EXPECT_THAT(unknown->output, HasSubstr("--no-such-flag"));
 
+  // A stray word must not start the daemon on the default (real) paths.
+  auto stray = RunToExit(VGPU_DAEMON_BINARY,
+                         {"--host-root=" + root_, "host-root=/elsewhere"},
+                         work_ + "/run1.log", kE2eWait);
+  ASSERT_THAT(stray, IsOk());
+  EXPECT_EQ(stray->exit_code, 1);
+  EXPECT_THAT(stray->output, HasSubstr("unexpected argument "
+                                       "\"host-root=/elsewhere\""));
+
   std::ofstream(work_ + "/bad.yaml") << "version: v1\nrescanPeriod: 1ms\n";
   auto bad_config = RunToExit(
       VGPU_DAEMON_BINARY, {"--config=" + work_ + "/bad.yaml"},

@@ -309,6 +309,7 @@ def run_daemon_mode(args, workdir):
             f'sum({d}allocation_errors_total) or vector(0)': 0,
             f'{d}allocate_duration_seconds_count{{{r}}}': 1,
             f'{d}kubelet_registrations_total{{{r}}}': 1,
+            f'{d}kubelet_registered{{{r}}}': 1,
             f'{d}vgpu_instances{{parent="0000:3b:00.0",{t4}}}': 2,
             f'{d}vgpu_available_instances{{parent="0000:3b:00.0",{t4}}}': 14,
             f'{d}vgpu_instances{{parent="0000:d8:00.0",{t4}}}': 0,

@@ -162,6 +162,42 @@ TEST_F(DaemonTest, PeriodicRescanDiscoversOnlyWhenTheHostChanged) {
   run.join();
 }
 
+// A resource whose CDI spec cannot be written must not be offered as
+// Healthy (Kata could not resolve its names), while the others go on; the
+// daemon retries every period, although the host itself did not change.
+TEST_F(DaemonTest, UnwritableCdiSpecKeepsItsDevicesUnhealthyUntilWritten) {
+  DaemonOptions options = Options();
+  options.config.rescan_period = absl::Milliseconds(100);
+  options.full_rescan_every = 1 << 30;
+  // A non-empty directory where the pgpu spec goes: rename(2) onto it fails.
+  const std::string blocker =
+      options.cdi_dir + "/vgpu-device-plugin_nvidia.com_pgpu.json";
+  std::filesystem::create_directories(blocker + "/x");
+  auto healthy = [&](const std::string& resource, int want) {
+    return [resource, want](const testing::KubeletState& s) {
+      auto it = s.find(resource);
+      return it != s.end() && it->second.Count() == want &&
+             it->second.HealthyCount() == want;
+    };
+  };
+  Daemon daemon(options);
+  std::thread run([&] { EXPECT_THAT(daemon.Run(), IsOk()); });
+  ASSERT_TRUE(kubelet_->WaitForDevices("nvidia.com/pgpu", 8, kWait));
+  EXPECT_TRUE(kubelet_->WaitFor(healthy("nvidia.com/nvswitch", 4), kWait));
+  {
+    testing::KubeletState state = kubelet_->State();
+    EXPECT_EQ(state["nvidia.com/pgpu"].HealthyCount(), 0);
+  }
+  EXPECT_TRUE(std::filesystem::is_regular_file(
+      options.cdi_dir + "/vgpu-device-plugin_nvidia.com_nvswitch.json"));
+
+  std::filesystem::remove_all(blocker);
+  EXPECT_TRUE(kubelet_->WaitFor(healthy("nvidia.com/pgpu", 8), kWait));
+  EXPECT_TRUE(std::filesystem::is_regular_file(blocker));
+  daemon.Stop();
+  run.join();
+}
+
 TEST_F(DaemonTest, StopBeforeRunReturnsPromptly) {
   Daemon daemon(Options());
   daemon.Stop();

@@ -24,7 +24,7 @@ v1beta1::AllocateRequest Request(
 }
 
 TEST(HandleAllocateTest, ValidationNamesTheDevice) {
-  ResourceSnapshot snap{PgpuPool(), false};
+  ResourceSnapshot snap{PgpuPool()};
   EXPECT_THAT(HandleAllocate(snap, Request({{"0000:41:00.0", "nope"}}), {}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("unknown device \"nope\" for resource "
@@ -41,7 +41,7 @@ TEST(HandleAllocateTest, ValidationNamesTheDevice) {
 }
 
 TEST(HandleAllocateTest, OneResponsePerContainer) {
-  ResourceSnapshot snap{PgpuPool(), false};
+  ResourceSnapshot snap{PgpuPool()};
   auto response =
       HandleAllocate(snap, Request({{"0000:41:00.0"}, {"0000:42:00.0"}}), {});
   ASSERT_THAT(response, IsOk());
@@ -53,7 +53,7 @@ TEST(HandleAllocateTest, OneResponsePerContainer) {
 }
 
 TEST(HandlePreferredTest, HonoursSizeAndMustInclude) {
-  ResourceSnapshot snap{PgpuPool(), false};
+  ResourceSnapshot snap{PgpuPool()};
   v1beta1::PreferredAllocationRequest request;
   auto* c = request.add_container_requests();
   c->add_available_deviceids("0000:41:00.0");

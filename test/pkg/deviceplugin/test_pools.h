@@ -39,7 +39,7 @@ inline resources::Pool PgpuPool() {
 
 inline SnapshotPtr Snap(resources::Pool pool) {
   return std::make_shared<const ResourceSnapshot>(
-      ResourceSnapshot{std::move(pool), false});
+      ResourceSnapshot{std::move(pool)});
 }
 
 }  // namespace vgpu::deviceplugin

@@ -232,6 +232,66 @@ TEST_F(VgpuctlDiscoverTest, JsonOfBrokenHostCarriesProblems) {
             "c0ffee00-aaaa-4bbb-8ccc-ddddeeeeffff");
 }
 
+// The layout `vgpuctl discover` met on a real cloud machine (an H200 in a
+// Firecracker guest, read 2026-12-04, docs/real-hosts.md): no vIOMMU, so no
+// iommu_groups and no dev/vfio; the GPU on `nvidia`, the rest virtio. The
+// GPU must still be listed, with why it cannot be passed through.
+TEST_F(VgpuctlDiscoverTest, GpuWithoutIommuGroupIsListedWithTheReason) {
+  const std::string root = dir_.path() + "/h200-guest";
+  auto host = simhost::SimHost::Create(root);
+  ASSERT_THAT(host, IsOk());
+  // No iommu_group link anywhere (FunctionSpec's default), as in the guest.
+  auto add = [&](const std::string& bdf, uint16_t vendor, uint16_t device,
+                 uint32_t class_code, const std::string& driver) {
+    simhost::FunctionSpec fn;
+    fn.bdf = bdf;
+    fn.vendor = vendor;
+    fn.device = device;
+    fn.subsystem_vendor = vendor;
+    fn.class_code = class_code;
+    fn.driver = driver;
+    return (*host)->AddFunction(fn);
+  };
+  ASSERT_THAT(add("0000:00:00.0", 0x8086, 0x0d57, 0x060000, ""), IsOk());
+  ASSERT_THAT(add("0000:00:01.0", 0x1af4, 0x1042, 0x018000, "virtio-pci"),
+              IsOk());
+  ASSERT_THAT(add("0000:00:02.0", 0x1af4, 0x1042, 0x018000, "virtio-pci"),
+              IsOk());
+  ASSERT_THAT(add("0000:00:03.0", 0x1af4, 0x1041, 0x020000, "virtio-pci"),
+              IsOk());
+  ASSERT_THAT(add("0000:00:04.0", 0x1af4, 0x1053, 0xffff00, "virtio-pci"),
+              IsOk());
+  ASSERT_THAT(add("0000:00:05.0", 0x1af4, 0x1044, 0xffff00, "virtio-pci"),
+              IsOk());
+  ASSERT_THAT(add("0000:00:06.0", 0x10de, 0x2335, 0x030200, "nvidia"), IsOk());
+
+  Result table = RunVgpuctl("discover --pci-ids /nonexistent --host-root " +
+                            root);
+  ASSERT_EQ(table.exit_code, 0) << table.out;
+  EXPECT_THAT(table.out, HasSubstr("7 PCI functions, VFIO container no"));
+  EXPECT_THAT(table.out, Not(HasSubstr("no GPUs found")));
+  EXPECT_THAT(table.out, Not(HasSubstr("Passthrough units")));
+  EXPECT_THAT(table.out, HasSubstr("GPUs outside passthrough units:"));
+  EXPECT_THAT(table.out,
+              HasSubstr("0000:00:06.0  gpu   10de:2335  nvidia  -     -      "
+                        "no IOMMU group: not usable for passthrough"))
+      << table.out;
+
+  Result json = RunVgpuctl("discover --json --host-root " + root);
+  ASSERT_EQ(json.exit_code, 0) << json.out;
+  Json doc;
+  ASSERT_TRUE(JsonReader(json.out).Parse(doc)) << json.out;
+  EXPECT_TRUE(doc["units"].items.empty());
+  ASSERT_EQ(doc["functions"].items.size(), 7u);
+  const Json& gpu = doc["functions"].items[6];
+  EXPECT_EQ(gpu["role"].text, "gpu");
+  EXPECT_EQ(gpu["classCode"].text, "0x030200");
+  EXPECT_EQ(gpu["driver"].text, "nvidia");
+  EXPECT_EQ(gpu["iommuGroup"].kind, Json::kNull);
+  ASSERT_EQ(doc["problems"].items.size(), 1u);
+  EXPECT_EQ(doc["problems"].items[0]["object"].text, "0000:00:06.0");
+}
+
 TEST_F(VgpuctlDiscoverTest, SaysSoWhenThereAreNoGpus) {
   ::vgpu::testing::TempDir empty;
   Result r = RunVgpuctl("discover --host-root " + empty.path());

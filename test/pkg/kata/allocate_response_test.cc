@@ -25,6 +25,7 @@ resources::PoolDevice Passthrough(std::string id,
   d.id = std::move(id);
   d.healthy = true;
   d.bdfs = std::move(bdfs);
+  d.iommufd = !nodes.empty() && nodes[0].starts_with("/dev/vfio/devices/");
   d.vfio_nodes = std::move(nodes);
   return d;
 }
@@ -86,8 +87,7 @@ std::map<std::string, std::string> Map(
 }
 
 TEST(AllocateResponseTest, LegacyHostGetsContainerNodeGroupsCdiAndEnvs) {
-  auto r = BuildContainerResponse(LegacyPgpu(), /*iommufd=*/false,
-                                  {"0000:42:00.0", "0000:61:00.0"}, {});
+  auto r = BuildContainerResponse(LegacyPgpu(), {"0000:42:00.0", "0000:61:00.0"}, {});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(Devices(*r), ElementsAre(Pair("/dev/vfio/vfio", "mrw"),
                                        Pair("/dev/vfio/25", "mrw"),
@@ -106,8 +106,7 @@ TEST(AllocateResponseTest, LegacyHostGetsContainerNodeGroupsCdiAndEnvs) {
 }
 
 TEST(AllocateResponseTest, IommufdHostGetsOnlyCdevs) {
-  auto r = BuildContainerResponse(IommufdPgpu(), /*iommufd=*/true,
-                                  {"0000:43:00.0", "0000:1b:00.0"}, {});
+  auto r = BuildContainerResponse(IommufdPgpu(), {"0000:43:00.0", "0000:1b:00.0"}, {});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(Devices(*r), ElementsAre(Pair("/dev/vfio/devices/vfio1", "mrw"),
                                        Pair("/dev/vfio/devices/vfio0", "mrw")));
@@ -119,16 +118,38 @@ TEST(AllocateResponseTest, IommufdHostGetsOnlyCdevs) {
 TEST(AllocateResponseTest, IommuNodeOnlyForVmmInContainerOnIommufdHosts) {
   AllocateOptions options;
   options.vmm_in_container = true;
-  auto cdev = BuildContainerResponse(IommufdPgpu(), true, {"0000:1b:00.0"},
+  auto cdev = BuildContainerResponse(IommufdPgpu(), {"0000:1b:00.0"},
                                      options);
   ASSERT_TRUE(cdev.ok()) << cdev.status();
   EXPECT_THAT(Devices(*cdev), ElementsAre(Pair("/dev/vfio/devices/vfio0", "mrw"),
                                           Pair("/dev/iommu", "mrw")));
-  auto legacy = BuildContainerResponse(LegacyPgpu(), false, {"0000:42:00.0"},
+  auto legacy = BuildContainerResponse(LegacyPgpu(), {"0000:42:00.0"},
                                        options);
   ASSERT_TRUE(legacy.ok()) << legacy.status();
   EXPECT_THAT(Devices(*legacy), ElementsAre(Pair("/dev/vfio/vfio", "mrw"),
                                             Pair("/dev/vfio/25", "mrw")));
+}
+
+// On an iommufd host a function whose vfio cdev is missing (or an mdev)
+// still has a group node: the container node comes with it, per device, and
+// /dev/iommu only with the cdevs.
+TEST(AllocateResponseTest, ContainerNodeFollowsEachDevicesHandles) {
+  resources::Pool pool = IommufdPgpu();
+  pool.devices.push_back(
+      Passthrough("0000:52:00.0", {"0000:52:00.0"}, {"/dev/vfio/32"}));
+  AllocateOptions options;
+  options.vmm_in_container = true;
+  auto group_only = BuildContainerResponse(pool, {"0000:52:00.0"}, options);
+  ASSERT_TRUE(group_only.ok()) << group_only.status();
+  EXPECT_THAT(Devices(*group_only), ElementsAre(Pair("/dev/vfio/vfio", "mrw"),
+                                                Pair("/dev/vfio/32", "mrw")));
+  auto mixed =
+      BuildContainerResponse(pool, {"0000:1b:00.0", "0000:52:00.0"}, options);
+  ASSERT_TRUE(mixed.ok()) << mixed.status();
+  EXPECT_THAT(Devices(*mixed), ElementsAre(Pair("/dev/vfio/vfio", "mrw"),
+                                           Pair("/dev/vfio/devices/vfio0", "mrw"),
+                                           Pair("/dev/vfio/32", "mrw"),
+                                           Pair("/dev/iommu", "mrw")));
 }
 
 TEST(AllocateResponseTest, SharedGroupNodeIsListedOnce) {
@@ -136,7 +157,7 @@ TEST(AllocateResponseTest, SharedGroupNodeIsListedOnce) {
   pool.resource_name = "example.com/fn";
   pool.devices = {Passthrough("0000:05:00.0", {"0000:05:00.0"}, {"/dev/vfio/7"}),
                   Passthrough("0000:05:00.1", {"0000:05:00.1"}, {"/dev/vfio/7"})};
-  auto r = BuildContainerResponse(pool, false, {"0000:05:00.0", "0000:05:00.1"},
+  auto r = BuildContainerResponse(pool, {"0000:05:00.0", "0000:05:00.1"},
                                   {});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(Devices(*r), ElementsAre(Pair("/dev/vfio/vfio", "mrw"),
@@ -149,8 +170,7 @@ TEST(AllocateResponseTest, MdevGetsGroupNodeAndUuidEnvButNoBdfEnv) {
   pool.devices = {Mdev("86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a01", "/dev/vfio/100"),
                   Mdev("86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a02", "/dev/vfio/101")};
   auto r = BuildContainerResponse(
-      pool, false,
-      {"86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a02",
+      pool, {"86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a02",
        "86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a01"},
       {});
   ASSERT_TRUE(r.ok()) << r.status();
@@ -168,7 +188,7 @@ TEST(AllocateResponseTest, KubevirtEnvAndAnnotationsSwitch) {
   AllocateOptions options;
   options.kubevirt_env = true;
   options.cdi_annotations = false;
-  auto r = BuildContainerResponse(LegacyPgpu(), false, {"0000:61:00.0"},
+  auto r = BuildContainerResponse(LegacyPgpu(), {"0000:61:00.0"},
                                   options);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->annotations().empty());
@@ -205,7 +225,7 @@ TEST(AllocateResponseTest, RejectsBadRequestsNamingTheId) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    EXPECT_THAT(BuildContainerResponse(pool, false, c.ids, {}),
+    EXPECT_THAT(BuildContainerResponse(pool, c.ids, {}),
                 StatusIs(c.code, c.message));
   }
 }

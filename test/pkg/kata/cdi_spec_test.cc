@@ -221,6 +221,27 @@ TEST_F(CdiWriterTest, InvalidKindIsReportedAfterTheOthersAreWritten) {
               ElementsAre("vgpu-device-plugin_nvidia.com_pgpu.json"));
 }
 
+TEST_F(CdiWriterTest, OneUnwritableSpecDoesNotStopTheOthers) {
+  resources::PoolSet set;
+  set.pools = {Pool("nvidia.com/nvswitch", {Dev("0000:07:00.0", {"/dev/vfio/20"})}),
+               Pool("nvidia.com/pgpu", {Dev("0000:42:00.0", {"/dev/vfio/25"})})};
+  const std::string blocker =
+      Dir() + "/vgpu-device-plugin_nvidia.com_nvswitch.json";
+  fs::create_directories(blocker + "/x");
+  CdiWriter writer(Dir());
+  absl::Status s = writer.Sync(set);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), HasSubstr(blocker));
+  ASSERT_EQ(writer.failed().size(), 1u);
+  EXPECT_THAT(writer.failed().at("nvidia.com/nvswitch"), HasSubstr(blocker));
+  EXPECT_TRUE(fs::is_regular_file(Dir() +
+                                  "/vgpu-device-plugin_nvidia.com_pgpu.json"));
+  fs::remove_all(blocker);
+  ASSERT_THAT(writer.Sync(set), IsOk());
+  EXPECT_TRUE(writer.failed().empty());
+  EXPECT_TRUE(fs::is_regular_file(blocker));
+}
+
 TEST_F(CdiWriterTest, RemoveAllLeavesForeignFiles) {
   fs::create_directories(Dir());
   std::ofstream(Dir() + "/other.json") << "{}";

@@ -36,7 +36,8 @@ std::vector<std::string> Sorted(std::vector<std::string> v) {
   return v;
 }
 
-// The VFIO handles of a response: devices minus the container and iommufd.
+// The VFIO handles of a response: devices minus the container and iommufd
+// (whose presence CheckDevice checks against the device's own handles).
 std::vector<std::string> Handles(const v1beta1::ContainerAllocateResponse& r) {
   std::vector<std::string> out;
   for (const auto& d : r.devices()) {
@@ -80,7 +81,7 @@ class KataContractTest : public ::testing::TestWithParam<std::string> {
                    const resources::PoolDevice& device) {
     SCOPED_TRACE(pool.resource_name + "=" + device.id);
     auto response =
-        BuildContainerResponse(pool, pools_.iommufd, {device.id}, {});
+        BuildContainerResponse(pool, {device.id}, {});
     ASSERT_TRUE(response.ok()) << response.status();
     ASSERT_EQ(response->cdi_devices_size(), 1);
     const std::string name = response->cdi_devices(0).name();
@@ -91,10 +92,18 @@ class KataContractTest : public ::testing::TestWithParam<std::string> {
     EXPECT_THAT(Handles(*response), ElementsAreArray(SpecHandles(**spec)));
     EXPECT_THAT(SpecHandles(**spec), ElementsAreArray(device.vfio_nodes));
     for (const std::string& h : SpecHandles(**spec)) {
-      EXPECT_THAT(h, StartsWith(pools_.iommufd && KataCanColdPlug(device)
-                                    ? "/dev/vfio/devices/vfio"
-                                    : "/dev/vfio/"));
+      EXPECT_THAT(h, StartsWith(device.iommufd ? "/dev/vfio/devices/vfio"
+                                               : "/dev/vfio/"));
     }
+    EXPECT_EQ(device.iommufd,
+              pools_.iommufd && KataCanColdPlug(device));
+    // The legacy container comes exactly with group nodes.
+    bool container = false;
+    for (const auto& d : response->devices()) {
+      container |= d.host_path() == "/dev/vfio/vfio";
+      EXPECT_NE(d.host_path(), "/dev/iommu");
+    }
+    EXPECT_EQ(container, !device.iommufd);
     auto plan = BuildColdPlugPlan({name}, registry_, *sysfs_, {});
     ASSERT_TRUE(plan.ok()) << plan.status();
     std::vector<std::string> planned;

@@ -49,7 +49,7 @@ class FakeKubeletTest : public ::testing::Test {
         deviceplugin::ResourceServerOptions{dir_.path(), "example.com/gpu",
                                             {}, {}, nullptr},
         std::make_shared<const deviceplugin::ResourceSnapshot>(
-            deviceplugin::ResourceSnapshot{Pool("example.com/gpu"), false}));
+            deviceplugin::ResourceSnapshot{Pool("example.com/gpu")}));
     ASSERT_THAT(server_->Start(), IsOk());
   }
 

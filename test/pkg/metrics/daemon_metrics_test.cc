@@ -185,6 +185,26 @@ TEST_F(DaemonMetricsTest, StartsPerPoolCountersAtZero) {
                               "\"nvidia.com/pgpu\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("vgpu_device_plugin_kubelet_registrations_total"
                               "{resource=\"nvidia.com/GRID_A100-4C\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("vgpu_device_plugin_kubelet_registered"
+                              "{resource=\"nvidia.com/GRID_A100-4C\"} 0\n"));
+}
+
+// The gauge follows the registration state both ways; the counter only
+// counts, so after a kubelet restart that never re-registers it stays 1.
+TEST_F(DaemonMetricsTest, RegisteredGaugeDropsUntilRegisteredAgain) {
+  metrics_.UpdateInventory(SampleInventory(), SamplePools());
+  metrics_.RecordRegistration("nvidia.com/pgpu");
+  const std::string g = "vgpu_device_plugin_kubelet_registered{resource="
+                        "\"nvidia.com/pgpu\"} ";
+  EXPECT_THAT(Exposition(metrics_), HasSubstr(g + "1\n"));
+  metrics_.RecordUnregistered("nvidia.com/pgpu");
+  metrics_.UpdateInventory(SampleInventory(), SamplePools());
+  std::string text = Exposition(metrics_);
+  EXPECT_THAT(text, HasSubstr(g + "0\n"));
+  EXPECT_THAT(text, HasSubstr("vgpu_device_plugin_kubelet_registrations_total"
+                              "{resource=\"nvidia.com/pgpu\"} 1\n"));
+  metrics_.RecordRegistration("nvidia.com/pgpu");
+  EXPECT_THAT(Exposition(metrics_), HasSubstr(g + "1\n"));
 }
 
 TEST_F(DaemonMetricsTest, CountsHealthTransitionsAndRegistrations) {

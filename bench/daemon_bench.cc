@@ -6,9 +6,13 @@
 //   restored), with the default 5 s rescan, so inotify is what reacts,
 //   kubelet restart (kubelet.sock re-created) -> registered again, also
 //   after the kubelet was away for 3 s,
-//   RSS of the daemon on `large`, idle CPU over --idle seconds.
+//   RSS of the daemon on `large`, idle CPU over --idle seconds,
+//   one scrape of /metrics on `large` (HTTP GET round trip, p50 / p99).
 // Usage: daemon_bench [--runs N] [--idle SECONDS] [--daemon PATH]
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +26,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "pkg/config/config.h"
@@ -30,6 +35,7 @@
 #include "pkg/simhost/sim_host.h"
 #include "pkg/sysfs/sysfs.h"
 #include "test/integration/daemon_process.h"
+#include "test/pkg/metrics/http_get.h"
 #include "test/testing/fake_kubelet.h"
 #include "test/testing/temp_dir.h"
 
@@ -55,6 +61,21 @@ void Die(const std::string& what) {
 
 void Check(const absl::Status& s, const std::string& what) {
   if (!s.ok()) Die(what + ": " + s.ToString());
+}
+
+// A loopback port free right now (the kernel picks it; closed again).
+int FreeLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    Die("no free loopback port");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
 }
 
 std::string Summary(std::vector<double> ms) {
@@ -87,7 +108,7 @@ class Rig {
         args_.daemon,
         {"--host-root=" + root_, "--device-plugin-dir=" + plugins_,
          "--cdi-dir=" + dir_.path() + "/cdi", "--log-level=warning",
-         "--metrics-address=127.0.0.1:0",
+         "--metrics-address=127.0.0.1:" + std::to_string(metrics_port_),
          "--pod-resources-socket=" + dir_.path() + "/pod-resources.sock"},
         dir_.path() + "/daemon.log");
     Check(daemon.status(), "spawn");
@@ -95,6 +116,8 @@ class Rig {
     if (!WaitListed(resources)) Die("daemon never registered:\n" + daemon_->Log());
     return absl::ToDoubleMilliseconds(absl::Now() - t0);
   }
+
+  int metrics_port() const { return metrics_port_; }
 
   bool WaitListed(int resources) {
     return kubelet_->WaitFor(
@@ -209,6 +232,7 @@ class Rig {
   std::unique_ptr<simhost::SimHost> host_;
   std::unique_ptr<FakeKubelet> kubelet_;
   std::unique_ptr<testing::DaemonProcess> daemon_;
+  const int metrics_port_ = FreeLoopbackPort();
 };
 
 void StartupAndRss(const Args& args, const std::string& profile, bool idle) {
@@ -244,6 +268,38 @@ void StartupAndRss(const Args& args, const std::string& profile, bool idle) {
     }
     rig.StopDaemon();
   }
+}
+
+// What a Prometheus scrape costs: GET /metrics over loopback, the whole
+// round trip (connect, render, transfer, close), on `large`.
+void ScrapeCost(const Args& args) {
+  Rig rig(args, "large");
+  rig.StartDaemon(rig.ExpectedResources());
+  absl::Notification never;
+  never.WaitForNotificationWithTimeout(absl::Seconds(kSettleSeconds));
+  std::vector<double> ms;
+  size_t bytes = 0;
+  int samples = 0;
+  for (int i = 0; i < 10 * args.runs; ++i) {
+    absl::Time t0 = absl::Now();
+    auto r = metrics::testing::HttpGet(rig.metrics_port(), "/metrics");
+    ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+    Check(r.status(), "GET /metrics");
+    if (r->code != 200) Die("GET /metrics: HTTP " + std::to_string(r->code));
+    bytes = r->body.size();
+    samples = 0;
+    for (absl::string_view line : absl::StrSplit(r->body, '\n')) {
+      samples += !line.empty() && line[0] != '#' ? 1 : 0;
+    }
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("large      scrape /metrics: median %s ms, p99 %s ms, max %s ms "
+              "(n=%zu, %zu bytes, ~%d samples)\n",
+              absl::StrCat(absl::SixDigits(ms[ms.size() / 2])).c_str(),
+              absl::StrCat(absl::SixDigits(ms[ms.size() * 99 / 100])).c_str(),
+              absl::StrCat(absl::SixDigits(ms.back())).c_str(), ms.size(), bytes,
+              samples);
+  rig.StopDaemon();
 }
 
 void Latencies(const Args& args) {
@@ -306,5 +362,6 @@ int main(int argc, char** argv) {
   vgpu::Latencies(args);
   vgpu::StartupAndRss(args, "h100-hgx", /*idle=*/false);
   vgpu::StartupAndRss(args, "large", /*idle=*/true);
+  vgpu::ScrapeCost(args);
   return 0;
 }

@@ -75,6 +75,6 @@ done
 section "Cold-plug plan Kata would derive (vgpuctl coldplug-plan)"
 "$bin/vgpuctl/vgpuctl" coldplug-plan --pod default/demo-vm \
   --pod-resources-socket "$work/pod-resources.sock" \
-  --host-root "$work/root" --cdi-dir "$work/cdi" || true
+  --host-root "$work/root" --cdi-dir "$work/cdi"
 kill -TERM "$emulator_pid" 2>/dev/null || true
 wait "$emulator_pid" 2>/dev/null || true

@@ -21,6 +21,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class ColdPlugE2eTest : public E2eTest {
  protected:
@@ -99,6 +100,17 @@ TEST_F(ColdPlugE2eTest, HgxUsesVfioCdevsNeverGroupNodes) {
   ASSERT_TRUE(kubelet_->WaitForDevices("nvidia.com/pgpu", 8, kE2eWait))
       << daemon_->Log();
   ASSERT_TRUE(kubelet_->WaitForDevices("nvidia.com/nvswitch", 4, kE2eWait));
+  // What the kubelet gets: cdevs only, no legacy container, no /dev/iommu.
+  auto allocated = kubelet_->AllocatePod(
+      {"default", "vm0", {{"main", {{"nvidia.com/pgpu", 2}}}}});
+  ASSERT_THAT(allocated, IsOk()) << daemon_->Log();
+  const auto& response = allocated->containers[0].responses[0];
+  ASSERT_EQ(response.devices_size(), 2);
+  for (const auto& d : response.devices()) {
+    EXPECT_THAT(d.host_path(), ::testing::StartsWith("/dev/vfio/devices/vfio"));
+  }
+  ASSERT_TRUE(kubelet_->DeletePod("default", "vm0"));
+
   kata::ColdPlugPlan gpus = PlanFor("vm1", "nvidia.com/pgpu", 2);
   ASSERT_EQ(gpus.functions.size(), 2u);
   EXPECT_TRUE(gpus.iommufd);
@@ -112,6 +124,21 @@ TEST_F(ColdPlugE2eTest, HgxUsesVfioCdevsNeverGroupNodes) {
   ASSERT_EQ(sw.functions.size(), 1u);
   EXPECT_EQ(sw.functions[0].class_code, 0x068000u);
   EXPECT_THAT(sw.functions[0].handle, HasSubstr("/dev/vfio/devices/vfio"));
+
+  // The operator's command, as a binary: the same plan for vm1.
+  auto cli = RunToExit(
+      VGPUCTL_BINARY,
+      {"coldplug-plan", "--pod", "default/vm1", "--pod-resources-socket",
+       work_ + "/pod-resources.sock", "--cdi-dir", work_ + "/cdi",
+       "--host-root", root_},
+      work_ + "/vgpuctl.out", kE2eWait);
+  ASSERT_THAT(cli, IsOk());
+  EXPECT_EQ(cli->exit_code, 0) << cli->output;
+  for (const auto& f : gpus.functions) {
+    EXPECT_THAT(cli->output, HasSubstr(f.bdf));
+    EXPECT_THAT(cli->output, HasSubstr(f.handle));
+  }
+  EXPECT_THAT(cli->output, Not(HasSubstr("/dev/vfio/vfio")));
   ExpectReferenceParserAccepts();
   StopDaemon();
 }

@@ -35,6 +35,46 @@ TEST_F(RegistrationTest, EveryProfileRegistersWhatPoolsDecide) {
   }
 }
 
+// Fixed figures for every profile, independent of BuildPools (which the
+// test above takes its expectation from): resource -> {devices, healthy},
+// read off the golden inventories (test/pkg/inventory/testdata/profiles).
+TEST_F(RegistrationTest, EveryProfileHasItsKnownCounts) {
+  using Counts = std::map<std::string, std::pair<int, int>>;
+  const std::vector<std::pair<std::string, Counts>> cases = {
+      {"workstation", {{"nvidia.com/pgpu", {2, 1}}}},
+      {"t4-vgpu", {{"nvidia.com/vgpu", {2, 2}}}},
+      {"a100-sriov", {{"nvidia.com/vgpu", {2, 2}}}},
+      {"h100-hgx", {{"nvidia.com/pgpu", {8, 8}}, {"nvidia.com/nvswitch", {4, 4}}}},
+      {"ada-vf-vgpu", {{"nvidia.com/vgpu", {2, 2}}}},
+      {"intel-gvt", {{"intel.com/vgpu", {1, 1}}}},
+      {"amd-sriov", {{"amd.com/pgpu", {2, 2}}}},
+      // 12 units: 2 not viable, 1 viable with its VFIO node missing.
+      {"broken", {{"nvidia.com/pgpu", {12, 9}}, {"nvidia.com/vgpu", {1, 1}}}},
+  };
+  for (const auto& [profile, want] : cases) {
+    SCOPED_TRACE(profile);
+    SetUpHost(profile);
+    StartDaemon();
+    EXPECT_TRUE(kubelet_->WaitFor(
+        [&](const KubeletState& s) {
+          if (s.size() != want.size()) return false;
+          for (const auto& [resource, counts] : want) {
+            auto it = s.find(resource);
+            if (it == s.end() || !it->second.streaming ||
+                it->second.Count() != counts.first ||
+                it->second.HealthyCount() != counts.second) {
+              return false;
+            }
+          }
+          return true;
+        },
+        kE2eWait))
+        << daemon_->Log();
+    StopDaemon();
+    kubelet_->Stop();
+  }
+}
+
 // Exact figures for three profiles, from sysfs-reference.md.
 TEST_F(RegistrationTest, WorkstationHasOneHealthyOneNonViableGpu) {
   SetUpHost("workstation");

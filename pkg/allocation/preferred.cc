@@ -184,14 +184,16 @@ Devices Pick(const Request& r, const Devices& candidates, size_t k) {
   return out;
 }
 
-// Looks each id up; InvalidArgument naming the first unknown one.
+// Looks each id up; InvalidArgument naming the first unknown one, or, with
+// `skip_unknown`, leaves unknown ids out.
 absl::StatusOr<Devices> Resolve(const resources::Pool& pool,
                                 const std::vector<std::string>& ids,
-                                const char* what) {
+                                const char* what, bool skip_unknown) {
   Devices out;
   std::set<std::string> seen;
   for (const std::string& id : ids) {
     const PoolDevice* d = pool.Find(id);
+    if (d == nullptr && skip_unknown) continue;
     if (d == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown device id \"", id, "\" in ", what,
@@ -247,9 +249,13 @@ absl::StatusOr<std::vector<std::string>> PreferredAllocation(
     return absl::InvalidArgumentError(
         absl::StrCat("allocation size ", size, " is negative"));
   }
-  VGPU_ASSIGN_OR_RETURN(Devices avail, Resolve(pool, available, "available"));
+  // The kubelet's list of available devices trails ListAndWatch: a device
+  // this daemon just withdrew may still be in it. An error here would fail
+  // the pod's admission, so such ids are simply not preferred.
+  VGPU_ASSIGN_OR_RETURN(Devices avail,
+                        Resolve(pool, available, "available", true));
   VGPU_ASSIGN_OR_RETURN(Devices must,
-                        Resolve(pool, must_include, "must-include"));
+                        Resolve(pool, must_include, "must-include", false));
   Request r{pool, must, {}, IsVgpuPool(pool), policy, {}};
   for (const PoolDevice* d : avail) r.available.insert(d->id);
   VGPU_RETURN_IF_ERROR(CheckSizes(r, avail.size(), size));

@@ -26,10 +26,11 @@ namespace vgpu::allocation {
 //     (then the most in use, then by BDF); spread takes one device per
 //     physical GPU in turn, least-used GPUs first (in use = not available,
 //     or must-include).
-// InvalidArgument naming the offending value: negative size, an id that is
-// not in the pool, a must-include id not in `available`, size smaller than
-// the must-include count or larger than the available count. Duplicate ids
-// in the inputs count once.
+// Available ids that are not in the pool (the kubelet's view trails
+// ListAndWatch) are left out. InvalidArgument naming the offending value:
+// negative size, a must-include id that is not in the pool or not in
+// `available`, size smaller than the must-include count or larger than the
+// count of available devices in the pool. Duplicate ids count once.
 absl::StatusOr<std::vector<std::string>> PreferredAllocation(
     const resources::Pool& pool, const std::vector<std::string>& available,
     const std::vector<std::string>& must_include, int size,

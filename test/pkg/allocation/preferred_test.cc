@@ -315,6 +315,16 @@ TEST(PreferredAllocationTest, VgpuSpread) {
   });
 }
 
+// A device the daemon withdrew may still be in the kubelet's list: it is
+// not preferred, and the call does not fail.
+TEST(PreferredAllocationTest, UnknownAvailableIdsAreLeftOut) {
+  const Pool hgx = Hgx();
+  auto got = PreferredAllocation(hgx, {"gx", "g0", "g1"}, {}, 2,
+                                 VgpuPolicy::kBinpack);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(*got, ::testing::UnorderedElementsAre("g0", "g1"));
+}
+
 TEST(PreferredAllocationTest, Errors) {
   const Pool hgx = Hgx();
   const Ids all = AllIds(hgx);
@@ -327,11 +337,11 @@ TEST(PreferredAllocationTest, Errors) {
   };
   const Bad cases[] = {
       {"negative", all, {}, -1, "allocation size -1 is negative"},
-      {"unknown available",
+      {"unknown available leaves too few",
        {"g0", "gx"},
        {},
-       1,
-       "unknown device id \"gx\" in available devices of nvidia.com/pgpu"},
+       2,
+       "allocation size 2 is larger than the 1 available devices"},
       {"unknown must",
        all,
        {"gy"},

@@ -172,7 +172,8 @@ class Daemon {
   std::set<std::string> logged_problems_;
   std::string last_scan_error_;
   // Set while some resource's CDI spec is not current: every period
-  // rescans and publishes again until it is. The last error, logged once.
+  // rescans and publishes again until it is. What the last error was about
+  // (CdiErrorKey), so that it is logged once.
   bool cdi_retry_ = false;
   std::string last_cdi_error_;
   // Set once the "Kata cannot cold-plug mdev" warning was logged.

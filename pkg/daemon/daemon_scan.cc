@@ -170,6 +170,21 @@ void LogChanges(const std::vector<DeviceChange>& changes) {
 
 }  // namespace
 
+namespace {
+
+// What makes a CDI failure "the same" as the last one, so that a retry every
+// period logs it once: the resources that failed, not the message, which
+// names a random temp file.
+std::string CdiErrorKey(const absl::Status& status,
+                        const std::map<std::string, std::string>& failed) {
+  if (failed.empty()) return std::string(status.message());
+  std::string key = "resources:";
+  for (const auto& [resource, why] : failed) absl::StrAppend(&key, " ", resource);
+  return key;
+}
+
+}  // namespace
+
 resources::PoolSet Daemon::Publish(resources::PoolSet pools) {
   // CDI specs first: a device the kubelet can pick must already resolve.
   absl::Status cdi = cdi_->Sync(pools);
@@ -179,8 +194,9 @@ resources::PoolSet Daemon::Publish(resources::PoolSet pools) {
       VGPU_LOG(INFO) << "cdi specs in " << options_.cdi_dir << " written again";
     }
     last_cdi_error_.clear();
-  } else if (cdi.message() != last_cdi_error_) {
-    last_cdi_error_ = std::string(cdi.message());
+  } else if (std::string key = CdiErrorKey(cdi, cdi_->failed());
+             key != last_cdi_error_) {
+    last_cdi_error_ = std::move(key);
     VGPU_LOG(ERROR) << "cdi specs in " << options_.cdi_dir << " not updated"
                     << (cdi_retry_ ? " (their devices stay Unhealthy; "
                                      "retrying every rescan period)"

@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "pkg/simhost/profiles.h"
 #include "pkg/simhost/sim_host.h"
 #include "test/testing/status_matchers.h"
 #include "test/testing/temp_dir.h"
@@ -240,17 +241,11 @@ TEST_F(VgpuctlDiscoverTest, GpuWithoutIommuGroupIsListedWithTheReason) {
   const std::string root = dir_.path() + "/h200-guest";
   auto host = simhost::SimHost::Create(root);
   ASSERT_THAT(host, IsOk());
-  // No iommu_group link anywhere (FunctionSpec's default), as in the guest.
+  // No iommu_group link anywhere, as in the guest.
   auto add = [&](const std::string& bdf, uint16_t vendor, uint16_t device,
                  uint32_t class_code, const std::string& driver) {
-    simhost::FunctionSpec fn;
-    fn.bdf = bdf;
-    fn.vendor = vendor;
-    fn.device = device;
-    fn.subsystem_vendor = vendor;
-    fn.class_code = class_code;
-    fn.driver = driver;
-    return (*host)->AddFunction(fn);
+    return (*host)->AddFunction(simhost::internal::Endpoint(
+        bdf, vendor, device, class_code, driver, std::nullopt, -1));
   };
   ASSERT_THAT(add("0000:00:00.0", 0x8086, 0x0d57, 0x060000, ""), IsOk());
   ASSERT_THAT(add("0000:00:01.0", 0x1af4, 0x1042, 0x018000, "virtio-pci"),

@@ -168,10 +168,6 @@ void LogChanges(const std::vector<DeviceChange>& changes) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 // What makes a CDI failure "the same" as the last one, so that a retry every
 // period logs it once: the resources that failed, not the message, which
 // names a random temp file.
@@ -207,6 +203,7 @@ resources::PoolSet Daemon::Publish(resources::PoolSet pools) {
     auto failed = cdi_->failed().find(pool.resource_name);
     if (failed == cdi_->failed().end()) continue;
     for (resources::PoolDevice& device : pool.devices) {
+      if (!device.healthy) continue;  // Keeps its own reason.
       device.healthy = false;
       device.unhealthy_reason =
           absl::StrCat("CDI spec not written: ", failed->second);

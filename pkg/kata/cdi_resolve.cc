@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "pkg/base/errno_status.h"
 #include "pkg/base/status_macros.h"
+#include "pkg/config/yaml_json.h"
 #include "pkg/kata/cdi_spec.h"
 #include "pkg/kata/json.h"
 
@@ -193,12 +194,17 @@ void LoadFile(const std::string& path, size_t priority, LoadState& state) {
     state.problems.push_back(std::string(content.status().message()));
     return;
   }
-  const bool yaml = absl::EndsWith(path, ".yaml");
-  if (yaml && !ParseJson(*content).ok()) {
-    state.registry.unread_files.push_back(path);
-    state.registry.warnings.push_back(absl::StrCat(
-        path, ": unsupported format: YAML spec not read (only JSON is parsed)"));
-    return;
+  // A .yaml spec (nvidia-ctk writes /etc/cdi/nvidia.yaml) is read as the
+  // CDI library reads it: YAML whose schema is the JSON one. Kata fails on
+  // any bad file in the dirs, so a bad YAML spec is a problem here too.
+  if (absl::EndsWith(path, ".yaml")) {
+    absl::StatusOr<std::string> json = config::YamlToJson(*content);
+    if (!json.ok()) {
+      state.problems.push_back(absl::StrCat(
+          "invalid CDI spec ", path, ": ", json.status().message()));
+      return;
+    }
+    *content = *std::move(json);
   }
   absl::StatusOr<CdiSpecFile> spec = ParseCdiSpecFile(*content, path);
   if (!spec.ok()) {
@@ -261,10 +267,6 @@ absl::StatusOr<const CdiDevice*> CdiRegistry::Resolve(
   if (it != devices.end()) return &it->second;
   std::string msg = absl::StrCat("unresolvable CDI devices ", name,
                                  " (searched ", absl::StrJoin(dirs, ", "), ")");
-  if (!unread_files.empty()) {
-    absl::StrAppend(&msg, "; not read (YAML): ",
-                    absl::StrJoin(unread_files, ", "));
-  }
   return absl::NotFoundError(msg);
 }
 

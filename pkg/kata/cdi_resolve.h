@@ -6,10 +6,8 @@
 // spec file as fatal, so every problem is reported. Pure except for reading
 // the spec files; thread-compatible.
 //
-// Only JSON is parsed (pkg/config alone may use yaml-cpp). A *.yaml file
-// that holds JSON is read as such; any other *.yaml file is not read and is
-// listed in CdiRegistry::unread_files, and an unresolvable name then says
-// that it might be defined there.
+// *.yaml files are read through config::YamlToJson (pkg/config alone uses
+// yaml-cpp), with the YAML 1.1 scalar rules of the CDI library's reader.
 #ifndef VGPU_PKG_KATA_CDI_RESOLVE_H_
 #define VGPU_PKG_KATA_CDI_RESOLVE_H_
 
@@ -54,13 +52,12 @@ absl::StatusOr<CdiSpecFile> ParseCdiSpecFile(absl::string_view content,
 
 struct CdiRegistry {
   std::map<std::string, CdiDevice> devices;  // By qualified name.
-  std::vector<std::string> unread_files;     // YAML specs not read.
-  // Non-fatal notes: unread files, names overridden by a later dir.
+  // Non-fatal notes: names overridden by a later dir.
   std::vector<std::string> warnings;
   std::vector<std::string> dirs;  // Searched, in priority order.
 
   // NotFound "unresolvable CDI devices nvidia.com/pgpu=X" (Kata's words),
-  // naming the dirs searched and any unread files, when absent.
+  // naming the dirs searched, when absent.
   absl::StatusOr<const CdiDevice*> Resolve(const std::string& name) const;
 };
 

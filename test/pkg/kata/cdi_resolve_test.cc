@@ -158,23 +158,57 @@ TEST_F(CdiResolveTest, ReportsEveryInvalidFileAndSkipsOtherNames) {
                                     "CDI v0.6.0 reads 0.1.0 to 0.6.0)")));
 }
 
-TEST_F(CdiResolveTest, YamlIsReadWhenItIsJsonAndReportedOtherwise) {
+// nvidia-ctk writes YAML specs (/etc/cdi/nvidia.yaml); the CDI library
+// reads them, so a name defined there, a clash with it and a broken YAML
+// file count here too.
+TEST_F(CdiResolveTest, YamlSpecsAreReadLikeJson) {
   Write("d", "json-in.yaml", Spec("a.com/b", "1", "/dev/vfio/1"));
-  const std::string yaml =
-      Write("d", "nvidia.com-pgpu.yaml",
-            "cdiVersion: 0.5.0\nkind: nvidia.com/pgpu\ndevices: []\n");
+  Write("d", "gpu.yaml",
+        "---\n"
+        "cdiVersion: \"0.5.0\"\n"
+        "kind: nvidia.com/gpu\n"
+        "devices:\n"
+        "  - name: \"0\"\n"
+        "    containerEdits:\n"
+        "      deviceNodes:\n"
+        "        - path: /dev/nvidia0\n"
+        "          major: 195\n"
+        "          fileMode: 0666\n"
+        "  - name: all\n"
+        "    containerEdits:\n"
+        "      deviceNodes: [{path: /dev/nvidiactl}]\n");
   auto registry = LoadCdiRegistry({Dir("d")});
   ASSERT_TRUE(registry.ok()) << registry.status();
   EXPECT_TRUE(registry->Resolve("a.com/b=1").ok());
-  EXPECT_THAT(registry->unread_files, ElementsAre(yaml));
-  EXPECT_THAT(registry->warnings,
-              ElementsAre(absl::StrCat(yaml, ": unsupported format: YAML spec "
-                                             "not read (only JSON is parsed)")));
-  EXPECT_THAT(registry->Resolve("nvidia.com/pgpu=0"),
-              StatusIs(absl::StatusCode::kNotFound,
-                       absl::StrCat("unresolvable CDI devices nvidia.com/pgpu=0"
-                                    " (searched ",
-                                    Dir("d"), "); not read (YAML): ", yaml)));
+  auto gpu0 = registry->Resolve("nvidia.com/gpu=0");
+  ASSERT_TRUE(gpu0.ok()) << gpu0.status();
+  ASSERT_EQ((*gpu0)->device_nodes.size(), 1u);
+  EXPECT_EQ((*gpu0)->device_nodes[0].path, "/dev/nvidia0");
+  EXPECT_TRUE(registry->Resolve("nvidia.com/gpu=all").ok());
+  EXPECT_THAT(registry->warnings, IsEmpty());
+}
+
+TEST_F(CdiResolveTest, YamlClashesAndBrokenYamlAreProblems) {
+  const std::string json =
+      Write("d", "vgpu-device-plugin_nvidia.com_pgpu.json",
+            Spec("nvidia.com/pgpu", "0000:42:00.0", "/dev/vfio/25"));
+  const std::string yaml =
+      Write("d", "zz-old.yaml",
+            "cdiVersion: 0.5.0\nkind: nvidia.com/pgpu\ndevices:\n"
+            "- name: \"0000:42:00.0\"\n  containerEdits:\n"
+            "    deviceNodes:\n    - path: /dev/vfio/7\n");
+  auto clash = LoadCdiRegistry({Dir("d")});
+  EXPECT_THAT(clash.status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(absl::StrCat(
+                           "conflicting CDI device nvidia.com/pgpu=0000:42:00.0"
+                           " defined in ", json, " and ", yaml))));
+  std::filesystem::remove(yaml);
+  const std::string broken = Write("d", "broken.yaml", "kind: [unclosed\n");
+  auto bad = LoadCdiRegistry({Dir("d")});
+  EXPECT_THAT(bad.status(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                     HasSubstr("invalid CDI spec " + broken +
+                                               ": 2:1: ")));
 }
 
 TEST_F(CdiResolveTest, MissingDirsGiveAnEmptyRegistry) {

@@ -50,7 +50,9 @@ TEST_F(DynamicsTest, InotifyAloneDrivesHealthAndReRegistration) {
     EXPECT_TRUE(kubelet_->WaitFor(
         [&](const KubeletState& s) {
           auto it = s.find("nvidia.com/pgpu");
-          return it != s.end() && it->second.registrations == 1 &&
+          // The restarted server's request and the kubelet.sock event may
+          // both reach the new kubelet, which then replaces the endpoint.
+          return it != s.end() && it->second.registrations >= 1 &&
                  it->second.streaming && it->second.Count() == 2;
         },
         kE2eWait))

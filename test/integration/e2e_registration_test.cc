@@ -51,8 +51,9 @@ TEST_F(RegistrationTest, EveryProfileHasItsKnownCounts) {
       // 12 units: 2 not viable, 1 viable with its VFIO node missing.
       {"broken", {{"nvidia.com/pgpu", {12, 9}}, {"nvidia.com/vgpu", {1, 1}}}},
   };
-  for (const auto& [profile, want] : cases) {
+  for (const auto& [profile, counts_by_resource] : cases) {
     SCOPED_TRACE(profile);
+    const Counts& want = counts_by_resource;  // Lambdas cannot capture bindings.
     SetUpHost(profile);
     StartDaemon();
     EXPECT_TRUE(kubelet_->WaitFor(

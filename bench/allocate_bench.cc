@@ -44,7 +44,7 @@ struct Flags {
 bool ParseFlags(int argc, char** argv, Flags& flags) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string name = argv[i];
-    int* target = name == "--calls" ? &flags.calls
+    int* target = name == "--calls"  ? &flags.calls
                   : name == "--gpus" ? &flags.profile.gpus
                   : name == "--vfs"  ? &flags.profile.vfs_per_gpu
                                      : nullptr;
@@ -111,7 +111,8 @@ std::vector<double> BuilderCost(const resources::Pool& pool,
     const Clock::time_point start = Clock::now();
     auto r = kata::BuildContainerResponse(pool, {ids[i % ids.size()]}, {});
     us.push_back(MicrosSince(start));
-    if (!r.ok()) std::fprintf(stderr, "build: %s\n", r.status().ToString().c_str());
+    if (!r.ok())
+      std::fprintf(stderr, "build: %s\n", r.status().ToString().c_str());
   }
   return us;
 }
@@ -143,7 +144,8 @@ absl::StatusOr<Samples> Measure(const std::string& socket,
     v1beta1::DevicePluginOptions opts;
     grpc::ClientContext c1, c2;
     Clock::time_point start = Clock::now();
-    grpc::Status s1 = stub->GetDevicePluginOptions(&c1, v1beta1::Empty(), &opts);
+    grpc::Status s1 =
+        stub->GetDevicePluginOptions(&c1, v1beta1::Empty(), &opts);
     const double trivial = MicrosSince(start);
     start = Clock::now();
     grpc::Status s2 = stub->Allocate(&c2, req, &resp);
@@ -171,7 +173,8 @@ int Run(const Flags& flags, const std::string& dir) {
   auto snapshot = LargestPool(dir + "/host", flags);
   if (!snapshot.ok()) return Fail("setup", snapshot.status());
   const std::vector<std::string> ids = HealthyIds((*snapshot)->pool);
-  if (ids.empty()) return Fail("setup", absl::NotFoundError("no healthy device"));
+  if (ids.empty())
+    return Fail("setup", absl::NotFoundError("no healthy device"));
   deviceplugin::ResourceServerOptions options;
   options.plugin_dir = dir + "/plugins";
   options.resource_name = (*snapshot)->pool.resource_name;
@@ -186,12 +189,11 @@ int Run(const Flags& flags, const std::string& dir) {
               ids.size(), flags.calls);
   Report("GetDevicePluginOptions round trip", samples->trivial_us);
   Report("Allocate round trip", samples->alloc_us);
-  std::printf("%-34s p50 %8.1f us   p99 %8.1f us\n",
-              "Allocate own cost (difference)",
-              Percentile(samples->alloc_us, 0.5) -
-                  Percentile(samples->trivial_us, 0.5),
-              Percentile(samples->alloc_us, 0.99) -
-                  Percentile(samples->trivial_us, 0.99));
+  std::printf(
+      "%-34s p50 %8.1f us   p99 %8.1f us\n", "Allocate own cost (difference)",
+      Percentile(samples->alloc_us, 0.5) - Percentile(samples->trivial_us, 0.5),
+      Percentile(samples->alloc_us, 0.99) -
+          Percentile(samples->trivial_us, 0.99));
   Report("BuildContainerResponse in-process",
          BuilderCost((*snapshot)->pool, ids, flags.calls));
   return 0;
@@ -203,7 +205,8 @@ int Run(const Flags& flags, const std::string& dir) {
 int main(int argc, char** argv) {
   vgpu::Flags flags;
   if (!vgpu::ParseFlags(argc, argv, flags)) {
-    std::fprintf(stderr, "usage: allocate_bench [--calls N] [--gpus N] [--vfs N]\n");
+    std::fprintf(stderr,
+                 "usage: allocate_bench [--calls N] [--gpus N] [--vfs N]\n");
     return 2;
   }
   const std::string dir =

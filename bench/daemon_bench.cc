@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -81,8 +81,8 @@ int FreeLoopbackPort() {
 std::string Summary(std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
   return absl::StrCat("median ", absl::SixDigits(ms[ms.size() / 2]),
-                      " ms, max ", absl::SixDigits(ms.back()), " ms (n=",
-                      ms.size(), ")");
+                      " ms, max ", absl::SixDigits(ms.back()),
+                      " ms (n=", ms.size(), ")");
 }
 
 // One simulated host, one kubelet, one daemon process.
@@ -113,7 +113,8 @@ class Rig {
         dir_.path() + "/daemon.log");
     Check(daemon.status(), "spawn");
     daemon_ = *std::move(daemon);
-    if (!WaitListed(resources)) Die("daemon never registered:\n" + daemon_->Log());
+    if (!WaitListed(resources))
+      Die("daemon never registered:\n" + daemon_->Log());
     return absl::ToDoubleMilliseconds(absl::Now() - t0);
   }
 
@@ -257,10 +258,10 @@ void StartupAndRss(const Args& args, const std::string& profile, bool idle) {
         never.WaitForNotificationWithTimeout(absl::Seconds(args.idle_seconds));
         long ticks = rig.CpuTicks() - t0;
         double pct = 100.0 * ticks / sysconf(_SC_CLK_TCK) / args.idle_seconds;
-        std::printf("%-10s idle CPU over %d s (5 s rescan, from %d s after "
-                    "start): %.3f %% of a core (%ld ticks)\n",
-                    profile.c_str(), args.idle_seconds, kSettleSeconds, pct,
-                    ticks);
+        std::printf(
+            "%-10s idle CPU over %d s (5 s rescan, from %d s after "
+            "start): %.3f %% of a core (%ld ticks)\n",
+            profile.c_str(), args.idle_seconds, kSettleSeconds, pct, ticks);
         std::printf("%-10s RSS after idle: %.1f MiB (private %.1f MiB)\n",
                     profile.c_str(), rig.RssKib() / 1024.0,
                     rig.PrivateKib() / 1024.0);
@@ -293,12 +294,13 @@ void ScrapeCost(const Args& args) {
     }
   }
   std::sort(ms.begin(), ms.end());
-  std::printf("large      scrape /metrics: median %s ms, p99 %s ms, max %s ms "
-              "(n=%zu, %zu bytes, ~%d samples)\n",
-              absl::StrCat(absl::SixDigits(ms[ms.size() / 2])).c_str(),
-              absl::StrCat(absl::SixDigits(ms[ms.size() * 99 / 100])).c_str(),
-              absl::StrCat(absl::SixDigits(ms.back())).c_str(), ms.size(), bytes,
-              samples);
+  std::printf(
+      "large      scrape /metrics: median %s ms, p99 %s ms, max %s ms "
+      "(n=%zu, %zu bytes, ~%d samples)\n",
+      absl::StrCat(absl::SixDigits(ms[ms.size() / 2])).c_str(),
+      absl::StrCat(absl::SixDigits(ms[ms.size() * 99 / 100])).c_str(),
+      absl::StrCat(absl::SixDigits(ms.back())).c_str(), ms.size(), bytes,
+      samples);
   rig.StopDaemon();
 }
 
@@ -309,10 +311,10 @@ void Latencies(const Args& args) {
     Rig rig(args, "workstation");
     rig.StartDaemon(rig.ExpectedResources());
     for (int i = 0; i < args.runs; ++i) {
-      down.push_back(rig.HealthChange("nvidia.com/pgpu", "0000:42:00.0", 25,
-                                      true));
-      up.push_back(rig.HealthChange("nvidia.com/pgpu", "0000:42:00.0", 25,
-                                    false));
+      down.push_back(
+          rig.HealthChange("nvidia.com/pgpu", "0000:42:00.0", 25, true));
+      up.push_back(
+          rig.HealthChange("nvidia.com/pgpu", "0000:42:00.0", 25, false));
     }
     std::printf("workstation health -> update, down: %s\n",
                 Summary(down).c_str());
@@ -329,7 +331,8 @@ void Latencies(const Args& args) {
   std::printf("h100-hgx   kubelet restart -> registered: %s\n",
               Summary(restart).c_str());
   for (int i = 0; i < std::max(1, args.runs / 10); ++i) {
-    away.push_back(rig.KubeletRestart(rig.ExpectedResources(), absl::Seconds(3)));
+    away.push_back(
+        rig.KubeletRestart(rig.ExpectedResources(), absl::Seconds(3)));
   }
   std::printf("h100-hgx   kubelet away 3 s -> registered: %s\n",
               Summary(away).c_str());
@@ -347,8 +350,7 @@ int main(int argc, char** argv) {
         args.runs > 0) {
       continue;
     }
-    if (flag == "--idle" &&
-        absl::SimpleAtoi(argv[i + 1], &args.idle_seconds) &&
+    if (flag == "--idle" && absl::SimpleAtoi(argv[i + 1], &args.idle_seconds) &&
         args.idle_seconds > 0) {
       continue;
     }
@@ -356,7 +358,8 @@ int main(int argc, char** argv) {
       args.daemon = argv[i + 1];
       continue;
     }
-    vgpu::Die("usage: daemon_bench [--runs N] [--idle SECONDS] [--daemon PATH]");
+    vgpu::Die(
+        "usage: daemon_bench [--runs N] [--idle SECONDS] [--daemon PATH]");
   }
   if (argc % 2 == 0) vgpu::Die("flags take one value each");
   vgpu::Latencies(args);

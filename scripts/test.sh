@@ -32,8 +32,7 @@ echo "== [2/3] clang build: -Wthread-safety -Werror over the whole tree, TSan"
 CC=clang CXX=clang++ bash scripts/build.sh build-tsan \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVGPU_SANITIZE=thread \
   -DVGPU_BUILD_BENCHMARKS=OFF
-TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/test/tsan/tsan.supp" \
-  ctest --test-dir build-tsan -L tsan --output-on-failure -j 2 --timeout 600
+bash test/tsan/run_tsan_tests.sh build-tsan
 
 echo "== [3/3] Fuzzers, ${fuzz_seconds}s each"
 if [[ -d fuzz ]]; then

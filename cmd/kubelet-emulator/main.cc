@@ -90,8 +90,8 @@ void PrintState(const KubeletState& state) {
                 resource.c_str(), rs.Count(), rs.HealthyCount(),
                 rs.endpoint.c_str(), rs.streaming ? "streaming" : "no stream");
     for (const auto& d : rs.devices) {
-      std::printf("  %-40s %-9s numa=%s\n", d.id().c_str(),
-                  d.health().c_str(), Numa(d).c_str());
+      std::printf("  %-40s %-9s numa=%s\n", d.id().c_str(), d.health().c_str(),
+                  Numa(d).c_str());
     }
   }
   std::fflush(stdout);
@@ -102,8 +102,8 @@ void PrintAllocation(const vgpu::testing::PodAllocation& pod) {
               pod.name.c_str());
   for (const auto& c : pod.containers) {
     for (const auto& [resource, ids] : c.devices) {
-      std::printf("  container %s: %s = %s\n", c.name.c_str(),
-                  resource.c_str(), absl::StrJoin(ids, ",").c_str());
+      std::printf("  container %s: %s = %s\n", c.name.c_str(), resource.c_str(),
+                  absl::StrJoin(ids, ",").c_str());
     }
     for (const auto& r : c.responses) {
       for (const auto& [k, v] : r.envs()) {
@@ -168,7 +168,8 @@ void Watch(FakeKubelet& kubelet, absl::Time until, const sigset_t& signals) {
       }
       return false;
     };
-    absl::Duration step = std::min(absl::Milliseconds(200), until - absl::Now());
+    absl::Duration step =
+        std::min(absl::Milliseconds(200), until - absl::Now());
     if (!kubelet.WaitFor(changed, step)) continue;
     last = kubelet.State();
     std::printf("-- update at %s\n",
@@ -198,7 +199,8 @@ int main(int argc, char** argv) {
            absl::StrSplit(allocate, ';', absl::SkipEmpty()))) {
     auto pod = ParsePod(text);
     if (!pod.ok()) {
-      std::fprintf(stderr, "kubelet-emulator: %s\n", pod.status().message().data());
+      std::fprintf(stderr, "kubelet-emulator: %s\n",
+                   pod.status().message().data());
       return 1;
     }
     pods.push_back(*pod);
@@ -226,9 +228,9 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_timeout));
   // More plugins may still be registering: wait until it goes quiet.
   for (size_t seen = kubelet.State().size(); ready;) {
-    bool more = kubelet.WaitFor(
-        [&](const KubeletState& s) { return s.size() > seen; },
-        absl::GetFlag(FLAGS_settle));
+    bool more =
+        kubelet.WaitFor([&](const KubeletState& s) { return s.size() > seen; },
+                        absl::GetFlag(FLAGS_settle));
     if (!more) break;
     seen = kubelet.State().size();
   }
@@ -236,7 +238,8 @@ int main(int argc, char** argv) {
   PrintState(kubelet.State());
   if (!ready) {
     std::fprintf(stderr, "kubelet-emulator: fewer than %d resources after %s\n",
-                 want, absl::FormatDuration(absl::GetFlag(FLAGS_timeout)).c_str());
+                 want,
+                 absl::FormatDuration(absl::GetFlag(FLAGS_timeout)).c_str());
     return 1;
   }
   int rc = 0;

@@ -40,9 +40,10 @@ ABSL_FLAG(std::string, pci_ids, "",
 ABSL_FLAG(std::string, metrics_address, ":9402",
           "Listen address for /metrics, /healthz and /readyz (host:port or "
           ":port; port 0 picks a free one; '' disables)");
-ABSL_FLAG(std::string, pod_resources_socket,
-          "/var/lib/kubelet/pod-resources/kubelet.sock",
-          "Kubelet PodResources socket polled for allocated_devices ('' = off)");
+ABSL_FLAG(
+    std::string, pod_resources_socket,
+    "/var/lib/kubelet/pod-resources/kubelet.sock",
+    "Kubelet PodResources socket polled for allocated_devices ('' = off)");
 
 namespace {
 
@@ -123,7 +124,8 @@ int main(int argc, char** argv) {
     }
     options.config = *std::move(config);
   }
-  VGPU_LOG(INFO).With("version", VGPU_VERSION)
+  VGPU_LOG(INFO)
+          .With("version", VGPU_VERSION)
           .With("host_root", options.host_root)
           .With("device_plugin_dir", options.device_plugin_dir)
           .With("cdi_dir", options.cdi_dir)

@@ -1,6 +1,8 @@
 // `vgpuctl coldplug-plan`: what Kata will cold-plug for a pod, derived the
 // way Kata does it (PodResources Get -> CDI specs -> VFIO handles -> PCI
 // functions -> QEMU arguments); docs/kata.md.
+#include "pkg/kata/coldplug_plan.h"
+
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -12,7 +14,6 @@
 #include "absl/strings/str_cat.h"
 #include "cmd/vgpuctl/commands.h"
 #include "pkg/kata/cdi_resolve.h"
-#include "pkg/kata/coldplug_plan.h"
 #include "pkg/kata/pod_resources.h"
 #include "pkg/sysfs/sysfs.h"
 
@@ -33,7 +34,8 @@ constexpr char kUsage[] =
     "  --device RESOURCE=ID          plan these CDI names instead of --pod\n"
     "                                (repeatable)\n"
     "  --pod-resources-socket PATH   kubelet PodResources socket (default\n"
-    "                                /var/lib/kubelet/pod-resources/kubelet.sock)\n"
+    "                                "
+    "/var/lib/kubelet/pod-resources/kubelet.sock)\n"
     "  --cdi-dir DIR                 CDI spec dir, lowest priority first\n"
     "                                (repeatable; default /etc/cdi then\n"
     "                                /var/run/cdi, as Kata)\n"
@@ -88,8 +90,8 @@ int CheckFlags(PlanFlags& flags) {
     if (slash == std::string::npos || slash == 0 ||
         slash + 1 == flags.pod.size() ||
         flags.pod.find('/', slash + 1) != std::string::npos) {
-      return Usage(absl::StrCat("--pod \"", flags.pod,
-                                "\": want NAMESPACE/NAME"));
+      return Usage(
+          absl::StrCat("--pod \"", flags.pod, "\": want NAMESPACE/NAME"));
     }
   }
   if (flags.cdi_dirs.empty()) {
@@ -120,7 +122,8 @@ int ParseFlags(int argc, char** argv, PlanFlags& flags) {
         break;
       }
     }
-    if (name == nullptr) return Usage(absl::StrCat("unknown argument \"", arg, "\""));
+    if (name == nullptr)
+      return Usage(absl::StrCat("unknown argument \"", arg, "\""));
     if (missing) return Usage(absl::StrCat(name, " needs a value"));
     const absl::string_view n = name;
     if (n == "--pod") flags.pod = value;

@@ -13,8 +13,8 @@ constexpr char kErrnoPayload[] = "vgpu.errno";
 
 absl::Status ErrnoStatus(int errno_value, absl::string_view op,
                          absl::string_view path) {
-  absl::Status status = absl::ErrnoToStatus(
-      errno_value, absl::StrCat(op, " ", path));
+  absl::Status status =
+      absl::ErrnoToStatus(errno_value, absl::StrCat(op, " ", path));
   // Callers that must tell EEXIST from ENOSPC (both map to coarse codes)
   // read the exact errno back through StatusErrno().
   status.SetPayload(kErrnoPayload, absl::Cord(absl::StrCat(errno_value)));

@@ -18,7 +18,13 @@
 
 namespace vgpu::logging {
 
-enum class Level { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3, kFatal = 4 };
+enum class Level {
+  kDebug = 0,
+  kInfo = 1,
+  kWarning = 2,
+  kError = 3,
+  kFatal = 4
+};
 enum class Format { kText, kJson };
 
 // Parses "debug", "info", "warning"/"warn", "error". InvalidArgument otherwise.
@@ -63,9 +69,9 @@ struct Voidify {
 };
 
 // Formats one line. Exposed for tests.
-std::string FormatLine(Level level, Format format, absl::string_view message,
-                       const std::vector<std::pair<std::string, std::string>>&
-                           fields);
+std::string FormatLine(
+    Level level, Format format, absl::string_view message,
+    const std::vector<std::pair<std::string, std::string>>& fields);
 
 }  // namespace vgpu::logging
 
@@ -75,19 +81,19 @@ std::string FormatLine(Level level, Format format, absl::string_view message,
 #define VGPU_LOG_LEVEL_ERROR ::vgpu::logging::Level::kError
 #define VGPU_LOG_LEVEL_FATAL ::vgpu::logging::Level::kFatal
 
-#define VGPU_LOG(severity)                                            \
-  (VGPU_LOG_LEVEL_##severity < ::vgpu::logging::MinLevel())           \
-      ? (void)0                                                       \
-      : ::vgpu::logging::Voidify() &                                  \
-            ::vgpu::logging::LogMessage(VGPU_LOG_LEVEL_##severity,    \
-                                        __FILE__, __LINE__)
+#define VGPU_LOG(severity)                                                   \
+  (VGPU_LOG_LEVEL_##severity < ::vgpu::logging::MinLevel())                  \
+      ? (void)0                                                              \
+      : ::vgpu::logging::Voidify() &                                         \
+            ::vgpu::logging::LogMessage(VGPU_LOG_LEVEL_##severity, __FILE__, \
+                                        __LINE__)
 
 // Broken invariant: log and abort (never for bad input or runtime errors).
-#define VGPU_CHECK(cond)                                              \
-  (cond) ? (void)0                                                    \
-         : ::vgpu::logging::Voidify() &                               \
-               ::vgpu::logging::LogMessage(                           \
-                   ::vgpu::logging::Level::kFatal, __FILE__, __LINE__) \
+#define VGPU_CHECK(cond)                                                   \
+  (cond) ? (void)0                                                         \
+         : ::vgpu::logging::Voidify() &                                    \
+               ::vgpu::logging::LogMessage(::vgpu::logging::Level::kFatal, \
+                                           __FILE__, __LINE__)             \
                    << "check failed: " #cond " "
 
 #endif  // VGPU_PKG_BASE_LOGGING_H_

@@ -49,10 +49,11 @@ std::optional<std::string> PlainScalarJson(const std::string& s) {
     uint64_t value = 0;
     bool ok = true;
     for (char c : body) {
-      int d = absl::ascii_isdigit(static_cast<unsigned char>(c)) ? c - '0'
-              : (base == 16 && absl::ascii_isxdigit(static_cast<unsigned char>(c)))
-                  ? absl::ascii_tolower(static_cast<unsigned char>(c)) - 'a' + 10
-                  : -1;
+      int d =
+          absl::ascii_isdigit(static_cast<unsigned char>(c)) ? c - '0'
+          : (base == 16 && absl::ascii_isxdigit(static_cast<unsigned char>(c)))
+              ? absl::ascii_tolower(static_cast<unsigned char>(c)) - 'a' + 10
+              : -1;
       if (d < 0 || d >= base || value > (UINT64_MAX - d) / base) {
         ok = false;
         break;
@@ -63,8 +64,9 @@ std::optional<std::string> PlainScalarJson(const std::string& s) {
   }
   double d = 0;
   const bool numeric_start =
-      !digits.empty() && (absl::ascii_isdigit(static_cast<unsigned char>(digits[0])) ||
-                          digits[0] == '.');
+      !digits.empty() &&
+      (absl::ascii_isdigit(static_cast<unsigned char>(digits[0])) ||
+       digits[0] == '.');
   if (numeric_start && absl::SimpleAtod(s, &d) &&
       s.find_first_not_of("+-.0123456789eE") == std::string::npos) {
     return absl::StrCat(d);  // "09" is 9 (go-yaml: a float); JSON has no "09".
@@ -131,8 +133,8 @@ absl::StatusOr<std::string> YamlToJson(absl::string_view yaml) {
   try {
     docs = YAML::LoadAll(std::string(yaml));
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(
+        absl::StrCat(e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
   }
   if (docs.size() > 1) {
     return absl::InvalidArgumentError(

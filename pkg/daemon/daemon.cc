@@ -55,7 +55,8 @@ std::unique_ptr<inventory::PciIds> LoadPciIds(
   if (!path.empty()) {
     candidates.push_back(path);
   } else {
-    for (const char* p : inventory::kDefaultPciIdsPaths) candidates.push_back(p);
+    for (const char* p : inventory::kDefaultPciIdsPaths)
+      candidates.push_back(p);
   }
   for (const std::string& candidate : candidates) {
     auto ids = inventory::PciIds::Load(candidate, vendors);
@@ -82,8 +83,7 @@ Daemon::Daemon(DaemonOptions options)
   registrar_options.kubelet_socket =
       plugin_dir_ + "/" + kubelet::kKubeletSocketName;
   registrar_ = std::make_unique<kubelet::Registrar>(
-      registrar_options,
-      [this](const std::string& resource) {
+      registrar_options, [this](const std::string& resource) {
         manager_->MarkRegistered(resource);
         if (manager_->AllRegistered()) StartDeferredWork();
       });
@@ -144,8 +144,8 @@ absl::Status Daemon::Start() {
   std::error_code ec;
   std::filesystem::create_directories(plugin_dir_, ec);
   if (ec) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "device plugin dir ", plugin_dir_, ": ", ec.message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("device plugin dir ", plugin_dir_, ": ", ec.message()));
   }
   // Model names only name resources with per-model naming; otherwise they
   // are cosmetic, and parsing pci.ids (and the rescan that applies the
@@ -187,8 +187,7 @@ void Daemon::Loop() {
       auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stop_ || events_.rescan || events_.kubelet_socket_created ||
                events_.restart_all || events_.load_pci_ids ||
-               !events_.deleted_sockets.empty() ||
-               !events_.gone_dirs.empty();
+               !events_.deleted_sockets.empty() || !events_.gone_dirs.empty();
       };
       mu_.AwaitWithDeadline(absl::Condition(&woken), next_rescan);
       if (stop_) return;
@@ -275,9 +274,8 @@ void Daemon::OnDirEvent(const kubelet::DirEvent& event) {
 }
 
 void Daemon::EnsureWatches(bool startup) {
-  for (const std::string& dir :
-       {plugin_dir_, sysfs_->HostPath("dev/vfio"),
-        sysfs_->HostPath("dev/vfio/devices")}) {
+  for (const std::string& dir : {plugin_dir_, sysfs_->HostPath("dev/vfio"),
+                                 sysfs_->HostPath("dev/vfio/devices")}) {
     struct stat st;
     bool present = ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
     if (!present) {

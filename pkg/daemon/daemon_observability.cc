@@ -25,8 +25,7 @@ absl::Duration LivenessWindow(absl::Duration rescan_period) {
 
 absl::Status Daemon::StartObservability() {
   if (!options_.metrics_address.empty()) {
-    const absl::Duration window =
-        LivenessWindow(options_.config.rescan_period);
+    const absl::Duration window = LivenessWindow(options_.config.rescan_period);
     auto server = metrics::MetricsServer::Start(
         options_.metrics_address, metrics_->registry(),
         [this]() -> absl::Status {
@@ -45,9 +44,9 @@ absl::Status Daemon::StartObservability() {
           if (tick == absl::InfinitePast() || absl::Now() - tick < window) {
             return absl::OkStatus();
           }
-          return absl::UnavailableError(absl::StrCat(
-              "daemon loop last woke ", absl::FormatDuration(absl::Now() - tick),
-              " ago"));
+          return absl::UnavailableError(
+              absl::StrCat("daemon loop last woke ",
+                           absl::FormatDuration(absl::Now() - tick), " ago"));
         });
     if (!server.ok()) return server.status();
     metrics_server_ = *std::move(server);

@@ -84,8 +84,7 @@ absl::Status Daemon::Rescan(bool startup) {
     absl::MutexLock lock(&mu_);
     first = !first_scan_published_;
   }
-  const bool changed =
-      first || cdi_retry_ || !SamePools(published_, *pools);
+  const bool changed = first || cdi_retry_ || !SamePools(published_, *pools);
   if (changed) published_ = Publish(*std::move(pools));
   // Instance counts change without any pool changing; keep them current.
   // From what was advertised, which CDI failures may have degraded.
@@ -175,7 +174,8 @@ std::string CdiErrorKey(const absl::Status& status,
                         const std::map<std::string, std::string>& failed) {
   if (failed.empty()) return std::string(status.message());
   std::string key = "resources:";
-  for (const auto& [resource, why] : failed) absl::StrAppend(&key, " ", resource);
+  for (const auto& [resource, why] : failed)
+    absl::StrAppend(&key, " ", resource);
   return key;
 }
 

@@ -58,12 +58,12 @@ std::vector<DeviceChange> DiffPools(const resources::PoolSet& before,
     for (const auto& [id, d] : devices) {
       auto it = old_devices.find(id);
       if (it == old_devices.end()) {
-        changes.push_back({Kind::kAdded, resource, id, d->unhealthy_reason,
-                           d->healthy});
+        changes.push_back(
+            {Kind::kAdded, resource, id, d->unhealthy_reason, d->healthy});
       } else if (it->second->healthy != d->healthy) {
-        changes.push_back({d->healthy ? Kind::kBecameHealthy
-                                      : Kind::kBecameUnhealthy,
-                           resource, id, d->unhealthy_reason, d->healthy});
+        changes.push_back(
+            {d->healthy ? Kind::kBecameHealthy : Kind::kBecameUnhealthy,
+             resource, id, d->unhealthy_reason, d->healthy});
       }
     }
   }

@@ -19,7 +19,7 @@ struct DeviceChange {
   Kind kind = Kind::kAdded;
   std::string resource;
   std::string id;
-  std::string reason;  // Unhealthy reason for kAdded/kBecameUnhealthy.
+  std::string reason;    // Unhealthy reason for kAdded/kBecameUnhealthy.
   bool healthy = false;  // Health after the change (kAdded).
 };
 

@@ -18,8 +18,8 @@ absl::Status PluginManager::Apply(const resources::PoolSet& pools) {
   std::set<std::string> seen;
   for (const resources::Pool& pool : pools.pools) {
     seen.insert(pool.resource_name);
-    auto snapshot = std::make_shared<const ResourceSnapshot>(
-        ResourceSnapshot{pool});
+    auto snapshot =
+        std::make_shared<const ResourceSnapshot>(ResourceSnapshot{pool});
     auto it = servers_.find(pool.resource_name);
     if (it == servers_.end()) {
       ResourceServerOptions server_options{
@@ -60,7 +60,8 @@ absl::Status PluginManager::StartAndRegister(ResourceServer& server) {
         << "cannot start device plugin server: " << status.message();
     return status;
   }
-  VGPU_LOG(INFO).With("resource", server.resource_name())
+  VGPU_LOG(INFO)
+          .With("resource", server.resource_name())
           .With("socket", server.socket_path())
       << "serving";
   registrar_.Request(kubelet::Registration{
@@ -71,8 +72,7 @@ absl::Status PluginManager::StartAndRegister(ResourceServer& server) {
 absl::Status PluginManager::Restart(const std::string& resource_name) {
   auto it = servers_.find(resource_name);
   if (it == servers_.end()) {
-    return absl::NotFoundError("no device plugin server for " +
-                               resource_name);
+    return absl::NotFoundError("no device plugin server for " + resource_name);
   }
   registrar_.Cancel(resource_name);
   it->second->Stop();

@@ -27,9 +27,9 @@ absl::Status ValidateIds(const resources::Pool& pool,
                          pool.resource_name));
       }
       if (!device->healthy) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "device \"", id, "\" of resource ", pool.resource_name,
-            " is unhealthy: ", device->unhealthy_reason));
+        return absl::FailedPreconditionError(
+            absl::StrCat("device \"", id, "\" of resource ", pool.resource_name,
+                         " is unhealthy: ", device->unhealthy_reason));
       }
     }
   }

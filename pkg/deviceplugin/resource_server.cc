@@ -165,12 +165,14 @@ class DevicePluginService : public v1beta1::DevicePlugin::CallbackService {
     }
     const std::string& resource = server_.resource_name();
     if (status.ok()) {
-      VGPU_LOG(INFO).With("resource", resource)
+      VGPU_LOG(INFO)
+              .With("resource", resource)
               .With("devices", absl::StrJoin(ids, ","))
               .With("duration_us", absl::ToInt64Microseconds(took))
           << "allocated";
     } else {
-      VGPU_LOG(WARNING).With("resource", resource)
+      VGPU_LOG(WARNING)
+              .With("resource", resource)
               .With("devices", absl::StrJoin(ids, ","))
           << "allocate rejected: " << status.message();
     }
@@ -195,8 +197,8 @@ ResourceServer::~ResourceServer() { Stop(); }
 
 absl::Status ResourceServer::Start() {
   if (server_ != nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("device plugin for ", resource_name(), " already serving"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "device plugin for ", resource_name(), " already serving"));
   }
   if (::unlink(socket_path_.c_str()) != 0 && errno != ENOENT) {
     return ErrnoStatus(errno, "remove stale socket", socket_path_);
@@ -264,8 +266,8 @@ void ResourceServer::Stop() {
   service_.reset();
   // Only our own socket: never one a new server (or the kubelet) made.
   if (ours && ::unlink(socket_path_.c_str()) != 0 && errno != ENOENT) {
-    VGPU_LOG(WARNING) << "cannot remove socket " << socket_path_
-                      << ": errno " << errno;
+    VGPU_LOG(WARNING) << "cannot remove socket " << socket_path_ << ": errno "
+                      << errno;
   }
 }
 

@@ -21,7 +21,7 @@ struct DiscoverOptions {
   // Drivers accepted as VFIO drivers besides "vfio-pci" (variant drivers);
   // a function with a vfio-dev/ entry is also accepted.
   std::vector<std::string> extra_vfio_drivers = {
-      "nvgrace_gpu_vfio_pci", "xe-vfio-pci", "mlx5_vfio_pci",
+      "nvgrace_gpu_vfio_pci", "xe-vfio-pci",  "mlx5_vfio_pci",
       "virtio_vfio_pci",      "pds_vfio_pci", "hisi_acc_vfio_pci"};
 };
 

@@ -16,17 +16,17 @@ namespace vgpu::inventory {
 
 // What a PCI function is to us.
 enum class FunctionRole {
-  kGpu,          // display 0x03xx or processing accelerator 0x12xx
-  kNvSwitch,     // NVIDIA class 0x0680 fabric switch: an endpoint, not a GPU
-  kCompanion,    // any other endpoint sharing a GPU's group (HDMI audio, USB)
-  kBridge,       // class 0x0600 host bridge / 0x0604 PCI bridge
-  kOther,        // endpoints we do not manage (NICs, ...)
+  kGpu,        // display 0x03xx or processing accelerator 0x12xx
+  kNvSwitch,   // NVIDIA class 0x0680 fabric switch: an endpoint, not a GPU
+  kCompanion,  // any other endpoint sharing a GPU's group (HDMI audio, USB)
+  kBridge,     // class 0x0600 host bridge / 0x0604 PCI bridge
+  kOther,      // endpoints we do not manage (NICs, ...)
 };
 
 struct NvidiaVgpuState {
   // From nvidia/creatable_vgpu_types: type id -> name, creatable now.
   std::map<int, std::string> creatable_types;
-  int current_type = 0;  // nvidia/current_vgpu_type, 0 = none.
+  int current_type = 0;           // nvidia/current_vgpu_type, 0 = none.
   std::string current_type_name;  // Resolved from creatable list if present.
 };
 
@@ -38,19 +38,19 @@ struct PciFunction {
   uint16_t subsystem_device_id = 0;
   uint32_t class_code = 0;  // 24-bit, e.g. 0x030200.
   FunctionRole role = FunctionRole::kOther;
-  std::string driver;       // Basename of the driver link; "" when unbound.
-  int numa_node = -1;       // -1 = no NUMA affinity (or no numa_node file).
-  std::optional<int> iommu_group;  // Absent when there is no IOMMU group.
-  std::string vfio_cdev;    // "vfio3" from vfio-dev/, "" when none.
-  std::string physfn;       // PF BDF when this is an SR-IOV VF.
+  std::string driver;  // Basename of the driver link; "" when unbound.
+  int numa_node = -1;  // -1 = no NUMA affinity (or no numa_node file).
+  std::optional<int> iommu_group;    // Absent when there is no IOMMU group.
+  std::string vfio_cdev;             // "vfio3" from vfio-dev/, "" when none.
+  std::string physfn;                // PF BDF when this is an SR-IOV VF.
   std::vector<std::string> virtfns;  // VF BDFs by index when this is a PF.
   // Real sysfs directory, root-relative: "sys/devices/pci0000:40/.../<bdf>".
   std::string sysfs_path;
   // Upstream bridge BDFs from the root port down to the direct parent;
   // devices sharing a non-root-port entry sit under the same PCIe switch.
   std::vector<std::string> parent_bridges;
-  std::string vendor_name;  // From pci.ids; "" when unknown.
-  std::string device_name;  // From pci.ids; "" when unknown.
+  std::string vendor_name;                     // From pci.ids; "" when unknown.
+  std::string device_name;                     // From pci.ids; "" when unknown.
   std::optional<NvidiaVgpuState> nvidia_vgpu;  // NVIDIA vendor VFIO VF.
   bool is_mdev_parent = false;
 };

@@ -29,7 +29,6 @@ std::optional<std::pair<uint16_t, absl::string_view>> SplitIdLine(
   return std::make_pair(id, name);
 }
 
-
 }  // namespace
 
 PciIds PciIds::Parse(absl::string_view text,

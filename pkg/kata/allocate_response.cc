@@ -46,9 +46,8 @@ absl::StatusOr<std::vector<const resources::PoolDevice*>> ValidateIds(
   for (const std::string& id : ids) {
     const resources::PoolDevice* device = pool.Find(id);
     if (device == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown device ID \"", id, "\" for resource ",
-                       pool.resource_name));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown device ID \"", id, "\" for resource ", pool.resource_name));
     }
     if (std::find(devices.begin(), devices.end(), device) != devices.end()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -141,7 +140,8 @@ std::string EnvResourceSuffix(const std::string& resource_name) {
 
 std::string CdiAnnotationKey(const std::string& resource_name) {
   std::string name = kAnnotationPlugin;
-  for (char c : resource_name) name.push_back(IsAnnotationNameChar(c) ? c : '_');
+  for (char c : resource_name)
+    name.push_back(IsAnnotationNameChar(c) ? c : '_');
   if (name.size() > kMaxAnnotationName ||
       !absl::ascii_isalnum(static_cast<unsigned char>(name.back()))) {
     char hash[16];

@@ -17,9 +17,9 @@
 namespace vgpu::kata {
 
 struct AllocateOptions {
-  bool cdi_annotations = true;   // config cdi.annotations
-  bool vmm_in_container = false; // config kata.vmmInContainer
-  bool kubevirt_env = false;     // config kata.kubevirtEnv
+  bool cdi_annotations = true;    // config cdi.annotations
+  bool vmm_in_container = false;  // config kata.vmmInContainer
+  bool kubevirt_env = false;      // config kata.kubevirtEnv
 };
 
 // Validates `ids` against `pool` (unknown -> InvalidArgument, duplicate ->

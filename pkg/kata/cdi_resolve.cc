@@ -22,8 +22,8 @@ namespace vgpu::kata {
 namespace {
 
 const std::set<std::string>& KnownVersions() {
-  static const std::set<std::string> kVersions{
-      "0.1.0", "0.2.0", "0.3.0", "0.4.0", "0.5.0", "0.6.0"};
+  static const std::set<std::string> kVersions{"0.1.0", "0.2.0", "0.3.0",
+                                               "0.4.0", "0.5.0", "0.6.0"};
   return kVersions;
 }
 
@@ -36,8 +36,8 @@ absl::Status Invalid(absl::string_view where, absl::string_view what) {
 absl::Status CheckFields(const JsonValue& obj, absl::string_view where,
                          const std::set<std::string>& known) {
   if (!obj.is_object()) {
-    return Invalid(where, absl::StrCat("want an object, got ",
-                                       JsonKindName(obj.kind())));
+    return Invalid(
+        where, absl::StrCat("want an object, got ", JsonKindName(obj.kind())));
   }
   std::set<std::string> seen;
   for (const JsonValue::Member& m : obj.members()) {
@@ -45,7 +45,8 @@ absl::Status CheckFields(const JsonValue& obj, absl::string_view where,
       return Invalid(where, absl::StrCat("unknown field \"", m.first, "\""));
     }
     if (!seen.insert(m.first).second) {
-      return Invalid(where, absl::StrCat("field \"", m.first, "\" given twice"));
+      return Invalid(where,
+                     absl::StrCat("field \"", m.first, "\" given twice"));
     }
   }
   return absl::OkStatus();
@@ -77,10 +78,10 @@ absl::StatusOr<std::vector<JsonValue>> ArrayField(const JsonValue& obj,
 
 absl::StatusOr<CdiDeviceNode> ParseNode(const JsonValue& node,
                                         const std::string& where) {
-  VGPU_RETURN_IF_ERROR(CheckFields(
-      node, where,
-      {"path", "hostPath", "type", "major", "minor", "fileMode", "permissions",
-       "uid", "gid"}));
+  VGPU_RETURN_IF_ERROR(
+      CheckFields(node, where,
+                  {"path", "hostPath", "type", "major", "minor", "fileMode",
+                   "permissions", "uid", "gid"}));
   CdiDeviceNode out;
   VGPU_ASSIGN_OR_RETURN(out.path, StringField(node, "path", where));
   if (out.path.empty()) return Invalid(where, "invalid (empty) device path");
@@ -101,9 +102,9 @@ absl::StatusOr<std::vector<CdiDeviceNode>> ParseEdits(const JsonValue* edits,
   empty = true;
   std::vector<CdiDeviceNode> nodes;
   if (edits == nullptr || edits->is_null()) return nodes;
-  VGPU_RETURN_IF_ERROR(CheckFields(*edits, where,
-                                   {"env", "deviceNodes", "hooks", "mounts",
-                                    "intelRdt", "additionalGids"}));
+  VGPU_RETURN_IF_ERROR(CheckFields(
+      *edits, where,
+      {"env", "deviceNodes", "hooks", "mounts", "intelRdt", "additionalGids"}));
   for (const char* key : {"env", "hooks", "mounts", "additionalGids"}) {
     VGPU_ASSIGN_OR_RETURN(std::vector<JsonValue> items,
                           ArrayField(*edits, key, where));
@@ -130,8 +131,8 @@ absl::Status ParseDevices(const JsonValue& spec, const std::string& path,
   std::set<std::string> names;
   for (size_t i = 0; i < devices.size(); ++i) {
     const std::string where = absl::StrCat(path, ": devices[", i, "]");
-    VGPU_RETURN_IF_ERROR(
-        CheckFields(devices[i], where, {"name", "annotations", "containerEdits"}));
+    VGPU_RETURN_IF_ERROR(CheckFields(
+        devices[i], where, {"name", "annotations", "containerEdits"}));
     VGPU_ASSIGN_OR_RETURN(std::string name,
                           StringField(devices[i], "name", where));
     if (absl::Status s = ValidateCdiDeviceName(name); !s.ok()) {
@@ -173,9 +174,9 @@ void AddSpec(const CdiSpecFile& spec, size_t priority, LoadState& state) {
   for (const CdiDevice& device : spec.devices) {
     auto it = state.origin.find(device.qualified_name);
     if (it != state.origin.end() && it->second.first == priority) {
-      state.problems.push_back(absl::StrCat(
-          "conflicting CDI device ", device.qualified_name, " defined in ",
-          it->second.second, " and ", spec.path));
+      state.problems.push_back(
+          absl::StrCat("conflicting CDI device ", device.qualified_name,
+                       " defined in ", it->second.second, " and ", spec.path));
       continue;
     }
     if (it != state.origin.end()) {
@@ -200,8 +201,8 @@ void LoadFile(const std::string& path, size_t priority, LoadState& state) {
   if (absl::EndsWith(path, ".yaml")) {
     absl::StatusOr<std::string> json = config::YamlToJson(*content);
     if (!json.ok()) {
-      state.problems.push_back(absl::StrCat(
-          "invalid CDI spec ", path, ": ", json.status().message()));
+      state.problems.push_back(absl::StrCat("invalid CDI spec ", path, ": ",
+                                            json.status().message()));
       return;
     }
     *content = *std::move(json);
@@ -214,7 +215,8 @@ void LoadFile(const std::string& path, size_t priority, LoadState& state) {
   AddSpec(*spec, priority, state);
 }
 
-absl::Status LoadDir(const std::string& dir, size_t priority, LoadState& state) {
+absl::Status LoadDir(const std::string& dir, size_t priority,
+                     LoadState& state) {
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) return absl::OkStatus();
   std::vector<std::string> files;
@@ -253,10 +255,9 @@ absl::StatusOr<CdiSpecFile> ParseCdiSpecFile(absl::string_view content,
     return Invalid(where, s.message());
   }
   bool empty = true;
-  VGPU_ASSIGN_OR_RETURN(
-      std::vector<CdiDeviceNode> spec_nodes,
-      ParseEdits(doc->Find("containerEdits"), where + ": containerEdits",
-                 empty));
+  VGPU_ASSIGN_OR_RETURN(std::vector<CdiDeviceNode> spec_nodes,
+                        ParseEdits(doc->Find("containerEdits"),
+                                   where + ": containerEdits", empty));
   VGPU_RETURN_IF_ERROR(ParseDevices(*doc, where, spec_nodes, out));
   return out;
 }

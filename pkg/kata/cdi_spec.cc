@@ -31,8 +31,12 @@ constexpr char kFileSuffix[] = ".json";
 constexpr char kTempPrefix[] = ".vgpu-device-plugin_";
 constexpr char kTempSuffix[] = ".tmp";
 
-bool IsAlnum(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); }
-bool IsAlpha(char c) { return absl::ascii_isalpha(static_cast<unsigned char>(c)); }
+bool IsAlnum(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c));
+}
+bool IsAlpha(char c) {
+  return absl::ascii_isalpha(static_cast<unsigned char>(c));
+}
 
 // Checks `s`: `first` for the first char, alnum at the end, `middle` chars in
 // between. Returns "" when valid, else why not.
@@ -62,7 +66,6 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
   return absl::OkStatus();
 }
 
-
 absl::Status FsyncDir(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "open", dir);
@@ -84,8 +87,10 @@ absl::Status WriteAtomically(const std::string& dir, const std::string& path,
   if (status.ok() && ::fchmod(fd, 0644) != 0) {
     status = ErrnoStatus(errno, "chmod", tmp);
   }
-  if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus(errno, "fsync", tmp);
-  if (::close(fd) != 0 && status.ok()) status = ErrnoStatus(errno, "close", tmp);
+  if (status.ok() && ::fsync(fd) != 0)
+    status = ErrnoStatus(errno, "fsync", tmp);
+  if (::close(fd) != 0 && status.ok())
+    status = ErrnoStatus(errno, "close", tmp);
   if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
     status = ErrnoStatus(errno, "rename to " + path, tmp);
   }
@@ -97,11 +102,13 @@ absl::Status WriteAtomically(const std::string& dir, const std::string& path,
 }
 
 bool IsOwnedSpec(absl::string_view name) {
-  return absl::StartsWith(name, kFilePrefix) && absl::EndsWith(name, kFileSuffix);
+  return absl::StartsWith(name, kFilePrefix) &&
+         absl::EndsWith(name, kFileSuffix);
 }
 
 bool IsOwnedTemp(absl::string_view name) {
-  return absl::StartsWith(name, kTempPrefix) && absl::EndsWith(name, kTempSuffix);
+  return absl::StartsWith(name, kTempPrefix) &&
+         absl::EndsWith(name, kTempSuffix);
 }
 
 absl::StatusOr<std::vector<std::string>> ListOwned(const std::string& dir) {
@@ -111,7 +118,8 @@ absl::StatusOr<std::vector<std::string>> ListOwned(const std::string& dir) {
   std::vector<std::string> names;
   for (const auto& entry : it) {
     std::string name = entry.path().filename().string();
-    if (IsOwnedSpec(name) || IsOwnedTemp(name)) names.push_back(std::move(name));
+    if (IsOwnedSpec(name) || IsOwnedTemp(name))
+      names.push_back(std::move(name));
   }
   return names;
 }

@@ -23,7 +23,8 @@ bool IsUuid(absl::string_view s) {
   if (s.size() != 36) return false;
   for (size_t i = 0; i < s.size(); ++i) {
     const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !absl::ascii_isxdigit(static_cast<unsigned char>(s[i]))) {
+    if (dash ? s[i] != '-'
+             : !absl::ascii_isxdigit(static_cast<unsigned char>(s[i]))) {
       return false;
     }
   }
@@ -88,11 +89,13 @@ class PlanBuilder {
     if (!handled_.insert(handle).second) return absl::OkStatus();
     const std::string where = absl::StrCat(handle, " of ", name);
     if (!absl::StartsWith(handle, kVfioDir)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unsupported VFIO handle ", where, ": host path not under /dev/vfio/"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unsupported VFIO handle ", where,
+                       ": host path not under /dev/vfio/"));
     }
     if (absl::StartsWith(handle, kVfioCdevDir)) {
-      return AddCdev(handle.substr(sizeof(kVfioCdevDir) - 1), handle, where, name);
+      return AddCdev(handle.substr(sizeof(kVfioCdevDir) - 1), handle, where,
+                     name);
     }
     int group = -1;
     const std::string rest = handle.substr(sizeof(kVfioDir) - 1);
@@ -112,8 +115,8 @@ class PlanBuilder {
         absl::StrCat("sys/kernel/iommu_groups/", group, "/devices");
     absl::StatusOr<std::vector<std::string>> entries = sysfs_.ListDir(dir);
     if (absl::IsNotFound(entries.status())) {
-      return absl::NotFoundError(absl::StrCat(
-          "iommu group ", group, " (", where, "): no ", dir));
+      return absl::NotFoundError(
+          absl::StrCat("iommu group ", group, " (", where, "): no ", dir));
     }
     VGPU_RETURN_IF_ERROR(entries.status());
     int passable = 0;
@@ -132,19 +135,19 @@ class PlanBuilder {
             f.bdf, f.class_code));
       }
       if (!OnVfioDriver(sysfs_, f)) {
-        plan_.warnings.push_back(absl::StrCat(
-            f.bdf, " in iommu group ", group, " is ",
-            f.driver.empty() ? "unbound" : "bound to " + f.driver,
-            ", not to a VFIO driver: QEMU fails with \"group ", group,
-            " is not viable\""));
+        plan_.warnings.push_back(
+            absl::StrCat(f.bdf, " in iommu group ", group, " is ",
+                         f.driver.empty() ? "unbound" : "bound to " + f.driver,
+                         ", not to a VFIO driver: QEMU fails with \"group ",
+                         group, " is not viable\""));
       }
       VGPU_RETURN_IF_ERROR(AddFunction(std::move(f), handle, false, name));
       ++passable;
     }
     if (passable == 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "iommu group ", group, " (", where,
-          ") has no passthrough-capable devices"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("iommu group ", group, " (", where,
+                       ") has no passthrough-capable devices"));
     }
     return absl::OkStatus();
   }
@@ -182,15 +185,17 @@ class PlanBuilder {
         sysfs_.ListDir("sys/bus/pci/devices");
     if (bdfs.ok()) {
       for (const std::string& bdf : *bdfs) {
-        if (sysfs_.Lstat(absl::StrCat("sys/bus/pci/devices/", bdf,
-                                      "/vfio-dev/", cdev))
+        if (sysfs_
+                .Lstat(absl::StrCat("sys/bus/pci/devices/", bdf, "/vfio-dev/",
+                                    cdev))
                 .ok()) {
           return bdf;
         }
       }
     }
-    return absl::NotFoundError(absl::StrCat(
-        "vfio cdev ", cdev, " (", where, "): no PCI device has vfio-dev/", cdev));
+    return absl::NotFoundError(absl::StrCat("vfio cdev ", cdev, " (", where,
+                                            "): no PCI device has vfio-dev/",
+                                            cdev));
   }
 
   absl::Status AddCdev(const std::string& cdev, const std::string& handle,
@@ -235,10 +240,10 @@ absl::Status AddQemuArgs(const PlanOptions& options, ColdPlugPlan& plan) {
   const int needed = static_cast<int>(plan.functions.size());
   plan.root_ports = std::max(needed, options.pcie_root_port);
   if (plan.root_ports > kMaxRootPorts) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        plan.root_ports, " root ports needed (", needed,
-        " functions, pcie_root_port=", options.pcie_root_port,
-        "): Kata allows at most ", kMaxRootPorts));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(plan.root_ports, " root ports needed (", needed,
+                     " functions, pcie_root_port=", options.pcie_root_port,
+                     "): Kata allows at most ", kMaxRootPorts));
   }
   for (const PlannedFunction& f : plan.functions) plan.iommufd |= f.iommufd;
   if (plan.iommufd) {
@@ -281,7 +286,8 @@ absl::StatusOr<ColdPlugPlan> BuildColdPlugPlan(
     int handles = 0;
     for (const CdiDeviceNode& node : device->device_nodes) {
       // Kata's IsVFIODevice looks at the container path.
-      if (!absl::StartsWith(node.path, kVfioDir) || node.path == kVfioContainer) {
+      if (!absl::StartsWith(node.path, kVfioDir) ||
+          node.path == kVfioContainer) {
         continue;
       }
       ++handles;

@@ -34,10 +34,10 @@ struct PlannedFunction {
   uint16_t vendor_id = 0;
   uint16_t device_id = 0;
   uint32_t class_code = 0;
-  std::string driver;    // Bound driver, "" when unbound.
-  std::string handle;    // "/dev/vfio/25" or "/dev/vfio/devices/vfio3".
-  bool iommufd = false;  // Reached through a vfio cdev.
-  std::string cdi_name;  // The first qualified name that reached it.
+  std::string driver;     // Bound driver, "" when unbound.
+  std::string handle;     // "/dev/vfio/25" or "/dev/vfio/devices/vfio3".
+  bool iommufd = false;   // Reached through a vfio cdev.
+  std::string cdi_name;   // The first qualified name that reached it.
   std::string root_port;  // "rp0"
 };
 
@@ -50,7 +50,7 @@ struct PlannedMdev {
 };
 
 struct ColdPlugPlan {
-  std::vector<std::string> cdi_names;  // Requested, deduplicated, in order.
+  std::vector<std::string> cdi_names;      // Requested, deduplicated, in order.
   std::vector<PlannedFunction> functions;  // Deduplicated, in order.
   std::vector<PlannedMdev> mdevs;
   int root_ports = 0;

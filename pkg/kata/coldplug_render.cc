@@ -28,7 +28,8 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
       line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+      if (i + 1 < row.size())
+        line += std::string(width[i] - row[i].size() + 2, ' ');
     }
     out += line + "\n";
   }
@@ -61,10 +62,10 @@ JsonValue MdevJson(const PlannedMdev& m) {
 }  // namespace
 
 std::string RenderPlanTable(const ColdPlugPlan& plan) {
-  std::string out = absl::StrCat(
-      plan.cdi_names.size(), " CDI devices, ", plan.functions.size(),
-      " functions, ", plan.root_ports, " root ports",
-      plan.iommufd ? ", iommufd" : "", "\n");
+  std::string out =
+      absl::StrCat(plan.cdi_names.size(), " CDI devices, ",
+                   plan.functions.size(), " functions, ", plan.root_ports,
+                   " root ports", plan.iommufd ? ", iommufd" : "", "\n");
   if (plan.cdi_names.empty()) {
     out += "no devices in Pod Resources: Kata skips cold plug\n";
   }
@@ -82,8 +83,8 @@ std::string RenderPlanTable(const ColdPlugPlan& plan) {
   if (rows.size() > 1) out += Table(rows);
   if (!plan.qemu_args.empty()) out += "QEMU arguments:\n";
   for (size_t i = 0; i + 1 < plan.qemu_args.size(); i += 2) {
-    out += absl::StrCat("  ", plan.qemu_args[i], " ", plan.qemu_args[i + 1],
-                        "\n");
+    out +=
+        absl::StrCat("  ", plan.qemu_args[i], " ", plan.qemu_args[i + 1], "\n");
   }
   for (const std::string& w : plan.warnings) out += "warning: " + w + "\n";
   return out;
@@ -93,7 +94,8 @@ std::string RenderPlanJson(const ColdPlugPlan& plan) {
   JsonValue o = JsonValue::Object();
   o.Set("cdiDevices", JsonValue::StringArray(plan.cdi_names));
   JsonValue& functions = o.Set("functions", JsonValue::Array());
-  for (const PlannedFunction& f : plan.functions) functions.Append(FunctionJson(f));
+  for (const PlannedFunction& f : plan.functions)
+    functions.Append(FunctionJson(f));
   JsonValue& mdevs = o.Set("mdevs", JsonValue::Array());
   for (const PlannedMdev& m : plan.mdevs) mdevs.Append(MdevJson(m));
   o.Set("rootPorts", JsonValue::Number(plan.root_ports));

@@ -17,7 +17,9 @@ JsonValue JsonValue::Bool(bool b) {
   return v;
 }
 
-JsonValue JsonValue::Number(int64_t n) { return NumberLiteral(absl::StrCat(n)); }
+JsonValue JsonValue::Number(int64_t n) {
+  return NumberLiteral(absl::StrCat(n));
+}
 
 JsonValue JsonValue::NumberLiteral(std::string literal) {
   JsonValue v;
@@ -87,7 +89,6 @@ const char* JsonKindName(JsonValue::Kind kind) {
 }
 
 namespace {
-
 
 void Serialize(const JsonValue& v, int indent, std::string& out);
 
@@ -199,8 +200,8 @@ class Parser {
     if (Consume("false")) return JsonValue::Bool(false);
     if (Consume("null")) return JsonValue();
     if (c == '-' || (c >= '0' && c <= '9')) return ParseNumber();
-    return Error(absl::StrCat("unexpected character '", text_.substr(pos_, 1),
-                              "'"));
+    return Error(
+        absl::StrCat("unexpected character '", text_.substr(pos_, 1), "'"));
   }
 
   absl::StatusOr<JsonValue> ParseObject(int depth) {

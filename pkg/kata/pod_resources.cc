@@ -44,8 +44,8 @@ absl::StatusOr<v1::PodResources> GetPodResources(
     // gRPC and absl share the google.rpc code numbering.
     return absl::Status(
         static_cast<absl::StatusCode>(status.error_code()),
-        absl::StrCat("podresources Get ", pod_namespace, "/", pod_name,
-                     " via ", socket, ": ", status.error_message()));
+        absl::StrCat("podresources Get ", pod_namespace, "/", pod_name, " via ",
+                     socket, ": ", status.error_message()));
   }
   return response.pod_resources();
 }

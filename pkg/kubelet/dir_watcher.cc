@@ -14,9 +14,8 @@
 namespace vgpu::kubelet {
 namespace {
 
-constexpr uint32_t kMask = IN_CREATE | IN_DELETE | IN_MOVED_TO |
-                           IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF |
-                           IN_ONLYDIR;
+constexpr uint32_t kMask = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM |
+                           IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
 
 }  // namespace
 

@@ -44,10 +44,10 @@ absl::Status RegisterOnce(const std::string& kubelet_socket,
   v1beta1::Empty response;
   grpc::Status status = stub->Register(context, request, &response);
   if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      absl::StrCat("register ", registration.resource_name,
-                                   " with ", kubelet_socket, ": ",
-                                   status.error_message()));
+  return absl::Status(
+      static_cast<absl::StatusCode>(status.error_code()),
+      absl::StrCat("register ", registration.resource_name, " with ",
+                   kubelet_socket, ": ", status.error_message()));
 }
 
 Registrar::Registrar(RegistrarOptions options, Callback on_registered)
@@ -138,9 +138,8 @@ bool Registrar::AttemptOne() {
     absl::MutexLock lock(&mu_);
     if (stop_) return false;
     absl::Time now = absl::Now();
-    auto it = std::find_if(pending_.begin(), pending_.end(), [&](auto& e) {
-      return e.second.due <= now;
-    });
+    auto it = std::find_if(pending_.begin(), pending_.end(),
+                           [&](auto& e) { return e.second.due <= now; });
     if (it == pending_.end()) return false;
     registration = it->second.registration;
     generation = it->second.generation;
@@ -161,7 +160,8 @@ bool Registrar::AttemptOne() {
     if (!status.ok()) {
       // Log the first failure and every tenth, never one line per retry.
       if (p.failures % 10 == 0) {
-        VGPU_LOG(WARNING).With("resource", registration.resource_name)
+        VGPU_LOG(WARNING)
+                .With("resource", registration.resource_name)
                 .With("attempt", p.failures + 1)
             << "registration failed, retrying: " << status.message();
       }
@@ -172,7 +172,8 @@ bool Registrar::AttemptOne() {
     }
     pending_.erase(it);
   }
-  VGPU_LOG(INFO).With("resource", registration.resource_name)
+  VGPU_LOG(INFO)
+          .With("resource", registration.resource_name)
           .With("endpoint", registration.endpoint)
       << "registered with kubelet";
   if (on_registered_) on_registered_(registration.resource_name);

@@ -57,8 +57,7 @@ prometheus::Family<prometheus::Counter>& Counters(
 prometheus::Family<prometheus::Histogram>& Histograms(
     prometheus::Registry& registry, const std::string& name,
     const std::string& help) {
-  return prometheus::BuildHistogram().Name(name).Help(help).Register(
-      registry);
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(registry);
 }
 
 SeriesValues DeviceSeries(const resources::PoolSet& pools) {
@@ -135,15 +134,15 @@ std::vector<inventory::MdevParent> MdevParentsByPhysicalGpu(
 
 const std::vector<double>& AllocateDurationBuckets() {
   static const std::vector<double> kBuckets{
-      10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3,
-      2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3};
+      10e-6,  25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3,
+      2.5e-3, 5e-3,  10e-3, 25e-3,  50e-3,  100e-3};
   return kBuckets;
 }
 
 const std::vector<double>& DiscoveryDurationBuckets() {
   static const std::vector<double> kBuckets{
-      1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3,
-      250e-3, 500e-3, 1, 2.5, 5, 10};
+      1e-3,   2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3,
+      250e-3, 500e-3, 1,    2.5,   5,     10};
   return kBuckets;
 }
 
@@ -196,9 +195,9 @@ struct DaemonMetrics::Impl {
         allocation_errors(Counters(*registry,
                                    "vgpu_device_plugin_allocation_errors_total",
                                    "Failed Allocate calls, by reason.")),
-        health_transitions(Counters(
-            *registry, "vgpu_device_plugin_health_transitions_total",
-            "Device health changes, by the state entered.")),
+        health_transitions(
+            Counters(*registry, "vgpu_device_plugin_health_transitions_total",
+                     "Device health changes, by the state entered.")),
         registrations(Counters(*registry,
                                "vgpu_device_plugin_kubelet_registrations_total",
                                "Successful registrations with the kubelet.")),
@@ -290,8 +289,8 @@ void DaemonMetrics::UpdateInventory(const inventory::Inventory& inventory,
   }
 }
 
-void DaemonMetrics::SetAllocated(
-    const std::map<std::string, int>& per_resource, bool known) {
+void DaemonMetrics::SetAllocated(const std::map<std::string, int>& per_resource,
+                                 bool known) {
   SeriesValues values;
   if (known) {
     for (const auto& [resource, count] : per_resource) {

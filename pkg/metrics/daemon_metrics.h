@@ -74,8 +74,7 @@ class DaemonMetrics {
                        const resources::PoolSet& pools);
   // vgpu_device_plugin_allocated_devices{resource}; nullopt-like: pass
   // `known=false` to drop the gauge (no PodResources socket).
-  void SetAllocated(const std::map<std::string, int>& per_resource,
-                    bool known);
+  void SetAllocated(const std::map<std::string, int>& per_resource, bool known);
   // ok: allocations_total{resource}++; otherwise
   // allocation_errors_total{resource,reason}++ (reason: a short snake_case
   // code, "unknown" when empty). Both observe allocate_duration_seconds.

@@ -46,8 +46,7 @@ class MetricsHandler : public CivetHandler {
     try {
       std::ostringstream out;
       prometheus::TextSerializer().Serialize(out, registry_->Collect());
-      Respond(conn, 200, "text/plain; version=0.0.4; charset=utf-8",
-              out.str());
+      Respond(conn, 200, "text/plain; version=0.0.4; charset=utf-8", out.str());
     } catch (const std::exception& e) {
       Respond(conn, 500, "text/plain; charset=utf-8",
               absl::StrCat("collect metrics: ", e.what(), "\n"));
@@ -99,9 +98,9 @@ absl::StatusOr<std::string> MetricsServer::ToListeningPorts(
   if (port_text.empty() || !absl::SimpleAtoi(port_text, &port) || port < 0 ||
       port > 65535 ||
       port_text.find_first_not_of("0123456789") != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "metrics address \"", address, "\": port \"", port_text,
-        "\" is not a number in 0..65535"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics address \"", address, "\": port \"", port_text,
+                     "\" is not a number in 0..65535"));
   }
   if (host.empty()) return port_text;
   return address;
@@ -127,9 +126,9 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
   try {
     // Probes and scrapes are tiny; a bounded request timeout keeps one slow
     // client from holding a worker that a liveness probe needs.
-    server->server_ = std::make_unique<CivetServer>(std::vector<std::string>{
-        "listening_ports", *ports, "num_threads", "4", "request_timeout_ms",
-        "10000"});
+    server->server_ = std::make_unique<CivetServer>(
+        std::vector<std::string>{"listening_ports", *ports, "num_threads", "4",
+                                 "request_timeout_ms", "10000"});
     server->server_->addHandler("/metrics", server->handlers_[0].get());
     server->server_->addHandler("/healthz", server->handlers_[1].get());
     server->server_->addHandler("/readyz", server->handlers_[2].get());
@@ -139,8 +138,8 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
         absl::StrCat("metrics server on ", address, ": ", e.what()));
   }
   VGPU_LOG(INFO)
-      .With("address", address)
-      .With("ports", absl::StrJoin(server->ports_, ","))
+          .With("address", address)
+          .With("ports", absl::StrJoin(server->ports_, ","))
       << "serving /metrics, /healthz and /readyz";
   return server;
 }

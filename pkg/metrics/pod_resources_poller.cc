@@ -19,8 +19,8 @@ absl::StatusOr<v1::ListPodResourcesResponse> List(
     const PodResourcesPoller::Options& options) {
   struct stat st;
   if (::stat(options.socket_path.c_str(), &st) != 0) {
-    return absl::NotFoundError(absl::StrCat(
-        "pod resources socket ", options.socket_path, " is absent"));
+    return absl::NotFoundError(absl::StrCat("pod resources socket ",
+                                            options.socket_path, " is absent"));
   }
   auto stub = v1::PodResourcesLister::NewStub(grpc::CreateChannel(
       "unix:" + options.socket_path, grpc::InsecureChannelCredentials()));

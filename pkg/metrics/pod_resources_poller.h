@@ -36,8 +36,8 @@ class PodResourcesPoller {
   struct Options {
     // The kubelet's PodResources socket.
     std::string socket_path = "/var/lib/kubelet/pod-resources/kubelet.sock";
-    absl::Duration period = absl::Seconds(10);       // Between polls.
-    absl::Duration rpc_timeout = absl::Seconds(5);   // Deadline of one List.
+    absl::Duration period = absl::Seconds(10);      // Between polls.
+    absl::Duration rpc_timeout = absl::Seconds(5);  // Deadline of one List.
   };
 
   PodResourcesPoller(Options options, DaemonMetrics& metrics);

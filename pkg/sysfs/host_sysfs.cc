@@ -148,8 +148,8 @@ class HostSysfs : public Sysfs {
   }
 
   absl::StatusOr<FileInfo> Lstat(absl::string_view path) override {
-    VGPU_ASSIGN_OR_RETURN(
-        Fd fd, Open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC, "lstat"));
+    VGPU_ASSIGN_OR_RETURN(Fd fd,
+                          Open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC, "lstat"));
     return FstatInfo(fd, path, "lstat");
   }
 

@@ -23,8 +23,8 @@ enum class FileType { kRegular, kDirectory, kSymlink, kCharDevice, kOther };
 
 struct FileInfo {
   FileType type = FileType::kOther;
-  uint32_t mode = 0;         // Permission bits (st_mode & 07777).
-  uint32_t rdev_major = 0;   // For kCharDevice.
+  uint32_t mode = 0;        // Permission bits (st_mode & 07777).
+  uint32_t rdev_major = 0;  // For kCharDevice.
   uint32_t rdev_minor = 0;
 };
 

@@ -52,12 +52,14 @@ resources::PoolSet SyntheticPools() {
       Device("0000:62:00.0", DeviceType::kPassthrough, {}),  // left out
   };
   resources::Pool multi{"amd.com/MI210", {}};
-  multi.devices = {Device("0000:8c:00.0", DeviceType::kPassthrough,
-                          {"/dev/vfio/devices/vfio3", "/dev/vfio/devices/vfio4"})};
+  multi.devices = {
+      Device("0000:8c:00.0", DeviceType::kPassthrough,
+             {"/dev/vfio/devices/vfio3", "/dev/vfio/devices/vfio4"})};
   resources::Pool nvswitch{"nvidia.com/nvswitch", {}};
-  nvswitch.devices = {
-      Device("0000:07:00.0", DeviceType::kNvSwitch, {"/dev/vfio/devices/vfio8"}),
-      Device("0000:08:00.0", DeviceType::kNvSwitch, {"/dev/vfio/devices/vfio9"})};
+  nvswitch.devices = {Device("0000:07:00.0", DeviceType::kNvSwitch,
+                             {"/dev/vfio/devices/vfio8"}),
+                      Device("0000:08:00.0", DeviceType::kNvSwitch,
+                             {"/dev/vfio/devices/vfio9"})};
   resources::Pool mdev{"nvidia.com/GRID_T4-1Q", {}};
   mdev.devices = {Device("86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a01",
                          DeviceType::kMdev, {"/dev/vfio/100"})};

@@ -40,8 +40,8 @@ absl::StatusOr<std::unique_ptr<DaemonProcess>> DaemonProcess::Spawn(
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, binary.c_str(), &actions, &attr, argv.data(),
-                       environ);
+  int rc =
+      posix_spawn(&pid, binary.c_str(), &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
@@ -91,8 +91,7 @@ absl::StatusOr<int> DaemonProcess::Wait(absl::Duration timeout) {
     return absl::InternalError(absl::StrCat("waitpid: errno ", errno));
   }
   exited_ = true;
-  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status)
-                                 : 128 + WTERMSIG(status);
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return exit_code_;
 }
 

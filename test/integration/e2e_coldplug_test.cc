@@ -27,13 +27,13 @@ class ColdPlugE2eTest : public E2eTest {
  protected:
   // Allocates `count` of `resource` to ns/pod through the emulator, then
   // builds the plan from PodResources Get and the daemon's CDI dir.
-  kata::ColdPlugPlan PlanFor(const std::string& pod, const std::string& resource,
-                             int count) {
-    auto allocated =
-        kubelet_->AllocatePod({"default", pod, {{"main", {{resource, count}}}}});
+  kata::ColdPlugPlan PlanFor(const std::string& pod,
+                             const std::string& resource, int count) {
+    auto allocated = kubelet_->AllocatePod(
+        {"default", pod, {{"main", {{resource, count}}}}});
     EXPECT_THAT(allocated, IsOk()) << daemon_->Log();
-    auto pod_resources = kata::GetPodResources(
-        work_ + "/pod-resources.sock", "default", pod);
+    auto pod_resources =
+        kata::GetPodResources(work_ + "/pod-resources.sock", "default", pod);
     EXPECT_THAT(pod_resources, IsOk());
     if (!pod_resources.ok()) return {};
     std::vector<std::string> names = kata::PodCdiDeviceNames(*pod_resources);
@@ -57,9 +57,9 @@ class ColdPlugE2eTest : public E2eTest {
   // The reference CDI parser (Go, test/cdi/validate_dir.sh) on the dir the
   // daemon writes.
   void ExpectReferenceParserAccepts() {
-    std::string cmd = absl::StrCat("bash ", VGPU_SOURCE_DIR,
-                                   "/test/cdi/validate_dir.sh ", work_,
-                                   "/cdi > ", work_, "/cdi-parse.out 2>&1");
+    std::string cmd =
+        absl::StrCat("bash ", VGPU_SOURCE_DIR, "/test/cdi/validate_dir.sh ",
+                     work_, "/cdi > ", work_, "/cdi-parse.out 2>&1");
     int rc = std::system(cmd.c_str());
     std::ifstream in(work_ + "/cdi-parse.out");
     std::string out((std::istreambuf_iterator<char>(in)),
@@ -126,12 +126,11 @@ TEST_F(ColdPlugE2eTest, HgxUsesVfioCdevsNeverGroupNodes) {
   EXPECT_THAT(sw.functions[0].handle, HasSubstr("/dev/vfio/devices/vfio"));
 
   // The operator's command, as a binary: the same plan for vm1.
-  auto cli = RunToExit(
-      VGPUCTL_BINARY,
-      {"coldplug-plan", "--pod", "default/vm1", "--pod-resources-socket",
-       work_ + "/pod-resources.sock", "--cdi-dir", work_ + "/cdi",
-       "--host-root", root_},
-      work_ + "/vgpuctl.out", kE2eWait);
+  auto cli = RunToExit(VGPUCTL_BINARY,
+                       {"coldplug-plan", "--pod", "default/vm1",
+                        "--pod-resources-socket", work_ + "/pod-resources.sock",
+                        "--cdi-dir", work_ + "/cdi", "--host-root", root_},
+                       work_ + "/vgpuctl.out", kE2eWait);
   ASSERT_THAT(cli, IsOk());
   EXPECT_EQ(cli->exit_code, 0) << cli->output;
   for (const auto& f : gpus.functions) {

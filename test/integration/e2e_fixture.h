@@ -42,15 +42,17 @@ class E2eTest : public ::testing::Test {
     // Short rescans: sysfs (driver unbind) has no inotify.
     std::ofstream(work_ + "/config.yaml")
         << "version: v1\nrescanPeriod: 100ms\n";
-    kubelet_ = std::make_unique<FakeKubelet>(FakeKubeletOptions{
-        plugin_dir_, work_ + "/pod-resources.sock", true});
+    kubelet_ = std::make_unique<FakeKubelet>(
+        FakeKubeletOptions{plugin_dir_, work_ + "/pod-resources.sock", true});
     ASSERT_THAT(kubelet_->Start(), IsOk());
   }
 
   std::vector<std::string> DaemonArgs() const {
-    return {"--host-root=" + root_, "--device-plugin-dir=" + plugin_dir_,
+    return {"--host-root=" + root_,
+            "--device-plugin-dir=" + plugin_dir_,
             "--cdi-dir=" + work_ + "/cdi",
-            "--config=" + work_ + "/config.yaml", "--log-level=debug",
+            "--config=" + work_ + "/config.yaml",
+            "--log-level=debug",
             "--pci-ids=" + work_ + "/no-pci.ids",
             "--pod-resources-socket=" + work_ + "/pod-resources.sock",
             "--metrics-address=" + metrics_address_};
@@ -99,10 +101,10 @@ class E2eTest : public ::testing::Test {
       }
       for (const resources::PoolDevice& d : pool.devices) {
         const v1beta1::Device* seen = it->second.Find(d.id);
-        if (seen == nullptr ||
-            (seen->health() == "Healthy") != d.healthy ||
+        if (seen == nullptr || (seen->health() == "Healthy") != d.healthy ||
             (d.numa_node >= 0) != (seen->topology().nodes_size() == 1) ||
-            (d.numa_node >= 0 && seen->topology().nodes(0).id() != d.numa_node)) {
+            (d.numa_node >= 0 &&
+             seen->topology().nodes(0).id() != d.numa_node)) {
           return false;
         }
       }

@@ -27,8 +27,9 @@ TEST_F(RegistrationTest, EveryProfileRegistersWhatPoolsDecide) {
     EXPECT_EQ(state.size(), expected.pools.size());
     for (const auto& [name, rs] : state) {
       EXPECT_EQ(rs.registrations, 1) << name;
-      EXPECT_EQ(rs.endpoint, "vgpu-" + std::string(name).replace(
-                                           name.find('/'), 1, "-") + ".sock");
+      EXPECT_EQ(rs.endpoint,
+                "vgpu-" + std::string(name).replace(name.find('/'), 1, "-") +
+                    ".sock");
     }
     StopDaemon();
     kubelet_->Stop();
@@ -44,7 +45,8 @@ TEST_F(RegistrationTest, EveryProfileHasItsKnownCounts) {
       {"workstation", {{"nvidia.com/pgpu", {2, 1}}}},
       {"t4-vgpu", {{"nvidia.com/vgpu", {2, 2}}}},
       {"a100-sriov", {{"nvidia.com/vgpu", {2, 2}}}},
-      {"h100-hgx", {{"nvidia.com/pgpu", {8, 8}}, {"nvidia.com/nvswitch", {4, 4}}}},
+      {"h100-hgx",
+       {{"nvidia.com/pgpu", {8, 8}}, {"nvidia.com/nvswitch", {4, 4}}}},
       {"ada-vf-vgpu", {{"nvidia.com/vgpu", {2, 2}}}},
       {"intel-gvt", {{"intel.com/vgpu", {1, 1}}}},
       {"amd-sriov", {{"amd.com/pgpu", {2, 2}}}},
@@ -53,7 +55,8 @@ TEST_F(RegistrationTest, EveryProfileHasItsKnownCounts) {
   };
   for (const auto& [profile, counts_by_resource] : cases) {
     SCOPED_TRACE(profile);
-    const Counts& want = counts_by_resource;  // Lambdas cannot capture bindings.
+    const Counts& want =
+        counts_by_resource;  // Lambdas cannot capture bindings.
     SetUpHost(profile);
     StartDaemon();
     EXPECT_TRUE(kubelet_->WaitFor(
@@ -151,10 +154,10 @@ TEST_F(RegistrationTest, AllocateAndPodResources) {
                                         "nvidia.com/pgpu=" + ids[1]));
   // The CDI spec was written before the devices were advertised.
   struct stat st;
-  EXPECT_EQ(::stat((work_ + "/cdi/vgpu-device-plugin_nvidia.com_pgpu.json")
-                       .c_str(),
-                   &st),
-            0);
+  EXPECT_EQ(
+      ::stat((work_ + "/cdi/vgpu-device-plugin_nvidia.com_pgpu.json").c_str(),
+             &st),
+      0);
   StopDaemon();
 }
 
@@ -182,8 +185,8 @@ TEST_F(RegistrationTest, SigtermRemovesSocketsAndExitsZero) {
 TEST_F(RegistrationTest, BadFlagsAndConfigExitOneNamingThem) {
   SetUpHost("workstation");
   std::string log = work_ + "/run.log";
-  auto unknown = RunToExit(VGPU_DAEMON_BINARY, {"--no-such-flag=1"}, log,
-                           kE2eWait);
+  auto unknown =
+      RunToExit(VGPU_DAEMON_BINARY, {"--no-such-flag=1"}, log, kE2eWait);
   ASSERT_THAT(unknown, IsOk());
   EXPECT_EQ(unknown->exit_code, 1);
   EXPECT_THAT(unknown->output, HasSubstr("--no-such-flag"));
@@ -198,9 +201,9 @@ TEST_F(RegistrationTest, BadFlagsAndConfigExitOneNamingThem) {
                                        "\"host-root=/elsewhere\""));
 
   std::ofstream(work_ + "/bad.yaml") << "version: v1\nrescanPeriod: 1ms\n";
-  auto bad_config = RunToExit(
-      VGPU_DAEMON_BINARY, {"--config=" + work_ + "/bad.yaml"},
-      work_ + "/run2.log", kE2eWait);
+  auto bad_config =
+      RunToExit(VGPU_DAEMON_BINARY, {"--config=" + work_ + "/bad.yaml"},
+                work_ + "/run2.log", kE2eWait);
   ASSERT_THAT(bad_config, IsOk());
   EXPECT_EQ(bad_config->exit_code, 1);
   EXPECT_THAT(bad_config->output, HasSubstr("bad.yaml"));
@@ -212,12 +215,12 @@ TEST_F(RegistrationTest, BadFlagsAndConfigExitOneNamingThem) {
   EXPECT_EQ(bad_level->exit_code, 1);
   EXPECT_THAT(bad_level->output, HasSubstr("--log-level"));
 
-  auto bad_root = RunToExit(
-      VGPU_DAEMON_BINARY,
-      {"--host-root=" + work_ + "/missing",
-       "--device-plugin-dir=" + plugin_dir_, "--cdi-dir=" + work_,
-       "--metrics-address=", "--pod-resources-socket="},
-      work_ + "/run4.log", kE2eWait);
+  auto bad_root =
+      RunToExit(VGPU_DAEMON_BINARY,
+                {"--host-root=" + work_ + "/missing",
+                 "--device-plugin-dir=" + plugin_dir_, "--cdi-dir=" + work_,
+                 "--metrics-address=", "--pod-resources-socket="},
+                work_ + "/run4.log", kE2eWait);
   ASSERT_THAT(bad_root, IsOk());
   EXPECT_EQ(bad_root->exit_code, 1);
   EXPECT_THAT(bad_root->output, HasSubstr("/missing"));

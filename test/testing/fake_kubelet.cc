@@ -29,7 +29,9 @@ grpc::Status ToGrpc(const absl::Status& status) {
 
 bool IsQualifiedPart(const std::string& s) {
   if (s.empty() || s.size() > 63) return false;
-  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)); };
+  auto alnum = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c));
+  };
   if (!alnum(s.front()) || !alnum(s.back())) return false;
   for (char c : s) {
     if (!alnum(c) && c != '-' && c != '_' && c != '.') return false;
@@ -127,8 +129,7 @@ absl::Status FakeKubelet::Start() {
   std::string socket = options_.plugin_dir + "/kubelet.sock";
   ::unlink(socket.c_str());
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix:" + socket,
-                           grpc::InsecureServerCredentials());
+  builder.AddListeningPort("unix:" + socket, grpc::InsecureServerCredentials());
   builder.RegisterService(registration_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr) {
@@ -163,8 +164,7 @@ void FakeKubelet::Stop() {
       ::unlink((options_.plugin_dir + "/kubelet.sock").c_str());
     }
     if (pod_server_ != nullptr) {
-      pod_server_->Shutdown(
-          absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+      pod_server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
       pod_server_->Wait();
       pod_server_.reset();
       ::unlink(options_.pod_resources_socket.c_str());
@@ -196,7 +196,8 @@ void FakeKubelet::CloseStreams() {
   std::vector<std::unique_ptr<Stream>> closing;
   {
     absl::MutexLock lock(&mu_);
-    for (auto& [resource, stream] : streams_) closing.push_back(std::move(stream));
+    for (auto& [resource, stream] : streams_)
+      closing.push_back(std::move(stream));
     streams_.clear();
     for (auto& stream : retired_) closing.push_back(std::move(stream));
     retired_.clear();
@@ -212,9 +213,9 @@ absl::Status FakeKubelet::HandleRegister(
     const v1beta1::RegisterRequest& request) {
   absl::Status status;
   if (request.version() != "v1beta1") {
-    status = absl::InvalidArgumentError(absl::StrCat(
-        "unsupported device plugin API version \"", request.version(),
-        "\"; supported: v1beta1"));
+    status = absl::InvalidArgumentError(
+        absl::StrCat("unsupported device plugin API version \"",
+                     request.version(), "\"; supported: v1beta1"));
   } else {
     status = CheckExtendedResourceName(request.resource_name());
   }
@@ -228,8 +229,7 @@ absl::Status FakeKubelet::HandleRegister(
       DialUnixSocket(options_.plugin_dir + "/" + request.endpoint()));
   // Like the kubelet: dial back and ask for the options inside Register.
   grpc::ClientContext context;
-  context.set_deadline(
-      absl::ToChronoTime(absl::Now() + options_.dial_timeout));
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.dial_timeout));
   context.set_wait_for_ready(true);
   {
     absl::MutexLock lock(&mu_);

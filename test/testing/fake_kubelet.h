@@ -35,7 +35,8 @@ namespace vgpu::testing {
 struct FakeKubeletOptions {
   std::string plugin_dir;            // kubelet.sock is created here.
   std::string pod_resources_socket;  // "" = no PodResources server.
-  bool pod_resources_get_enabled = true;  // Feature gate KubeletPodResourcesGet.
+  bool pod_resources_get_enabled =
+      true;  // Feature gate KubeletPodResourcesGet.
   // How long Register waits for the plugin's GetDevicePluginOptions (the
   // kubelet dials with a 10 s timeout).
   absl::Duration dial_timeout = absl::Seconds(10);
@@ -43,11 +44,11 @@ struct FakeKubeletOptions {
 
 // What the kubelet knows about one resource.
 struct ResourceState {
-  std::string endpoint;  // Socket file name in the plugin dir.
+  std::string endpoint;                  // Socket file name in the plugin dir.
   v1beta1::DevicePluginOptions options;  // From GetDevicePluginOptions.
-  int registrations = 0;   // Successful Register calls.
-  int updates = 0;         // ListAndWatch messages received.
-  bool streaming = false;  // The ListAndWatch stream is open.
+  int registrations = 0;                 // Successful Register calls.
+  int updates = 0;                       // ListAndWatch messages received.
+  bool streaming = false;                // The ListAndWatch stream is open.
   std::vector<v1beta1::Device> devices;  // The latest list.
   absl::Time registered_at = absl::InfinitePast();
   absl::Time updated_at = absl::InfinitePast();

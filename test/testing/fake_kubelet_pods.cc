@@ -23,9 +23,7 @@ v1::TopologyInfo ToPodTopology(const v1beta1::Device& device) {
   return out;
 }
 
-
-class PodResourcesService final
-    : public v1::PodResourcesLister::Service {
+class PodResourcesService final : public v1::PodResourcesLister::Service {
  public:
   explicit PodResourcesService(FakeKubelet& kubelet) : kubelet_(kubelet) {}
 
@@ -55,8 +53,8 @@ class PodResourcesService final
     }
     return grpc::Status(
         grpc::StatusCode::UNKNOWN,
-        absl::StrFormat("pod %s in namespace %s not found",
-                        request->pod_name(), request->pod_namespace()));
+        absl::StrFormat("pod %s in namespace %s not found", request->pod_name(),
+                        request->pod_namespace()));
   }
 
   grpc::Status GetAllocatableResources(
@@ -120,8 +118,8 @@ absl::StatusOr<v1beta1::AllocateResponse> FakeKubelet::Allocate(
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + kRpcTimeout));
   v1beta1::AllocateResponse response;
-  absl::Status status = FromGrpc(
-      stub->Allocate(&context, request, &response), "Allocate " + resource);
+  absl::Status status = FromGrpc(stub->Allocate(&context, request, &response),
+                                 "Allocate " + resource);
   if (!status.ok()) return status;
   return response;
 }
@@ -176,15 +174,16 @@ absl::StatusOr<PodAllocation> FakeKubelet::AllocatePod(const PodSpec& pod) {
       }
       std::vector<std::string> available;
       for (const auto& d : rs->second.devices) {
-        if (d.health() == "Healthy" && taken.count(resource + "\n" + d.id()) == 0) {
+        if (d.health() == "Healthy" &&
+            taken.count(resource + "\n" + d.id()) == 0) {
           available.push_back(d.id());
         }
       }
       if (static_cast<int>(available.size()) < count) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "pod ", pod.namespace_name, "/", pod.name, " container ",
-            spec.name, ": wants ", count, " ", resource, ", only ",
-            available.size(), " available"));
+        return absl::ResourceExhaustedError(
+            absl::StrCat("pod ", pod.namespace_name, "/", pod.name,
+                         " container ", spec.name, ": wants ", count, " ",
+                         resource, ", only ", available.size(), " available"));
       }
       std::vector<std::string> chosen(available.begin(),
                                       available.begin() + count);

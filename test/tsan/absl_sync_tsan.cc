@@ -240,8 +240,7 @@ bool CondVar::WaitWithTimeout(Mutex* mu, Duration timeout) {
 }
 
 bool CondVar::WaitWithDeadline(Mutex* mu, Time deadline) {
-  VGPU_REAL(CvDeadlineFn,
-            "7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
+  VGPU_REAL(CvDeadlineFn, "7CondVar16WaitWithDeadlineEPNS0_5MutexENS0_4TimeE");
   Release(mu);
   const bool timed_out = real(this, mu, deadline);
   Acquire(mu);
@@ -266,8 +265,9 @@ void Notification::WaitForNotification() const {
 }
 
 bool Notification::WaitForNotificationWithTimeout(Duration timeout) const {
-  VGPU_REAL_CONST(NotifyTimeoutFn,
-            "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE");
+  VGPU_REAL_CONST(
+      NotifyTimeoutFn,
+      "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE");
   const bool notified = real(this, timeout);
   Acquire(this);
   return notified;
@@ -275,7 +275,7 @@ bool Notification::WaitForNotificationWithTimeout(Duration timeout) const {
 
 bool Notification::WaitForNotificationWithDeadline(Time deadline) const {
   VGPU_REAL_CONST(NotifyDeadlineFn,
-            "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE");
+                  "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE");
   const bool notified = real(this, deadline);
   Acquire(this);
   return notified;

@@ -103,9 +103,7 @@ void Racy() {
     touched.store(true, std::memory_order_relaxed);
   });
   while (!touched.load(std::memory_order_relaxed)) std::this_thread::yield();
-  {
-    absl::MutexLock lock(&unrelated);
-  }
+  { absl::MutexLock lock(&unrelated); }
   Touch(&value);
   other.join();
   std::exit(0);

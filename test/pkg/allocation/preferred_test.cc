@@ -319,8 +319,8 @@ TEST(PreferredAllocationTest, VgpuSpread) {
 // not preferred, and the call does not fail.
 TEST(PreferredAllocationTest, UnknownAvailableIdsAreLeftOut) {
   const Pool hgx = Hgx();
-  auto got = PreferredAllocation(hgx, {"gx", "g0", "g1"}, {}, 2,
-                                 VgpuPolicy::kBinpack);
+  auto got =
+      PreferredAllocation(hgx, {"gx", "g0", "g1"}, {}, 2, VgpuPolicy::kBinpack);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_THAT(*got, ::testing::UnorderedElementsAre("g0", "g1"));
 }

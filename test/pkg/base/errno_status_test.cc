@@ -13,9 +13,9 @@ using ::testing::HasSubstr;
 using ::vgpu::testing::StatusIs;
 
 TEST(ErrnoStatusTest, MapsCodesAndNamesPath) {
-  EXPECT_THAT(ErrnoStatus(ENOENT, "read", "sys/x/vendor"),
-              StatusIs(absl::StatusCode::kNotFound,
-                       HasSubstr("read sys/x/vendor: ")));
+  EXPECT_THAT(
+      ErrnoStatus(ENOENT, "read", "sys/x/vendor"),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("read sys/x/vendor: ")));
   EXPECT_THAT(ErrnoStatus(EACCES, "read", "p"),
               StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_THAT(ErrnoStatus(EBUSY, "write", "p"),

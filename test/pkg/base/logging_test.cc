@@ -32,16 +32,16 @@ TEST(LoggingTest, ParsesFormats) {
 }
 
 TEST(LoggingTest, TextLineHasLevelMessageAndQuotedFields) {
-  std::string line = FormatLine(Level::kWarning, Format::kText, "unhealthy",
-                                {{"device", "0000:42:00.0"},
-                                 {"reason", "driver unbound"}});
+  std::string line =
+      FormatLine(Level::kWarning, Format::kText, "unhealthy",
+                 {{"device", "0000:42:00.0"}, {"reason", "driver unbound"}});
   EXPECT_THAT(line, HasSubstr(" WARNING unhealthy device=0000:42:00.0 "
                               "reason=\"driver unbound\"\n"));
 }
 
 TEST(LoggingTest, JsonLineEscapes) {
-  std::string line = FormatLine(Level::kInfo, Format::kJson, "a \"b\"\n",
-                                {{"k", "v\\"}});
+  std::string line =
+      FormatLine(Level::kInfo, Format::kJson, "a \"b\"\n", {{"k", "v\\"}});
   EXPECT_THAT(line, StartsWith("{\"ts\":"));
   EXPECT_THAT(line, HasSubstr("\"level\":\"info\",\"msg\":\"a \\\"b\\\"\\n\","
                               "\"k\":\"v\\\\\"}\n"));

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -303,8 +304,8 @@ TEST(ConfigTest, ValidateBdf) {
     SCOPED_TRACE(bad);
     EXPECT_THAT(ValidateBdf(bad),
                 StatusIs(absl::StatusCode::kInvalidArgument,
-                         "\"" + std::string(bad) +
-                             "\" is not a PCI address DDDD:BB:DD.F"));
+                         absl::StrCat("\"", bad,
+                                      "\" is not a PCI address DDDD:BB:DD.F")));
   }
 }
 

@@ -19,8 +19,9 @@ std::string Json(const std::string& yaml) {
 }
 
 TEST(YamlToJsonTest, MapsSequencesAndStrings) {
-  EXPECT_EQ(Json("kind: nvidia.com/gpu\ndevices:\n- name: a\n- {name: \"b\"}\n"),
-            R"({"kind":"nvidia.com/gpu","devices":[{"name":"a"},{"name":"b"}]})");
+  EXPECT_EQ(
+      Json("kind: nvidia.com/gpu\ndevices:\n- name: a\n- {name: \"b\"}\n"),
+      R"({"kind":"nvidia.com/gpu","devices":[{"name":"a"},{"name":"b"}]})");
   EXPECT_EQ(Json("s: 'it''s \"x\"\\n'\n"), R"({"s":"it's \"x\"\\n"})");
   EXPECT_EQ(Json(""), "null");
   EXPECT_EQ(Json("[]"), "[]");

@@ -41,8 +41,8 @@ TEST(PoolDiffTest, ReportsAddRemoveAndHealthFlips) {
   using Kind = DeviceChange::Kind;
   resources::PoolSet before =
       Set({Dev("a", true), Dev("b", true), Dev("c", false, "x")});
-  resources::PoolSet after = Set({Dev("a", false, "dev/vfio/1 missing"),
-                                  Dev("c", true), Dev("d", true)});
+  resources::PoolSet after = Set(
+      {Dev("a", false, "dev/vfio/1 missing"), Dev("c", true), Dev("d", true)});
   std::vector<DeviceChange> changes = DiffPools(before, after);
   ASSERT_EQ(changes.size(), 4u);
   EXPECT_EQ(changes[0].kind, Kind::kBecameUnhealthy);

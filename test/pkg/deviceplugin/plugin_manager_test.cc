@@ -42,8 +42,9 @@ class PluginManagerTest : public ::testing::Test {
  protected:
   PluginManagerTest()
       : kubelet_({dir_.path(), "", true}),
-        registrar_({dir_.path() + "/kubelet.sock"},
-                   [this](const std::string& r) { manager_.MarkRegistered(r); }),
+        registrar_(
+            {dir_.path() + "/kubelet.sock"},
+            [this](const std::string& r) { manager_.MarkRegistered(r); }),
         manager_({dir_.path(), {}, {}, nullptr}, registrar_) {}
 
   void SetUp() override {
@@ -69,7 +70,8 @@ TEST_F(PluginManagerTest, ServesAndRegistersEveryPool) {
   KubeletState state = kubelet_.State();
   EXPECT_EQ(state["nvidia.com/pgpu"].endpoint, "vgpu-nvidia.com-pgpu.sock");
   EXPECT_EQ(state["nvidia.com/pgpu"].HealthyCount(), 2);
-  EXPECT_TRUE(state["nvidia.com/pgpu"].options.get_preferred_allocation_available());
+  EXPECT_TRUE(
+      state["nvidia.com/pgpu"].options.get_preferred_allocation_available());
   EXPECT_TRUE(WaitUntil([&] { return manager_.AllRegistered(); }));
   EXPECT_EQ(manager_.RegisteredCount(), 2);
   EXPECT_EQ(manager_.ResourceForSocket("vgpu-nvidia.com-pgpu.sock"),

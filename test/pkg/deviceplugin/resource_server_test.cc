@@ -99,8 +99,7 @@ class ResourceServerTest : public ::testing::Test {
 };
 
 TEST_F(ResourceServerTest, SocketIsPrivateAndNamedForResource) {
-  EXPECT_EQ(server_->socket_path(),
-            dir_.path() + "/vgpu-nvidia.com-pgpu.sock");
+  EXPECT_EQ(server_->socket_path(), dir_.path() + "/vgpu-nvidia.com-pgpu.sock");
   struct stat st;
   ASSERT_EQ(::stat(server_->socket_path().c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
@@ -123,7 +122,8 @@ TEST_F(ResourceServerTest, OptionsOfferPreferredAllocation) {
 
 TEST_F(ResourceServerTest, ListAndWatchSendsFullListThenChanges) {
   StreamReader reader(*stub_);
-  auto first = reader.WaitFor([](const auto& m) { return m.devices_size() == 3; });
+  auto first =
+      reader.WaitFor([](const auto& m) { return m.devices_size() == 3; });
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->devices(0).id(), "0000:41:00.0");
   EXPECT_EQ(first->devices(0).topology().nodes(0).id(), 0);
@@ -196,13 +196,15 @@ TEST_F(ResourceServerTest, AllocateGivesEachContainerItsOwnDevices) {
 
 TEST_F(ResourceServerTest, AllocateAnswersFromWhatTheStreamSent) {
   StreamReader reader(*stub_);
-  ASSERT_TRUE(reader.WaitFor([](const auto& m) { return m.devices_size() == 3; })
-                  .has_value());
+  ASSERT_TRUE(
+      reader.WaitFor([](const auto& m) { return m.devices_size() == 3; })
+          .has_value());
   resources::Pool more = PgpuPool();
   more.devices.push_back(Gpu("0000:81:00.0", 40, 1));
   server_->Update(Snap(more));
-  ASSERT_TRUE(reader.WaitFor([](const auto& m) { return m.devices_size() == 4; })
-                  .has_value());
+  ASSERT_TRUE(
+      reader.WaitFor([](const auto& m) { return m.devices_size() == 4; })
+          .has_value());
   v1beta1::AllocateResponse response;
   EXPECT_TRUE(Allocate({{"0000:81:00.0"}}, &response).ok());
 }

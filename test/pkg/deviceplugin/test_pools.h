@@ -16,8 +16,8 @@ inline resources::PoolDevice Gpu(const std::string& bdf, int group, int numa,
   d.id = bdf;
   d.type = resources::DeviceType::kPassthrough;
   d.healthy = healthy;
-  d.unhealthy_reason = healthy ? "" : "group " + std::to_string(group) +
-                                          " not viable";
+  d.unhealthy_reason =
+      healthy ? "" : "group " + std::to_string(group) + " not viable";
   d.numa_node = numa;
   d.bdfs = {bdf};
   d.vfio_nodes = {"/dev/vfio/" + std::to_string(group)};

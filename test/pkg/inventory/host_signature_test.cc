@@ -109,10 +109,9 @@ TEST_F(HostSignatureTest, NvidiaVfVgpuTypeChangeChangesIt) {
   Build("ada-vf-vgpu");
   ASSERT_THAT(nvidia_vfs_, Not(IsEmpty()));
   const std::string before = Signature();
-  ASSERT_THAT(sysfs_->WriteFile(
-                  "sys/bus/pci/devices/" + nvidia_vfs_.front() +
-                      "/nvidia/current_vgpu_type",
-                  "0\n"),
+  ASSERT_THAT(sysfs_->WriteFile("sys/bus/pci/devices/" + nvidia_vfs_.front() +
+                                    "/nvidia/current_vgpu_type",
+                                "0\n"),
               IsOk());
   EXPECT_NE(Signature(), before);
 }

@@ -43,10 +43,9 @@ std::string BrokenAsNonRoot(std::string golden) {
        {"fn 0000:0e:00.0 10de:2230 sub 10de:1459 class 030000 gpu "
         "drv=vfio-pci numa=-1 group=14 bridges=\n",
         ""},
-       {"problem 0000:12:00.0:",
-        "problem 0000:0e:00.0: read " + dir +
-            "/device: Permission denied\n"
-            "problem 0000:12:00.0:"}});
+       {"problem 0000:12:00.0:", "problem 0000:0e:00.0: read " + dir +
+                                     "/device: Permission denied\n"
+                                     "problem 0000:12:00.0:"}});
 }
 
 absl::StatusOr<Inventory> DiscoverProfile(const std::string& root,

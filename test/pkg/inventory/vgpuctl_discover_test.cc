@@ -260,8 +260,8 @@ TEST_F(VgpuctlDiscoverTest, GpuWithoutIommuGroupIsListedWithTheReason) {
               IsOk());
   ASSERT_THAT(add("0000:00:06.0", 0x10de, 0x2335, 0x030200, "nvidia"), IsOk());
 
-  Result table = RunVgpuctl("discover --pci-ids /nonexistent --host-root " +
-                            root);
+  Result table =
+      RunVgpuctl("discover --pci-ids /nonexistent --host-root " + root);
   ASSERT_EQ(table.exit_code, 0) << table.out;
   EXPECT_THAT(table.out, HasSubstr("7 PCI functions, VFIO container no"));
   EXPECT_THAT(table.out, Not(HasSubstr("no GPUs found")));

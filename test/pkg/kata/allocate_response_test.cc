@@ -18,8 +18,7 @@ using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 using ::vgpu::testing::StatusIs;
 
-resources::PoolDevice Passthrough(std::string id,
-                                  std::vector<std::string> bdfs,
+resources::PoolDevice Passthrough(std::string id, std::vector<std::string> bdfs,
                                   std::vector<std::string> nodes) {
   resources::PoolDevice d;
   d.id = std::move(id);
@@ -87,7 +86,8 @@ std::map<std::string, std::string> Map(
 }
 
 TEST(AllocateResponseTest, LegacyHostGetsContainerNodeGroupsCdiAndEnvs) {
-  auto r = BuildContainerResponse(LegacyPgpu(), {"0000:42:00.0", "0000:61:00.0"}, {});
+  auto r = BuildContainerResponse(LegacyPgpu(),
+                                  {"0000:42:00.0", "0000:61:00.0"}, {});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(Devices(*r), ElementsAre(Pair("/dev/vfio/vfio", "mrw"),
                                        Pair("/dev/vfio/25", "mrw"),
@@ -106,25 +106,24 @@ TEST(AllocateResponseTest, LegacyHostGetsContainerNodeGroupsCdiAndEnvs) {
 }
 
 TEST(AllocateResponseTest, IommufdHostGetsOnlyCdevs) {
-  auto r = BuildContainerResponse(IommufdPgpu(), {"0000:43:00.0", "0000:1b:00.0"}, {});
+  auto r = BuildContainerResponse(IommufdPgpu(),
+                                  {"0000:43:00.0", "0000:1b:00.0"}, {});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(Devices(*r), ElementsAre(Pair("/dev/vfio/devices/vfio1", "mrw"),
                                        Pair("/dev/vfio/devices/vfio0", "mrw")));
-  EXPECT_THAT(Map(r->envs()),
-              ElementsAre(Pair("PCIDEVICE_NVIDIA_COM_PGPU",
-                               "0000:43:00.0,0000:1b:00.0")));
+  EXPECT_THAT(Map(r->envs()), ElementsAre(Pair("PCIDEVICE_NVIDIA_COM_PGPU",
+                                               "0000:43:00.0,0000:1b:00.0")));
 }
 
 TEST(AllocateResponseTest, IommuNodeOnlyForVmmInContainerOnIommufdHosts) {
   AllocateOptions options;
   options.vmm_in_container = true;
-  auto cdev = BuildContainerResponse(IommufdPgpu(), {"0000:1b:00.0"},
-                                     options);
+  auto cdev = BuildContainerResponse(IommufdPgpu(), {"0000:1b:00.0"}, options);
   ASSERT_TRUE(cdev.ok()) << cdev.status();
-  EXPECT_THAT(Devices(*cdev), ElementsAre(Pair("/dev/vfio/devices/vfio0", "mrw"),
-                                          Pair("/dev/iommu", "mrw")));
-  auto legacy = BuildContainerResponse(LegacyPgpu(), {"0000:42:00.0"},
-                                       options);
+  EXPECT_THAT(Devices(*cdev),
+              ElementsAre(Pair("/dev/vfio/devices/vfio0", "mrw"),
+                          Pair("/dev/iommu", "mrw")));
+  auto legacy = BuildContainerResponse(LegacyPgpu(), {"0000:42:00.0"}, options);
   ASSERT_TRUE(legacy.ok()) << legacy.status();
   EXPECT_THAT(Devices(*legacy), ElementsAre(Pair("/dev/vfio/vfio", "mrw"),
                                             Pair("/dev/vfio/25", "mrw")));
@@ -146,19 +145,20 @@ TEST(AllocateResponseTest, ContainerNodeFollowsEachDevicesHandles) {
   auto mixed =
       BuildContainerResponse(pool, {"0000:1b:00.0", "0000:52:00.0"}, options);
   ASSERT_TRUE(mixed.ok()) << mixed.status();
-  EXPECT_THAT(Devices(*mixed), ElementsAre(Pair("/dev/vfio/vfio", "mrw"),
-                                           Pair("/dev/vfio/devices/vfio0", "mrw"),
-                                           Pair("/dev/vfio/32", "mrw"),
-                                           Pair("/dev/iommu", "mrw")));
+  EXPECT_THAT(
+      Devices(*mixed),
+      ElementsAre(Pair("/dev/vfio/vfio", "mrw"),
+                  Pair("/dev/vfio/devices/vfio0", "mrw"),
+                  Pair("/dev/vfio/32", "mrw"), Pair("/dev/iommu", "mrw")));
 }
 
 TEST(AllocateResponseTest, SharedGroupNodeIsListedOnce) {
   resources::Pool pool;
   pool.resource_name = "example.com/fn";
-  pool.devices = {Passthrough("0000:05:00.0", {"0000:05:00.0"}, {"/dev/vfio/7"}),
-                  Passthrough("0000:05:00.1", {"0000:05:00.1"}, {"/dev/vfio/7"})};
-  auto r = BuildContainerResponse(pool, {"0000:05:00.0", "0000:05:00.1"},
-                                  {});
+  pool.devices = {
+      Passthrough("0000:05:00.0", {"0000:05:00.0"}, {"/dev/vfio/7"}),
+      Passthrough("0000:05:00.1", {"0000:05:00.1"}, {"/dev/vfio/7"})};
+  auto r = BuildContainerResponse(pool, {"0000:05:00.0", "0000:05:00.1"}, {});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(Devices(*r), ElementsAre(Pair("/dev/vfio/vfio", "mrw"),
                                        Pair("/dev/vfio/7", "mrw")));
@@ -167,12 +167,13 @@ TEST(AllocateResponseTest, SharedGroupNodeIsListedOnce) {
 TEST(AllocateResponseTest, MdevGetsGroupNodeAndUuidEnvButNoBdfEnv) {
   resources::Pool pool;
   pool.resource_name = "nvidia.com/GRID_T4-1Q";
-  pool.devices = {Mdev("86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a01", "/dev/vfio/100"),
-                  Mdev("86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a02", "/dev/vfio/101")};
-  auto r = BuildContainerResponse(
-      pool, {"86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a02",
-       "86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a01"},
-      {});
+  pool.devices = {
+      Mdev("86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a01", "/dev/vfio/100"),
+      Mdev("86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a02", "/dev/vfio/101")};
+  auto r = BuildContainerResponse(pool,
+                                  {"86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a02",
+                                   "86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a01"},
+                                  {});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(Devices(*r), ElementsAre(Pair("/dev/vfio/vfio", "mrw"),
                                        Pair("/dev/vfio/101", "mrw"),
@@ -188,15 +189,14 @@ TEST(AllocateResponseTest, KubevirtEnvAndAnnotationsSwitch) {
   AllocateOptions options;
   options.kubevirt_env = true;
   options.cdi_annotations = false;
-  auto r = BuildContainerResponse(LegacyPgpu(), {"0000:61:00.0"},
-                                  options);
+  auto r = BuildContainerResponse(LegacyPgpu(), {"0000:61:00.0"}, options);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->annotations().empty());
-  EXPECT_THAT(Map(r->envs()),
-              UnorderedElementsAre(
-                  Pair("PCIDEVICE_NVIDIA_COM_PGPU", "0000:61:00.0,0000:61:00.1"),
-                  Pair("PCI_RESOURCE_NVIDIA_COM_PGPU",
-                       "0000:61:00.0,0000:61:00.1")));
+  EXPECT_THAT(
+      Map(r->envs()),
+      UnorderedElementsAre(
+          Pair("PCIDEVICE_NVIDIA_COM_PGPU", "0000:61:00.0,0000:61:00.1"),
+          Pair("PCI_RESOURCE_NVIDIA_COM_PGPU", "0000:61:00.0,0000:61:00.1")));
   EXPECT_THAT(CdiNames(*r), ElementsAre("nvidia.com/pgpu=0000:61:00.0"));
 }
 
@@ -211,15 +211,21 @@ TEST(AllocateResponseTest, RejectsBadRequestsNamingTheId) {
     const char* message;
   };
   const Case cases[] = {
-      {"empty", {}, absl::StatusCode::kInvalidArgument,
+      {"empty",
+       {},
+       absl::StatusCode::kInvalidArgument,
        "no device IDs requested for nvidia.com/pgpu"},
-      {"unknown", {"0000:42:00.0", "0000:99:00.0"},
+      {"unknown",
+       {"0000:42:00.0", "0000:99:00.0"},
        absl::StatusCode::kInvalidArgument,
        "unknown device ID \"0000:99:00.0\" for resource nvidia.com/pgpu"},
-      {"duplicate", {"0000:42:00.0", "0000:42:00.0"},
+      {"duplicate",
+       {"0000:42:00.0", "0000:42:00.0"},
        absl::StatusCode::kInvalidArgument,
        "device ID \"0000:42:00.0\" requested twice for nvidia.com/pgpu"},
-      {"unhealthy", {"0000:61:00.0"}, absl::StatusCode::kFailedPrecondition,
+      {"unhealthy",
+       {"0000:61:00.0"},
+       absl::StatusCode::kFailedPrecondition,
        "device 0000:61:00.0 of nvidia.com/pgpu is unhealthy: dev/vfio/10 "
        "missing"},
   };
@@ -265,9 +271,9 @@ TEST(AllocateResponseTest, AnnotationKeysAreValidAndDistinct) {
 
 TEST(AllocateResponseTest, KataCanColdPlugEverythingButMdev) {
   resources::PoolDevice d;
-  for (auto type : {resources::DeviceType::kPassthrough,
-                    resources::DeviceType::kNvSwitch,
-                    resources::DeviceType::kVfVgpu}) {
+  for (auto type :
+       {resources::DeviceType::kPassthrough, resources::DeviceType::kNvSwitch,
+        resources::DeviceType::kVfVgpu}) {
     d.type = type;
     EXPECT_TRUE(KataCanColdPlug(d));
   }

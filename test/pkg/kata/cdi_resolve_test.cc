@@ -21,10 +21,10 @@ using ::vgpu::testing::StatusIs;
 
 std::string Spec(const std::string& kind, const std::string& name,
                  const std::string& node) {
-  return absl::StrCat(
-      "{\"cdiVersion\":\"0.5.0\",\"kind\":\"", kind, "\",\"devices\":[{\"name\":\"",
-      name, "\",\"containerEdits\":{\"deviceNodes\":[{\"path\":\"", node,
-      "\"}]}}]}");
+  return absl::StrCat("{\"cdiVersion\":\"0.5.0\",\"kind\":\"", kind,
+                      "\",\"devices\":[{\"name\":\"", name,
+                      "\",\"containerEdits\":{\"deviceNodes\":[{\"path\":\"",
+                      node, "\"}]}}]}");
 }
 
 class CdiResolveTest : public ::testing::Test {
@@ -117,10 +117,10 @@ TEST_F(CdiResolveTest, OurRenderedSpecsParse) {
 }
 
 TEST_F(CdiResolveTest, LaterDirOverridesAndSameDirConflicts) {
-  const std::string low = Write("etc", "a.json",
-                                Spec("nvidia.com/pgpu", "1", "/dev/vfio/1"));
-  const std::string high = Write("run", "b.json",
-                                 Spec("nvidia.com/pgpu", "1", "/dev/vfio/2"));
+  const std::string low =
+      Write("etc", "a.json", Spec("nvidia.com/pgpu", "1", "/dev/vfio/1"));
+  const std::string high =
+      Write("run", "b.json", Spec("nvidia.com/pgpu", "1", "/dev/vfio/2"));
   auto registry = LoadCdiRegistry({Dir("etc"), Dir("run"), Dir("absent")});
   ASSERT_TRUE(registry.ok()) << registry.status();
   auto device = registry->Resolve("nvidia.com/pgpu=1");
@@ -131,8 +131,8 @@ TEST_F(CdiResolveTest, LaterDirOverridesAndSameDirConflicts) {
               ElementsAre(absl::StrCat("nvidia.com/pgpu=1: ", high,
                                        " overrides ", low)));
 
-  const std::string twin = Write("run", "c.json",
-                                 Spec("nvidia.com/pgpu", "1", "/dev/vfio/3"));
+  const std::string twin =
+      Write("run", "c.json", Spec("nvidia.com/pgpu", "1", "/dev/vfio/3"));
   EXPECT_THAT(LoadCdiRegistry({Dir("etc"), Dir("run")}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr(absl::StrCat("conflicting CDI device "
@@ -148,14 +148,17 @@ TEST_F(CdiResolveTest, ReportsEveryInvalidFileAndSkipsOtherNames) {
   Write("d", "old.json.tmp", "{");
   std::filesystem::create_directories(Dir("d") + "/sub.json");
   auto registry = LoadCdiRegistry({Dir("d")});
-  EXPECT_THAT(registry.status(),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       absl::StrCat("CDI registry refresh failed (Kata fails on "
-                                    "this too):\n",
-                                    bad1, ": line 1 col 2: expected a string "
-                                    "key\n",
-                                    bad2, ": invalid cdiVersion \"\" (Kata's "
-                                    "CDI v0.6.0 reads 0.1.0 to 0.6.0)")));
+  EXPECT_THAT(
+      registry.status(),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               absl::StrCat("CDI registry refresh failed (Kata fails on "
+                            "this too):\n",
+                            bad1,
+                            ": line 1 col 2: expected a string "
+                            "key\n",
+                            bad2,
+                            ": invalid cdiVersion \"\" (Kata's "
+                            "CDI v0.6.0 reads 0.1.0 to 0.6.0)")));
 }
 
 // nvidia-ctk writes YAML specs (/etc/cdi/nvidia.yaml); the CDI library
@@ -202,13 +205,14 @@ TEST_F(CdiResolveTest, YamlClashesAndBrokenYamlAreProblems) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr(absl::StrCat(
                            "conflicting CDI device nvidia.com/pgpu=0000:42:00.0"
-                           " defined in ", json, " and ", yaml))));
+                           " defined in ",
+                           json, " and ", yaml))));
   std::filesystem::remove(yaml);
   const std::string broken = Write("d", "broken.yaml", "kind: [unclosed\n");
   auto bad = LoadCdiRegistry({Dir("d")});
-  EXPECT_THAT(bad.status(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                     HasSubstr("invalid CDI spec " + broken +
-                                               ": 2:1: ")));
+  EXPECT_THAT(bad.status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("invalid CDI spec " + broken + ": 2:1: ")));
 }
 
 TEST_F(CdiResolveTest, MissingDirsGiveAnEmptyRegistry) {

@@ -64,10 +64,10 @@ ino_t Inode(const std::string& path) {
 }
 
 TEST(CdiSpecTest, RendersExactSpec) {
-  const resources::Pool pool = Pool(
-      "nvidia.com/pgpu",
-      {Dev("0000:1b:00.0", {"/dev/vfio/devices/vfio0"}),
-       Dev("0000:42:00.0", {"/dev/vfio/25", "/dev/vfio/25"}, false)});
+  const resources::Pool pool =
+      Pool("nvidia.com/pgpu",
+           {Dev("0000:1b:00.0", {"/dev/vfio/devices/vfio0"}),
+            Dev("0000:42:00.0", {"/dev/vfio/25", "/dev/vfio/25"}, false)});
   EXPECT_EQ(RenderCdiSpec(pool), R"({
   "cdiVersion": "0.5.0",
   "kind": "nvidia.com/pgpu",
@@ -183,7 +183,8 @@ TEST_F(CdiWriterTest, RewritesOnlyChangedFiles) {
   const ino_t nvswitch = Inode(Path("nvidia.com/nvswitch"));
   ASSERT_THAT(writer.Sync(set), IsOk());
   EXPECT_EQ(Inode(Path("nvidia.com/pgpu")), pgpu);
-  set.pools[1].devices.push_back(Dev("0000:08:00.0", {"/dev/vfio/devices/vfio9"}));
+  set.pools[1].devices.push_back(
+      Dev("0000:08:00.0", {"/dev/vfio/devices/vfio9"}));
   ASSERT_THAT(writer.Sync(set), IsOk());
   EXPECT_EQ(Inode(Path("nvidia.com/pgpu")), pgpu);
   EXPECT_NE(Inode(Path("nvidia.com/nvswitch")), nvswitch);
@@ -211,8 +212,9 @@ TEST_F(CdiWriterTest, RemovesOwnedFilesOfVanishedPoolsOnly) {
 
 TEST_F(CdiWriterTest, InvalidKindIsReportedAfterTheOthersAreWritten) {
   resources::PoolSet set;
-  set.pools = {Pool("bad_kind", {Dev("0000:42:00.0", {"/dev/vfio/25"})}),
-               Pool("nvidia.com/pgpu", {Dev("0000:42:00.0", {"/dev/vfio/25"})})};
+  set.pools = {
+      Pool("bad_kind", {Dev("0000:42:00.0", {"/dev/vfio/25"})}),
+      Pool("nvidia.com/pgpu", {Dev("0000:42:00.0", {"/dev/vfio/25"})})};
   CdiWriter writer(Dir());
   EXPECT_THAT(writer.Sync(set),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -223,8 +225,9 @@ TEST_F(CdiWriterTest, InvalidKindIsReportedAfterTheOthersAreWritten) {
 
 TEST_F(CdiWriterTest, OneUnwritableSpecDoesNotStopTheOthers) {
   resources::PoolSet set;
-  set.pools = {Pool("nvidia.com/nvswitch", {Dev("0000:07:00.0", {"/dev/vfio/20"})}),
-               Pool("nvidia.com/pgpu", {Dev("0000:42:00.0", {"/dev/vfio/25"})})};
+  set.pools = {
+      Pool("nvidia.com/nvswitch", {Dev("0000:07:00.0", {"/dev/vfio/20"})}),
+      Pool("nvidia.com/pgpu", {Dev("0000:42:00.0", {"/dev/vfio/25"})})};
   const std::string blocker =
       Dir() + "/vgpu-device-plugin_nvidia.com_nvswitch.json";
   fs::create_directories(blocker + "/x");
@@ -234,8 +237,8 @@ TEST_F(CdiWriterTest, OneUnwritableSpecDoesNotStopTheOthers) {
   EXPECT_THAT(std::string(s.message()), HasSubstr(blocker));
   ASSERT_EQ(writer.failed().size(), 1u);
   EXPECT_THAT(writer.failed().at("nvidia.com/nvswitch"), HasSubstr(blocker));
-  EXPECT_TRUE(fs::is_regular_file(Dir() +
-                                  "/vgpu-device-plugin_nvidia.com_pgpu.json"));
+  EXPECT_TRUE(
+      fs::is_regular_file(Dir() + "/vgpu-device-plugin_nvidia.com_pgpu.json"));
   fs::remove_all(blocker);
   ASSERT_THAT(writer.Sync(set), IsOk());
   EXPECT_TRUE(writer.failed().empty());
@@ -246,7 +249,8 @@ TEST_F(CdiWriterTest, RemoveAllLeavesForeignFiles) {
   fs::create_directories(Dir());
   std::ofstream(Dir() + "/other.json") << "{}";
   resources::PoolSet set;
-  set.pools = {Pool("nvidia.com/pgpu", {Dev("0000:42:00.0", {"/dev/vfio/25"})})};
+  set.pools = {
+      Pool("nvidia.com/pgpu", {Dev("0000:42:00.0", {"/dev/vfio/25"})})};
   CdiWriter writer(Dir());
   ASSERT_THAT(writer.Sync(set), IsOk());
   ASSERT_THAT(writer.RemoveAll(), IsOk());
@@ -257,7 +261,8 @@ TEST_F(CdiWriterTest, UnwritableDirIsAnErrorNamingThePath) {
   std::ofstream(tmp_.path() + "/file") << "x";
   CdiWriter writer(tmp_.path() + "/file/cdi");
   resources::PoolSet set;
-  set.pools = {Pool("nvidia.com/pgpu", {Dev("0000:42:00.0", {"/dev/vfio/25"})})};
+  set.pools = {
+      Pool("nvidia.com/pgpu", {Dev("0000:42:00.0", {"/dev/vfio/25"})})};
   absl::Status s = writer.Sync(set);
   EXPECT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.message()), HasSubstr(tmp_.path() + "/file/cdi"));

@@ -26,12 +26,13 @@ using ::testing::IsEmpty;
 using ::vgpu::testing::StatusIs;
 
 std::string RootPort(int i) {
-  return absl::StrCat("pcie-root-port,id=rp", i, ",bus=pcie.0,chassis=0,slot=",
-                      i, ",multifunction=off");
+  return absl::StrCat("pcie-root-port,id=rp", i,
+                      ",bus=pcie.0,chassis=0,slot=", i, ",multifunction=off");
 }
 
 // device name -> its deviceNodes paths.
-using SpecDevices = std::vector<std::pair<std::string, std::vector<std::string>>>;
+using SpecDevices =
+    std::vector<std::pair<std::string, std::vector<std::string>>>;
 
 class ColdPlugPlanTest : public ::testing::Test {
  protected:
@@ -83,9 +84,9 @@ class ColdPlugPlanTest : public ::testing::Test {
 
 TEST_F(ColdPlugPlanTest, WorkstationOneGpuTakesItsAudioFunctionOnce) {
   Build("workstation");
-  WriteSpec("a.json", "nvidia.com/pgpu",
-            {{"0000:42:00.0", {"/dev/vfio/25"}},
-             {"0000:61:00.0", {"/dev/vfio/10"}}});
+  WriteSpec(
+      "a.json", "nvidia.com/pgpu",
+      {{"0000:42:00.0", {"/dev/vfio/25"}}, {"0000:61:00.0", {"/dev/vfio/10"}}});
   auto plan = Plan({"nvidia.com/pgpu=0000:42:00.0"});
   ASSERT_TRUE(plan.ok()) << plan.status();
   ASSERT_EQ(plan->functions.size(), 2u);
@@ -117,13 +118,13 @@ TEST_F(ColdPlugPlanTest, WorkstationOneGpuTakesItsAudioFunctionOnce) {
 
 TEST_F(ColdPlugPlanTest, WorkstationTwoGpusEachFunctionExactlyOnce) {
   Build("workstation");
-  WriteSpec("a.json", "nvidia.com/pgpu",
-            {{"0000:42:00.0", {"/dev/vfio/25"}},
-             {"0000:61:00.0", {"/dev/vfio/10"}}});
+  WriteSpec(
+      "a.json", "nvidia.com/pgpu",
+      {{"0000:42:00.0", {"/dev/vfio/25"}}, {"0000:61:00.0", {"/dev/vfio/10"}}});
   // Both containers' names, one repeated, as PodResources may list them.
-  auto plan = Plan({"nvidia.com/pgpu=0000:42:00.0",
-                    "nvidia.com/pgpu=0000:61:00.0",
-                    "nvidia.com/pgpu=0000:42:00.0"});
+  auto plan =
+      Plan({"nvidia.com/pgpu=0000:42:00.0", "nvidia.com/pgpu=0000:61:00.0",
+            "nvidia.com/pgpu=0000:42:00.0"});
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_THAT(plan->cdi_names, ElementsAre("nvidia.com/pgpu=0000:42:00.0",
                                            "nvidia.com/pgpu=0000:61:00.0"));
@@ -161,9 +162,9 @@ TEST_F(ColdPlugPlanTest, H100UsesCdevsNeverGroupNodes) {
              {"0000:43:00.0", {"/dev/vfio/devices/vfio1"}}});
   WriteSpec("nvswitch.json", "nvidia.com/nvswitch",
             {{"0000:07:00.0", {"/dev/vfio/devices/vfio8"}}});
-  auto plan = Plan({"nvidia.com/pgpu=0000:43:00.0",
-                    "nvidia.com/pgpu=0000:1b:00.0",
-                    "nvidia.com/nvswitch=0000:07:00.0"});
+  auto plan =
+      Plan({"nvidia.com/pgpu=0000:43:00.0", "nvidia.com/pgpu=0000:1b:00.0",
+            "nvidia.com/nvswitch=0000:07:00.0"});
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_THAT(Bdfs(*plan),
               ElementsAre("0000:43:00.0", "0000:1b:00.0", "0000:07:00.0"));
@@ -172,18 +173,18 @@ TEST_F(ColdPlugPlanTest, H100UsesCdevsNeverGroupNodes) {
     EXPECT_THAT(f.handle, HasSubstr("/dev/vfio/devices/vfio")) << f.bdf;
   }
   EXPECT_TRUE(plan->iommufd);
-  EXPECT_THAT(plan->qemu_args,
-              ElementsAre("-object", "iommufd,id=iommufd0", "-device",
-                          RootPort(0), "-device", RootPort(1), "-device",
-                          RootPort(2), "-device",
-                          "vfio-pci,host=0000:43:00.0,x-pci-vendor-id=0x10de,"
-                          "x-pci-device-id=0x2330,bus=rp0,iommufd=iommufd0",
-                          "-device",
-                          "vfio-pci,host=0000:1b:00.0,x-pci-vendor-id=0x10de,"
-                          "x-pci-device-id=0x2330,bus=rp1,iommufd=iommufd0",
-                          "-device",
-                          "vfio-pci,host=0000:07:00.0,x-pci-vendor-id=0x10de,"
-                          "x-pci-device-id=0x22a3,bus=rp2,iommufd=iommufd0"));
+  EXPECT_THAT(
+      plan->qemu_args,
+      ElementsAre("-object", "iommufd,id=iommufd0", "-device", RootPort(0),
+                  "-device", RootPort(1), "-device", RootPort(2), "-device",
+                  "vfio-pci,host=0000:43:00.0,x-pci-vendor-id=0x10de,"
+                  "x-pci-device-id=0x2330,bus=rp0,iommufd=iommufd0",
+                  "-device",
+                  "vfio-pci,host=0000:1b:00.0,x-pci-vendor-id=0x10de,"
+                  "x-pci-device-id=0x2330,bus=rp1,iommufd=iommufd0",
+                  "-device",
+                  "vfio-pci,host=0000:07:00.0,x-pci-vendor-id=0x10de,"
+                  "x-pci-device-id=0x22a3,bus=rp2,iommufd=iommufd0"));
   EXPECT_THAT(plan->warnings, IsEmpty());
 }
 
@@ -239,8 +240,8 @@ TEST_F(ColdPlugPlanTest, SkipsNodesKataDoesNotTreatAsVfio) {
   WriteSpec("a.json", "nvidia.com/pgpu",
             {{"0000:42:00.0", {"/dev/vfio/vfio", "/dev/vfio/25"}},
              {"only-iommu", {"/dev/iommu"}}});
-  auto plan = Plan({"nvidia.com/pgpu=0000:42:00.0",
-                    "nvidia.com/pgpu=only-iommu"});
+  auto plan =
+      Plan({"nvidia.com/pgpu=0000:42:00.0", "nvidia.com/pgpu=only-iommu"});
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_THAT(Bdfs(*plan), ElementsAre("0000:42:00.0", "0000:42:00.1"));
   EXPECT_THAT(plan->warnings,
@@ -264,19 +265,24 @@ TEST_F(ColdPlugPlanTest, ErrorsNameTheNameGroupOrHandle) {
     std::string message;
   };
   const Case cases[] = {
-      {{"example.com/gpu=nope"}, absl::StatusCode::kNotFound,
+      {{"example.com/gpu=nope"},
+       absl::StatusCode::kNotFound,
        absl::StrCat("unresolvable CDI devices example.com/gpu=nope (searched ",
                     CdiDir(), ")")},
-      {{"example.com/gpu=missing-group"}, absl::StatusCode::kNotFound,
+      {{"example.com/gpu=missing-group"},
+       absl::StatusCode::kNotFound,
        "iommu group 999 (/dev/vfio/999 of example.com/gpu=missing-group): no "
        "sys/kernel/iommu_groups/999/devices"},
-      {{"example.com/gpu=bridge-group"}, absl::StatusCode::kFailedPrecondition,
+      {{"example.com/gpu=bridge-group"},
+       absl::StatusCode::kFailedPrecondition,
        "iommu group 100 (/dev/vfio/100 of example.com/gpu=bridge-group) has no "
        "passthrough-capable devices"},
-      {{"example.com/gpu=bad-handle"}, absl::StatusCode::kInvalidArgument,
+      {{"example.com/gpu=bad-handle"},
+       absl::StatusCode::kInvalidArgument,
        "unsupported VFIO handle /dev/vfio/abc of example.com/gpu=bad-handle: "
        "want /dev/vfio/<group> or /dev/vfio/devices/vfioN"},
-      {{"example.com/gpu=no-cdev"}, absl::StatusCode::kNotFound,
+      {{"example.com/gpu=no-cdev"},
+       absl::StatusCode::kNotFound,
        "vfio cdev vfio77 (/dev/vfio/devices/vfio77 of example.com/gpu=no-cdev):"
        " no PCI device has vfio-dev/vfio77"},
       {{"example.com/gpu=by-group", "example.com/gpu=by-cdev"},
@@ -297,21 +303,26 @@ TEST_F(ColdPlugPlanTest, RendersTableAndJson) {
   WriteSpec("a.json", "nvidia.com/pgpu", {{"0000:42:00.0", {"/dev/vfio/25"}}});
   auto plan = Plan({"nvidia.com/pgpu=0000:42:00.0"});
   ASSERT_TRUE(plan.ok()) << plan.status();
-  EXPECT_EQ(RenderPlanTable(*plan),
-            "1 CDI devices, 2 functions, 2 root ports\n"
-            "CDI DEVICE                    HANDLE        FUNCTION      ID         "
-            "CLASS     ROOT PORT\n"
-            "nvidia.com/pgpu=0000:42:00.0  /dev/vfio/25  0000:42:00.0  10de:2230  "
-            "0x030000  rp0\n"
-            "nvidia.com/pgpu=0000:42:00.0  /dev/vfio/25  0000:42:00.1  10de:1aef  "
-            "0x040300  rp1\n"
-            "QEMU arguments:\n"
-            "  -device " + RootPort(0) + "\n"
-            "  -device " + RootPort(1) + "\n"
-            "  -device vfio-pci,host=0000:42:00.0,x-pci-vendor-id=0x10de,"
-            "x-pci-device-id=0x2230,bus=rp0\n"
-            "  -device vfio-pci,host=0000:42:00.1,x-pci-vendor-id=0x10de,"
-            "x-pci-device-id=0x1aef,bus=rp1\n");
+  EXPECT_EQ(
+      RenderPlanTable(*plan),
+      "1 CDI devices, 2 functions, 2 root ports\n"
+      "CDI DEVICE                    HANDLE        FUNCTION      ID         "
+      "CLASS     ROOT PORT\n"
+      "nvidia.com/pgpu=0000:42:00.0  /dev/vfio/25  0000:42:00.0  10de:2230  "
+      "0x030000  rp0\n"
+      "nvidia.com/pgpu=0000:42:00.0  /dev/vfio/25  0000:42:00.1  10de:1aef  "
+      "0x040300  rp1\n"
+      "QEMU arguments:\n"
+      "  -device " +
+          RootPort(0) +
+          "\n"
+          "  -device " +
+          RootPort(1) +
+          "\n"
+          "  -device vfio-pci,host=0000:42:00.0,x-pci-vendor-id=0x10de,"
+          "x-pci-device-id=0x2230,bus=rp0\n"
+          "  -device vfio-pci,host=0000:42:00.1,x-pci-vendor-id=0x10de,"
+          "x-pci-device-id=0x1aef,bus=rp1\n");
   const std::string json = RenderPlanJson(*plan);
   EXPECT_THAT(json, HasSubstr("\"cdiDevices\": [\n    "
                               "\"nvidia.com/pgpu=0000:42:00.0\"\n  ]"));

@@ -80,8 +80,7 @@ class KataContractTest : public ::testing::TestWithParam<std::string> {
   void CheckDevice(const resources::Pool& pool,
                    const resources::PoolDevice& device) {
     SCOPED_TRACE(pool.resource_name + "=" + device.id);
-    auto response =
-        BuildContainerResponse(pool, {device.id}, {});
+    auto response = BuildContainerResponse(pool, {device.id}, {});
     ASSERT_TRUE(response.ok()) << response.status();
     ASSERT_EQ(response->cdi_devices_size(), 1);
     const std::string name = response->cdi_devices(0).name();
@@ -95,8 +94,7 @@ class KataContractTest : public ::testing::TestWithParam<std::string> {
       EXPECT_THAT(h, StartsWith(device.iommufd ? "/dev/vfio/devices/vfio"
                                                : "/dev/vfio/"));
     }
-    EXPECT_EQ(device.iommufd,
-              pools_.iommufd && KataCanColdPlug(device));
+    EXPECT_EQ(device.iommufd, pools_.iommufd && KataCanColdPlug(device));
     // The legacy container comes exactly with group nodes.
     bool container = false;
     for (const auto& d : response->devices()) {
@@ -111,7 +109,8 @@ class KataContractTest : public ::testing::TestWithParam<std::string> {
     // Each endpoint function exactly once, and PCIDEVICE_* names them all.
     EXPECT_THAT(Sorted(planned), ElementsAreArray(Sorted(device.bdfs)));
     const auto& envs = response->envs();
-    const std::string key = "PCIDEVICE_" + EnvResourceSuffix(pool.resource_name);
+    const std::string key =
+        "PCIDEVICE_" + EnvResourceSuffix(pool.resource_name);
     if (device.bdfs.empty()) {
       EXPECT_EQ(envs.count(key), 0u);
     } else {
@@ -160,15 +159,16 @@ TEST_P(KataContractTest, EverySpecDeviceIsAPoolDevice) {
   EXPECT_EQ(spec_names, pool_names);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Profiles, KataContractTest,
-    ::testing::Values("workstation", "t4-vgpu", "a100-sriov", "h100-hgx",
-                      "ada-vf-vgpu", "intel-gvt", "amd-sriov", "broken"),
-    [](const ::testing::TestParamInfo<std::string>& info) {
-      std::string name = info.param;
-      std::replace(name.begin(), name.end(), '-', '_');
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Profiles, KataContractTest,
+                         ::testing::Values("workstation", "t4-vgpu",
+                                           "a100-sriov", "h100-hgx",
+                                           "ada-vf-vgpu", "intel-gvt",
+                                           "amd-sriov", "broken"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string name = info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace vgpu::kata

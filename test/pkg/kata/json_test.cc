@@ -78,8 +78,9 @@ TEST(JsonTest, ErrorsNameLineAndColumn) {
 
 TEST(JsonTest, RejectsDeepNesting) {
   const std::string deep = std::string(100, '[') + std::string(100, ']');
-  EXPECT_THAT(ParseJson(deep), StatusIs(absl::StatusCode::kInvalidArgument,
-                                        "line 1 col 66: nesting deeper than 64"));
+  EXPECT_THAT(ParseJson(deep),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "line 1 col 66: nesting deeper than 64"));
 }
 
 }  // namespace

@@ -61,8 +61,10 @@ v1::PodResources TwoContainerPod() {
   d->set_resource_name("nvidia.com/nvswitch");
   d->add_device_ids("0000:07:00.0");
   // DRA claims are not cold-plugged by Kata.
-  b->add_dynamic_resources()->add_claim_resources()->add_cdi_devices()->set_name(
-      "example.com/dra=1");
+  b->add_dynamic_resources()
+      ->add_claim_resources()
+      ->add_cdi_devices()
+      ->set_name("example.com/dra=1");
   return pod;
 }
 

@@ -72,9 +72,9 @@ TEST(DirWatcherTest, ReportsCreateDeleteAndRename) {
   Touch(dir.path() + "/kubelet.sock");
   ASSERT_EQ(::unlink((dir.path() + "/kubelet.sock").c_str()), 0);
   Touch(dir.path() + "/tmp");
-  ASSERT_EQ(::rename((dir.path() + "/tmp").c_str(),
-                     (dir.path() + "/moved").c_str()),
-            0);
+  ASSERT_EQ(
+      ::rename((dir.path() + "/tmp").c_str(), (dir.path() + "/moved").c_str()),
+      0);
   auto events = recorder.WaitFor(5);
   EXPECT_THAT(Describe(events),
               ElementsAre("created kubelet.sock", "deleted kubelet.sock",
@@ -96,7 +96,8 @@ TEST(DirWatcherTest, ReportsUnixSocketBind) {
   std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
   ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   ::close(fd);
-  EXPECT_THAT(Describe(recorder.WaitFor(1)), ElementsAre("created plugin.sock"));
+  EXPECT_THAT(Describe(recorder.WaitFor(1)),
+              ElementsAre("created plugin.sock"));
 }
 
 TEST(DirWatcherTest, ReportsWatchedDirRemoved) {
@@ -121,9 +122,9 @@ TEST(DirWatcherTest, AddDirErrors) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
   ASSERT_THAT(watcher.Start(), IsOk());
   EXPECT_THAT(watcher.Start(), StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(watcher.AddDir(dir.path() + "/missing"),
-              StatusIs(absl::StatusCode::kNotFound,
-                       ::testing::HasSubstr("/missing")));
+  EXPECT_THAT(
+      watcher.AddDir(dir.path() + "/missing"),
+      StatusIs(absl::StatusCode::kNotFound, ::testing::HasSubstr("/missing")));
 }
 
 TEST(DirWatcherTest, StopIsIdempotentAndJoins) {

@@ -5,11 +5,11 @@
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 
+#include "deviceplugin/v1beta1/api.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pkg/deviceplugin/resource_server.h"
 #include "pkg/kubelet/registrar.h"
-#include "deviceplugin/v1beta1/api.grpc.pb.h"
 #include "podresources/v1/api.grpc.pb.h"
 #include "test/testing/status_matchers.h"
 #include "test/testing/temp_dir.h"
@@ -46,8 +46,8 @@ class FakeKubeletTest : public ::testing::Test {
         dir_.path(), dir_.path() + "/pod-resources.sock", true});
     ASSERT_THAT(kubelet_->Start(), IsOk());
     server_ = std::make_unique<deviceplugin::ResourceServer>(
-        deviceplugin::ResourceServerOptions{dir_.path(), "example.com/gpu",
-                                            {}, {}, nullptr},
+        deviceplugin::ResourceServerOptions{
+            dir_.path(), "example.com/gpu", {}, {}, nullptr},
         std::make_shared<const deviceplugin::ResourceSnapshot>(
             deviceplugin::ResourceSnapshot{Pool("example.com/gpu")}));
     ASSERT_THAT(server_->Start(), IsOk());
@@ -55,9 +55,9 @@ class FakeKubeletTest : public ::testing::Test {
 
   absl::Status Register(const std::string& version, const std::string& name) {
     grpc::ClientContext context;
-    auto stub = v1beta1::Registration::NewStub(grpc::CreateChannel(
-        "unix:" + dir_.path() + "/kubelet.sock",
-        grpc::InsecureChannelCredentials()));
+    auto stub = v1beta1::Registration::NewStub(
+        grpc::CreateChannel("unix:" + dir_.path() + "/kubelet.sock",
+                            grpc::InsecureChannelCredentials()));
     v1beta1::RegisterRequest request;
     request.set_version(version);
     request.set_endpoint("vgpu-example.com-gpu.sock");
@@ -69,9 +69,9 @@ class FakeKubeletTest : public ::testing::Test {
   }
 
   std::unique_ptr<v1::PodResourcesLister::Stub> PodStub() {
-    return v1::PodResourcesLister::NewStub(grpc::CreateChannel(
-        "unix:" + dir_.path() + "/pod-resources.sock",
-        grpc::InsecureChannelCredentials()));
+    return v1::PodResourcesLister::NewStub(
+        grpc::CreateChannel("unix:" + dir_.path() + "/pod-resources.sock",
+                            grpc::InsecureChannelCredentials()));
   }
 
   TempDir dir_;
@@ -106,7 +106,8 @@ TEST_F(FakeKubeletTest, RegisterDialsBackAndStreams) {
   // GetDevicePluginOptions happened inside Register.
   KubeletState state = kubelet_->State();
   ASSERT_EQ(state.count("example.com/gpu"), 1u);
-  EXPECT_TRUE(state["example.com/gpu"].options.get_preferred_allocation_available());
+  EXPECT_TRUE(
+      state["example.com/gpu"].options.get_preferred_allocation_available());
   ASSERT_TRUE(kubelet_->WaitForDevices("example.com/gpu", 3, kWait));
   state = kubelet_->State();
   EXPECT_EQ(state["example.com/gpu"].HealthyCount(), 2);
@@ -114,9 +115,9 @@ TEST_F(FakeKubeletTest, RegisterDialsBackAndStreams) {
 }
 
 TEST_F(FakeKubeletTest, RejectsBadVersionAndName) {
-  EXPECT_THAT(Register("v1alpha", "example.com/gpu"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("v1alpha")));
+  EXPECT_THAT(
+      Register("v1alpha", "example.com/gpu"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("v1alpha")));
   EXPECT_THAT(Register("v1beta1", "gpu"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("gpu")));
   EXPECT_EQ(kubelet_->Rejections().size(), 2u);
@@ -125,8 +126,8 @@ TEST_F(FakeKubeletTest, RejectsBadVersionAndName) {
 
 TEST_F(FakeKubeletTest, RegisterFailsWhenEndpointDoesNotAnswer) {
   kubelet_->Stop();
-  kubelet_ = std::make_unique<FakeKubelet>(FakeKubeletOptions{
-      dir_.path(), "", true, absl::Milliseconds(200)});
+  kubelet_ = std::make_unique<FakeKubelet>(
+      FakeKubeletOptions{dir_.path(), "", true, absl::Milliseconds(200)});
   ASSERT_THAT(kubelet_->Start(), IsOk());
   server_->Stop();
   absl::Status s = Register("v1beta1", "example.com/gpu");
@@ -137,16 +138,16 @@ TEST_F(FakeKubeletTest, RegisterFailsWhenEndpointDoesNotAnswer) {
 TEST_F(FakeKubeletTest, AllocatesPodsAndServesPodResources) {
   ASSERT_THAT(Register("v1beta1", "example.com/gpu"), IsOk());
   ASSERT_TRUE(kubelet_->WaitForDevices("example.com/gpu", 3, kWait));
-  auto pod = kubelet_->AllocatePod(
-      {"ns", "vm", {{"ctr", {{"example.com/gpu", 1}}}}});
+  auto pod =
+      kubelet_->AllocatePod({"ns", "vm", {{"ctr", {{"example.com/gpu", 1}}}}});
   ASSERT_THAT(pod, IsOk());
   // GetPreferredAllocation's choice, deterministic.
   EXPECT_THAT(pod->containers[0].devices["example.com/gpu"],
               ElementsAre("0000:41:00.0"));
   // One healthy device left; two more cannot fit.
-  EXPECT_THAT(kubelet_->AllocatePod(
-                  {"ns", "vm2", {{"ctr", {{"example.com/gpu", 2}}}}}),
-              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(
+      kubelet_->AllocatePod({"ns", "vm2", {{"ctr", {{"example.com/gpu", 2}}}}}),
+      StatusIs(absl::StatusCode::kResourceExhausted));
 
   auto stub = PodStub();
   grpc::ClientContext list_ctx;

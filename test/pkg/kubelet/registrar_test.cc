@@ -84,11 +84,11 @@ TEST(RegisterOnceTest, SendsVersionEndpointNameAndOptions) {
   RecordingKubelet kubelet;
   auto server = kubelet.Serve(dir.path() + "/kubelet.sock");
   ASSERT_NE(server, nullptr);
-  ASSERT_THAT(RegisterOnce(dir.path() + "/kubelet.sock",
-                           {"nvidia.com/pgpu", "vgpu-nvidia.com-pgpu.sock",
-                            true},
-                           absl::Seconds(5)),
-              IsOk());
+  ASSERT_THAT(
+      RegisterOnce(dir.path() + "/kubelet.sock",
+                   {"nvidia.com/pgpu", "vgpu-nvidia.com-pgpu.sock", true},
+                   absl::Seconds(5)),
+      IsOk());
   auto requests = kubelet.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].version(), "v1beta1");
@@ -101,11 +101,11 @@ TEST(RegisterOnceTest, SendsVersionEndpointNameAndOptions) {
 
 TEST(RegisterOnceTest, NoKubeletIsUnavailableNamingTheSocket) {
   testing::TempDir dir;
-  EXPECT_THAT(RegisterOnce(dir.path() + "/kubelet.sock",
-                           {"nvidia.com/pgpu", "x.sock", true},
-                           absl::Seconds(5)),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr(dir.path() + "/kubelet.sock")));
+  EXPECT_THAT(
+      RegisterOnce(dir.path() + "/kubelet.sock",
+                   {"nvidia.com/pgpu", "x.sock", true}, absl::Seconds(5)),
+      StatusIs(absl::StatusCode::kUnavailable,
+               HasSubstr(dir.path() + "/kubelet.sock")));
 }
 
 TEST(RegisterOnceTest, KubeletErrorKeepsCodeAndNamesResource) {
@@ -113,11 +113,11 @@ TEST(RegisterOnceTest, KubeletErrorKeepsCodeAndNamesResource) {
   RecordingKubelet kubelet(/*failures=*/1);
   auto server = kubelet.Serve(dir.path() + "/kubelet.sock");
   ASSERT_NE(server, nullptr);
-  EXPECT_THAT(RegisterOnce(dir.path() + "/kubelet.sock",
-                           {"nvidia.com/pgpu", "x.sock", true},
-                           absl::Seconds(5)),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("nvidia.com/pgpu")));
+  EXPECT_THAT(
+      RegisterOnce(dir.path() + "/kubelet.sock",
+                   {"nvidia.com/pgpu", "x.sock", true}, absl::Seconds(5)),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("nvidia.com/pgpu")));
   server->Shutdown();
 }
 
@@ -152,7 +152,8 @@ TEST(RegistrarTest, BacksOffOnRejectionThenSucceeds) {
   RegistrarOptions options{dir.path() + "/kubelet.sock"};
   options.initial_backoff = absl::Milliseconds(1);
   options.max_backoff = absl::Milliseconds(20);
-  Registrar registrar(options, [&](const std::string& r) { registered.Add(r); });
+  Registrar registrar(options,
+                      [&](const std::string& r) { registered.Add(r); });
   registrar.Start();
   registrar.Request({"nvidia.com/pgpu", "a.sock", true});
   ASSERT_TRUE(registered.WaitFor(1, absl::Seconds(10)));

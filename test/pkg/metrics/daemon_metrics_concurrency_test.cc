@@ -51,7 +51,8 @@ TEST(DaemonMetricsConcurrencyTest, ScrapesWhileRecordingAndReplacing) {
   });
   int scrapes = 0;
   while (writers_done.load() < 2) {
-    EXPECT_THAT(Exposition(metrics), HasSubstr("vgpu_device_plugin_build_info"));
+    EXPECT_THAT(Exposition(metrics),
+                HasSubstr("vgpu_device_plugin_build_info"));
     ++scrapes;
   }
   snapshots.join();

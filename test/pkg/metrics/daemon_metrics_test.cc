@@ -13,8 +13,8 @@ namespace vgpu::metrics {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::kGiB;
+using ::testing::Not;
 using testing::SampleInventory;
 using testing::SamplePools;
 
@@ -44,9 +44,8 @@ TEST_F(DaemonMetricsTest, CountsDevicesByResourceAndHealth) {
                               "resource=\"nvidia.com/pgpu\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("vgpu_device_plugin_devices{health=\"healthy\","
                               "resource=\"nvidia.com/GRID_A100-4C\"} 2\n"));
-  EXPECT_THAT(text,
-              HasSubstr("vgpu_device_plugin_devices{health=\"unhealthy\","
-                        "resource=\"nvidia.com/GRID_A100-4C\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("vgpu_device_plugin_devices{health=\"unhealthy\","
+                              "resource=\"nvidia.com/GRID_A100-4C\"} 0\n"));
 }
 
 TEST_F(DaemonMetricsTest, ExportsVgpuInstancesPerParentAndType) {
@@ -64,25 +63,32 @@ TEST_F(DaemonMetricsTest, ExportsVgpuInstancesPerParentAndType) {
       {"vgpu_instances{parent=\"0000:c1:00.0\",type=\"NVIDIA L40S-8Q\"}", 0},
       {"vgpu_instances{parent=\"0000:41:00.0\",type=\"GRID A100D-4C\"}", 1},
       {"vgpu_available_instances{parent=\"0000:41:00.0\","
-       "type=\"GRID A100D-4C\"}", 1},
+       "type=\"GRID A100D-4C\"}",
+       1},
       {"vgpu_available_instances{parent=\"0000:3b:00.0\","
-       "type=\"GRID A100-4C\"}", 8},
+       "type=\"GRID A100-4C\"}",
+       8},
       {"vgpu_available_instances{parent=\"0000:3b:00.0\","
-       "type=\"GRID A100-8C\"}", 0},
+       "type=\"GRID A100-8C\"}",
+       0},
       {"vgpu_available_instances{parent=\"0000:af:00.0\","
-       "type=\"GRID A100-4C\"}", 10},
+       "type=\"GRID A100-4C\"}",
+       10},
       {"vgpu_available_instances{parent=\"0000:00:02.0\","
-       "type=\"GVTg_V5_4\"}", 1},
+       "type=\"GVTg_V5_4\"}",
+       1},
       {"vgpu_available_instances{parent=\"0000:c1:00.0\","
-       "type=\"NVIDIA L40S-4Q\"}", 1},
+       "type=\"NVIDIA L40S-4Q\"}",
+       1},
       {"vgpu_available_instances{parent=\"0000:c1:00.0\","
-       "type=\"NVIDIA L40S-8Q\"}", 1},
+       "type=\"NVIDIA L40S-8Q\"}",
+       1},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.series);
-    EXPECT_THAT(text, HasSubstr("\nvgpu_device_plugin_" +
-                                std::string(c.series) + " " +
-                                std::to_string(c.value) + "\n"));
+    EXPECT_THAT(
+        text, HasSubstr("\nvgpu_device_plugin_" + std::string(c.series) + " " +
+                        std::to_string(c.value) + "\n"));
   }
 }
 
@@ -109,7 +115,8 @@ TEST_F(DaemonMetricsTest, ExportsFramebufferAllocatedAndTotal) {
   EXPECT_THAT(text, Not(HasSubstr("0000:41:00.4")));
   EXPECT_THAT(text, Not(HasSubstr("0000:41:00.5")));
   // No framebuffer in the Intel type's description: no series.
-  EXPECT_THAT(text, Not(HasSubstr("framebuffer_bytes{parent=\"0000:00:02.0\"")));
+  EXPECT_THAT(text,
+              Not(HasSubstr("framebuffer_bytes{parent=\"0000:00:02.0\"")));
 }
 
 TEST_F(DaemonMetricsTest, DropsSeriesThatVanished) {
@@ -194,8 +201,9 @@ TEST_F(DaemonMetricsTest, StartsPerPoolCountersAtZero) {
 TEST_F(DaemonMetricsTest, RegisteredGaugeDropsUntilRegisteredAgain) {
   metrics_.UpdateInventory(SampleInventory(), SamplePools());
   metrics_.RecordRegistration("nvidia.com/pgpu");
-  const std::string g = "vgpu_device_plugin_kubelet_registered{resource="
-                        "\"nvidia.com/pgpu\"} ";
+  const std::string g =
+      "vgpu_device_plugin_kubelet_registered{resource="
+      "\"nvidia.com/pgpu\"} ";
   EXPECT_THAT(Exposition(metrics_), HasSubstr(g + "1\n"));
   metrics_.RecordUnregistered("nvidia.com/pgpu");
   metrics_.UpdateInventory(SampleInventory(), SamplePools());
@@ -244,22 +252,30 @@ TEST(ComputeFramebufferTest, FollowsTheRule) {
     FramebufferUsage want;
   } cases[] = {
       {"idle parent takes the largest type",
-       MdevParent{"p", true, -1,
+       MdevParent{"p",
+                  true,
+                  -1,
                   {testing::SampleType("a", "A", 2 * kGiB, 8, 8, 0),
                    testing::SampleType("b", "B", 12 * kGiB, 2, 2, 0)}},
        {true, 0, true, 24 * kGiB}},
       {"busy parent takes the type in use",
-       MdevParent{"p", true, -1,
+       MdevParent{"p",
+                  true,
+                  -1,
                   {testing::SampleType("a", "A", 2 * kGiB, 8, 7, 1),
                    testing::SampleType("b", "B", 12 * kGiB, 2, 0, 0)}},
        {true, 2 * kGiB, true, 16 * kGiB}},
       {"no max_instances: allocated only",
-       MdevParent{"p", true, -1,
-                  {testing::SampleType("a", "A", 2 * kGiB, std::nullopt, 1,
-                                       3)}},
+       MdevParent{
+           "p",
+           true,
+           -1,
+           {testing::SampleType("a", "A", 2 * kGiB, std::nullopt, 1, 3)}},
        {true, 6 * kGiB, false, 0}},
       {"no framebuffer: nothing",
-       MdevParent{"p", true, -1,
+       MdevParent{"p",
+                  true,
+                  -1,
                   {testing::SampleType("a", "A", std::nullopt, 4, 1, 3)}},
        {false, 0, false, 0}},
   };

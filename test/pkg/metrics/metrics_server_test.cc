@@ -17,11 +17,11 @@ namespace vgpu::metrics {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::HttpGet;
+using testing::HttpResponse;
 using ::vgpu::testing::IsOk;
 using ::vgpu::testing::IsOkAndHolds;
 using ::vgpu::testing::StatusIs;
-using testing::HttpGet;
-using testing::HttpResponse;
 
 class MetricsServerTest : public ::testing::Test {
  protected:
@@ -101,9 +101,8 @@ TEST_F(MetricsServerTest, UnknownPathIsNotFound) {
 }
 
 TEST_F(MetricsServerTest, EmptyProbesAreOk) {
-  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
-      MetricsServer::Start("127.0.0.1:0", metrics_.registry(), nullptr,
-                           nullptr);
+  absl::StatusOr<std::unique_ptr<MetricsServer>> server = MetricsServer::Start(
+      "127.0.0.1:0", metrics_.registry(), nullptr, nullptr);
   ASSERT_THAT(server.status(), IsOk());
   absl::StatusOr<HttpResponse> response = HttpGet((*server)->port(), "/readyz");
   ASSERT_THAT(response.status(), IsOk());
@@ -112,13 +111,12 @@ TEST_F(MetricsServerTest, EmptyProbesAreOk) {
 
 TEST_F(MetricsServerTest, BusyPortIsUnavailableNamingTheAddress) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
-  const std::string address =
-      "127.0.0.1:" + std::to_string(server_->port());
-  EXPECT_THAT(MetricsServer::Start(address, metrics_.registry(), nullptr,
-                                   nullptr)
-                  .status(),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("metrics server on " + address)));
+  const std::string address = "127.0.0.1:" + std::to_string(server_->port());
+  EXPECT_THAT(
+      MetricsServer::Start(address, metrics_.registry(), nullptr, nullptr)
+          .status(),
+      StatusIs(absl::StatusCode::kUnavailable,
+               HasSubstr("metrics server on " + address)));
 }
 
 TEST(MetricsServerAddressTest, TranslatesAddresses) {
@@ -136,9 +134,9 @@ TEST(MetricsServerAddressTest, TranslatesAddresses) {
 }
 
 TEST(MetricsServerStartTest, RejectsNullRegistry) {
-  EXPECT_THAT(MetricsServer::Start("127.0.0.1:0", nullptr, nullptr, nullptr)
-                  .status(),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      MetricsServer::Start("127.0.0.1:0", nullptr, nullptr, nullptr).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

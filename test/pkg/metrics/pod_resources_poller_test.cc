@@ -85,7 +85,8 @@ class PodResourcesPollerTest : public ::testing::Test {
  protected:
   void StartKubelet() {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("unix:" + socket_, grpc::InsecureServerCredentials());
+    builder.AddListeningPort("unix:" + socket_,
+                             grpc::InsecureServerCredentials());
     builder.RegisterService(&fake_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
@@ -122,12 +123,12 @@ class PodResourcesPollerTest : public ::testing::Test {
 };
 
 TEST(CountAllocatedTest, CountsDistinctDevicesOfServedResources) {
-  EXPECT_THAT(CountAllocated(SampleResponse(),
-                             {"nvidia.com/pgpu", "nvidia.com/GRID_A100-4C",
-                              "nvidia.com/unused"}),
-              ElementsAre(Pair("nvidia.com/GRID_A100-4C", 1),
-                          Pair("nvidia.com/pgpu", 2),
-                          Pair("nvidia.com/unused", 0)));
+  EXPECT_THAT(
+      CountAllocated(
+          SampleResponse(),
+          {"nvidia.com/pgpu", "nvidia.com/GRID_A100-4C", "nvidia.com/unused"}),
+      ElementsAre(Pair("nvidia.com/GRID_A100-4C", 1),
+                  Pair("nvidia.com/pgpu", 2), Pair("nvidia.com/unused", 0)));
   EXPECT_THAT(CountAllocated(SampleResponse(), {}), ElementsAre());
 }
 
@@ -197,11 +198,11 @@ TEST_F(PodResourcesPollerTest, ThreadFollowsAllocationsUntilStopped) {
   PodResourcesPoller poller(Options(absl::Milliseconds(10)), metrics_);
   poller.SetResources({"nvidia.com/pgpu"});
   poller.Start();
-  EXPECT_TRUE(WaitForExposition(
-      "allocated_devices{resource=\"nvidia.com/pgpu\"} 2\n"));
+  EXPECT_TRUE(
+      WaitForExposition("allocated_devices{resource=\"nvidia.com/pgpu\"} 2\n"));
   fake_.Set({}, grpc::Status::OK);  // Both pods ended.
-  EXPECT_TRUE(WaitForExposition(
-      "allocated_devices{resource=\"nvidia.com/pgpu\"} 0\n"));
+  EXPECT_TRUE(
+      WaitForExposition("allocated_devices{resource=\"nvidia.com/pgpu\"} 0\n"));
   poller.Stop();
   poller.Stop();
 }

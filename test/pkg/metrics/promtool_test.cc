@@ -19,10 +19,10 @@
 namespace vgpu::metrics {
 namespace {
 
-using ::testing::HasSubstr;
-using ::vgpu::testing::IsOk;
 using testing::CommandResult;
+using ::testing::HasSubstr;
 using testing::RunCommand;
+using ::vgpu::testing::IsOk;
 
 class PromtoolTest : public ::testing::Test {
  protected:
@@ -80,15 +80,15 @@ TEST_F(PromtoolTest, BadExpositionFailsCheckMetrics) {
 }
 
 TEST_F(PromtoolTest, AlertRulesPassCheckRules) {
-  const CommandResult result = Promtool(
-      {"check", "rules", source_dir_ + "/monitoring/alerts.yaml"});
+  const CommandResult result =
+      Promtool({"check", "rules", source_dir_ + "/monitoring/alerts.yaml"});
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_THAT(result.output, HasSubstr("SUCCESS: 5 rules found"));
 }
 
 TEST_F(PromtoolTest, AlertRuleUnitTestsPass) {
-  const CommandResult result = Promtool(
-      {"test", "rules", source_dir_ + "/monitoring/alerts_test.yaml"});
+  const CommandResult result =
+      Promtool({"test", "rules", source_dir_ + "/monitoring/alerts_test.yaml"});
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_THAT(result.output, HasSubstr("SUCCESS"));
 }

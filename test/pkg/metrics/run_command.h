@@ -44,11 +44,12 @@ inline absl::StatusOr<CommandResult> RunCommand(
   }
   args.push_back(nullptr);
   pid_t pid = 0;
-  const int err = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(),
-                               environ);
+  const int err =
+      posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (err != 0) {
-    return absl::InternalError(absl::StrCat("spawn ", argv[0], ": errno ", err));
+    return absl::InternalError(
+        absl::StrCat("spawn ", argv[0], ": errno ", err));
   }
   int wstatus = 0;
   if (::waitpid(pid, &wstatus, 0) != pid || !WIFEXITED(wstatus)) {

@@ -66,8 +66,7 @@ inline inventory::Inventory SampleInventory() {
   inventory::PciFunction held;
   held.bdf = "0000:c1:00.4";
   held.physfn = "0000:c1:00.0";
-  held.nvidia_vgpu = inventory::NvidiaVgpuState{
-      {}, 552, "NVIDIA L40S-4Q"};
+  held.nvidia_vgpu = inventory::NvidiaVgpuState{{}, 552, "NVIDIA L40S-4Q"};
   inventory::PciFunction free_vf;
   free_vf.bdf = "0000:c1:00.5";
   free_vf.physfn = "0000:c1:00.0";
@@ -83,8 +82,7 @@ inline inventory::Inventory SampleInventory() {
   return inv;
 }
 
-inline resources::PoolDevice SampleDevice(const std::string& id,
-                                          bool healthy) {
+inline resources::PoolDevice SampleDevice(const std::string& id, bool healthy) {
   resources::PoolDevice device;
   device.id = id;
   device.healthy = healthy;

@@ -25,9 +25,9 @@ TEST(PciFormatTest, ParsesAndFormatsBdfs) {
   EXPECT_EQ(FormatBdf(*bdf), "10000:e1:1f.7");
   EXPECT_EQ(RootBusDir(*bdf), "pci10000:e1");
   EXPECT_EQ(RoutingId(*bdf), 0xe1ff);
-  for (const char* bad : {"000:00:00.0", "000000000:00:00.0", "0000:0:00.0",
-                          "0000:00:20.0", "0000:00:00.8", "0000:00:00",
-                          "0000:AB:00.0", "0000:00:00.0 ", ""}) {
+  for (const char* bad :
+       {"000:00:00.0", "000000000:00:00.0", "0000:0:00.0", "0000:00:20.0",
+        "0000:00:00.8", "0000:00:00", "0000:AB:00.0", "0000:00:00.0 ", ""}) {
     SCOPED_TRACE(bad);
     EXPECT_THAT(ParseBdf(bad), StatusIs(absl::StatusCode::kInvalidArgument,
                                         HasSubstr("bad pci address")));

@@ -27,8 +27,9 @@ class HostSysfsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = fs::path(tmp_.path()) / "host";
-    fs::create_directories(root_ / "sys/devices/pci0000:40/0000:40:03.1/"
-                                   "0000:42:00.0");
+    fs::create_directories(root_ /
+                           "sys/devices/pci0000:40/0000:40:03.1/"
+                           "0000:42:00.0");
     fs::create_directories(root_ / "sys/bus/pci/devices");
     fs::create_directories(root_ / "sys/kernel/iommu_groups/25");
     Write("sys/devices/pci0000:40/0000:40:03.1/0000:42:00.0/vendor",
@@ -77,7 +78,8 @@ TEST_F(HostSysfsTest, ListsSorted) {
   fs::create_directories(root_ / "sys/d/b");
   fs::create_directories(root_ / "sys/d/a");
   Write("sys/d/c", "");
-  EXPECT_THAT(sysfs_->ListDir("sys/d"), IsOkAndHolds(ElementsAre("a", "b", "c")));
+  EXPECT_THAT(sysfs_->ListDir("sys/d"),
+              IsOkAndHolds(ElementsAre("a", "b", "c")));
 }
 
 TEST_F(HostSysfsTest, ReadLinkReturnsStoredTarget) {

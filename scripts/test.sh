@@ -2,8 +2,11 @@
 # The whole test suite, exactly as CI runs it, from a fresh Debian 12 machine:
 #   1. installs every package it needs (apt-get; npm tools for the manifest checks),
 #   2. builds under ASan+UBSan and runs every test with ctest,
-#   3. builds under TSan and runs every threaded test under it (ctest label "tsan"),
-#   4. builds the libFuzzer targets with clang and runs each for a fixed budget.
+#   3. builds the plain optimised configuration users and packagers build
+#      (g++ Release, tests and benchmarks ON) with warnings as errors, and runs
+#      the unit tests there,
+#   4. builds under TSan and runs every threaded test under it (ctest label "tsan"),
+#   5. builds the libFuzzer targets with clang and runs each for a fixed budget.
 # Fails on the first failing stage.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,7 +15,7 @@ bash scripts/install-deps.sh
 export VGPU_JOBS=${VGPU_JOBS:-$(nproc)}
 fuzz_seconds=${VGPU_FUZZ_SECONDS:-30}
 
-echo "== [1/3] ASan+UBSan build and full suite"
+echo "== [1/4] ASan+UBSan build and full suite"
 bash scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DVGPU_SANITIZE=address,undefined -DVGPU_BUILD_BENCHMARKS=OFF
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0
@@ -20,7 +23,14 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j 2 --timeout 600) \
   | tee build-asan/ctest.log
 
-echo "== [2/3] clang build: -Wthread-safety -Werror over the whole tree, TSan"
+echo "== [2/4] g++ Release build (tests and benchmarks), unit tests"
+# The way most users build (cmake -DCMAKE_BUILD_TYPE=Release): g++ 12 warns
+# at -O2/-O3 where the sanitizer builds do not (-Wrestrict inside libstdc++).
+bash scripts/build.sh build-release -DCMAKE_BUILD_TYPE=Release
+(cd build-release && ctest -L unit -j 2 --timeout 600 --output-on-failure \
+  | tail -n 3)
+
+echo "== [3/4] clang build: -Wthread-safety -Werror over the whole tree, TSan"
 # Every target is compiled by clang with lock annotations checked
 # (-Wthread-safety -Werror) and TSan instrumentation; the tests labelled
 # "tsan" (every test with threads: the kubelet emulator, the registrar, the
@@ -34,7 +44,7 @@ CC=clang CXX=clang++ bash scripts/build.sh build-tsan \
   -DVGPU_BUILD_BENCHMARKS=OFF
 bash test/tsan/run_tsan_tests.sh build-tsan
 
-echo "== [3/3] Fuzzers, ${fuzz_seconds}s each"
+echo "== [4/4] Fuzzers, ${fuzz_seconds}s each"
 if [[ -d fuzz ]]; then
   fuzzers=$(sed -n 's/^add_executable(\([a-z_]*_fuzzer\) .*/\1/p' fuzz/CMakeLists.txt)
   CC=clang CXX=clang++ VGPU_TARGETS="$fuzzers" bash scripts/build.sh build-fuzz \

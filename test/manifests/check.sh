@@ -10,8 +10,10 @@
 #      and every key of values.yaml has a comment (values-comments.mjs);
 #   4. values.schema.json rejects typos and bad enums (helm must fail), and
 #      validate.mjs / facts.mjs reject the broken objects in bad/*.yaml;
-#   5. validate.mjs and facts.mjs over the plain manifests in deploy/;
-#   6. deploy/prometheusrule.yaml and the chart's monitoring copies in sync;
+#   5. validate.mjs and facts.mjs over the plain manifests in deploy/ (the
+#      default set as `kubectl kustomize deploy/` renders it, deploy/optional/
+#      and deploy/examples/), and deploy-set.sh on what apply -k installs;
+#   6. deploy/optional/prometheusrule.yaml and the chart's monitoring copies in sync;
 #   7. the Dockerfile's RUN lines name scripts that exist, .dockerignore keeps
 #      them in the build context, and dockerfile-utils finds no problem.
 # Installs missing tools with scripts/install-tools.sh first. Prints
@@ -90,6 +92,14 @@ for values in "$here"/values/*.yaml; do
   step "facts ($set_name)" node "$here/facts.mjs" "${facts_args[@]}" "$rendered"
 done
 
+step "helm show readme" bash -c '"$0" show readme "$1" | grep -q "^# vgpu-device-plugin"' "$helm" "$chart"
+expect_fail "chart refuses to take over a RuntimeClass it did not create" "already exists and is not this release" \
+  bash -c 'grep -q "lookup \"node.k8s.io/v1\" \"RuntimeClass\"" "$0/templates/runtimeclass.yaml" &&
+           sed "s/{{- \$existing := lookup .*/{{- \$existing := dict \"metadata\" (dict \"name\" \"x\") }}/" \
+             "$0/templates/runtimeclass.yaml" >"$1/rc.yaml" &&
+           rm -rf "$1/chart" && cp -r "$0" "$1/chart" && cp "$1/rc.yaml" "$1/chart/templates/runtimeclass.yaml" &&
+           "$2" template vgpu "$1/chart" --set runtimeClass.enabled=true' "$chart" "$out" "$helm"
+
 # 3b. every key of values.yaml is documented
 step "values.yaml keys all commented" node "$here/values-comments.mjs" "$chart/values.yaml"
 expect_fail "values-comments catches an uncommented key" "uncommented key" \
@@ -129,9 +139,13 @@ expect_fail "facts reject a writable /sys" "/host/sys is not mounted read-only" 
   "$here/facts.mjs" "$out/default.yaml"
 
 # 5. plain manifests
-step "schema validate (deploy/)" node "$here/validate.mjs" deploy/*.yaml deploy/examples/*.yaml
-step "facts (deploy/)" bash -c 'for f in deploy/*.yaml; do cat "$f"; echo ---; done |
-  node "$0" --expect "config.resources.naming=\"default\"" -' "$here/facts.mjs"
+kubectl="$tools/bin/kubectl"
+step "kustomize deploy/" bash -c '"$0" kustomize "$1" >"$2"' "$kubectl" deploy "$out/deploy.yaml"
+step "schema validate (deploy/)" node "$here/validate.mjs" "$out/deploy.yaml" \
+  deploy/optional/*.yaml deploy/examples/*.yaml
+step "facts (deploy/)" node "$here/facts.mjs" --expect 'config.resources.naming="default"' \
+  "$out/deploy.yaml"
+step "deploy/ install = uninstall set" bash "$here/deploy-set.sh" "$kubectl" "$out/deploy.yaml"
 
 # 6. monitoring copies (77: monitoring/ has no sources yet; the rest is in sync)
 step "monitoring copies in sync" bash -c 'bash "$0" --check; rc=$?; [[ $rc == 0 || $rc == 77 ]]' \

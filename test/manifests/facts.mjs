@@ -4,7 +4,7 @@
 // rendered daemon. FILE holds the chart's (or deploy/'s) objects, "-" for
 // stdin. Without --privileged the daemon must have least privilege: not
 // privileged, no privilege escalation, all capabilities dropped, read-only
-// root filesystem, host /sys and /dev/vfio mounted read-only. With
+// root filesystem, host /sys and /dev mounted read-only, no state dir. With
 // --privileged (vgpuManagement on) it must be privileged with /sys writable.
 // Either way: runs as root, NODE_NAME from spec.nodeName, probes on
 // /healthz and /readyz at the metrics port, only the expected host paths,
@@ -21,7 +21,7 @@ import { describe, loadObjects } from "./load.mjs";
 
 const HOST_PATHS = new Set([
   "/var/lib/kubelet/device-plugins", "/var/lib/kubelet/pod-resources", "/var/run/cdi",
-  "/sys", "/dev/vfio", "/var/lib/vgpu-device-plugin",
+  "/sys", "/dev", "/var/lib/vgpu-device-plugin",
 ]);
 
 function parseArgs(argv) {
@@ -86,7 +86,11 @@ function checkDaemon(objects, opts, fail) {
     if (sc.capabilities?.add?.length) fail(`capabilities added: ${sc.capabilities.add}`);
     if (mountOf("/host/sys").readOnly !== true) fail("/host/sys is not mounted read-only");
   }
-  if (mountOf("/host/dev/vfio").readOnly !== true) fail("/host/dev/vfio is not read-only");
+  if (mountOf("/host/dev").readOnly !== true) fail("/host/dev is not read-only");
+  // The state dir is written only by the layout manager (vgpuManagement).
+  if (!opts.privileged && mounts["/var/lib/vgpu-device-plugin"]) {
+    fail("state dir mounted without vgpuManagement");
+  }
   for (const v of Object.values(volumes)) {
     if (v.hostPath && !opts.hostPaths.has(v.hostPath.path)) fail(`unexpected hostPath ${v.hostPath.path}`);
   }

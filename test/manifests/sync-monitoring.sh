@@ -3,7 +3,7 @@
 #
 # monitoring/alerts.yaml and monitoring/grafana-dashboard.json are the
 # sources. Helm cannot read files outside the chart, so the chart keeps
-# copies under charts/vgpu-device-plugin/files/, and deploy/prometheusrule.yaml
+# copies under charts/vgpu-device-plugin/files/, and deploy/optional/prometheusrule.yaml
 # wraps the same rule groups in a PrometheusRule for kubectl users.
 #
 # Without --check: refreshes the copies and regenerates the PrometheusRule.
@@ -17,7 +17,7 @@ check=0
 [[ ${1:-} == --check ]] && check=1
 
 files="$root/charts/vgpu-device-plugin/files"
-rule_out="$root/deploy/prometheusrule.yaml"
+rule_out="$root/deploy/optional/prometheusrule.yaml"
 
 # Writes the PrometheusRule for the rules file $1 to stdout.
 render_rule() {
@@ -57,7 +57,7 @@ tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 render_rule "$rules_src" >"$tmp"
 if ! cmp -s "$tmp" "$rule_out"; then
-  if ((check)); then stale+=("deploy/prometheusrule.yaml"); else cp "$tmp" "$rule_out"; fi
+  if ((check)); then stale+=("deploy/optional/prometheusrule.yaml"); else cp "$tmp" "$rule_out"; fi
 fi
 
 if ((${#stale[@]})); then

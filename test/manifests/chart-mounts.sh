@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# chart-mounts.sh VGPUCTL SIMHOST: the daemon sees through the chart's mounts
+# what it would see with the whole host.
+#
+# For the rendered chart (defaults, and vgpuManagement on) and for
+# deploy/daemonset.yaml, the DaemonSet's hostPath mounts under /host are
+# mapped onto a copy of a simulated host: hostPath P mounted at /host/X
+# becomes VIEW/X = HOST/P. `vgpuctl discover --json` on VIEW must equal
+# discover on the whole HOST, for a legacy VFIO profile (workstation) and an
+# iommufd one (h100-hgx, where /dev/iommu decides which VFIO nodes the CDI
+# specs name). A chart that mounted only /dev/vfio would lose /dev/iommu and
+# fail here.
+set -euo pipefail
+vgpuctl=${1:?usage: chart-mounts.sh VGPUCTL SIMHOST}
+simhost=${2:?usage: chart-mounts.sh VGPUCTL SIMHOST}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+if [[ ! -x $root/.tools/bin/helm || ! -d $root/.tools/npm/node_modules ]]; then
+  bash "$root/scripts/install-tools.sh"
+fi
+ln -sfn "$root/.tools/npm/node_modules" "$here/node_modules"
+helm="$root/.tools/bin/helm"
+chart="$root/charts/vgpu-device-plugin"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Prints "hostPath<TAB>mountPath" for each hostPath volume the DaemonSet's
+# container mounts.
+mounts_of() {
+  node --input-type=module -e '
+    import { loadObjects } from "'"$here"'/load.mjs";
+    const ds = loadObjects("-").objects.map((o) => o.value).find((o) => o.kind === "DaemonSet");
+    const pod = ds.spec.template.spec;
+    const vols = Object.fromEntries(pod.volumes.map((v) => [v.name, v]));
+    for (const m of pod.containers[0].volumeMounts) {
+      const hp = vols[m.name]?.hostPath?.path;
+      if (hp) console.log(`${hp}\t${m.mountPath}`);
+    }'
+}
+
+"$helm" template vgpu "$chart" >"$work/chart-default.yaml"
+"$helm" template vgpu "$chart" --set vgpuManagement.enabled=true \
+  >"$work/chart-management.yaml"
+cp "$root/deploy/daemonset.yaml" "$work/deploy.yaml"
+
+fails=0
+for profile in workstation h100-hgx; do
+  host="$work/host-$profile"
+  "$simhost" --profile "$profile" --out "$host" >/dev/null
+  "$vgpuctl" discover --host-root "$host" --json | sed "s|$host|ROOT|g" \
+    >"$work/want.json"
+  for manifest in chart-default chart-management deploy; do
+    view="$work/view-$profile-$manifest"
+    mkdir -p "$view"
+    while IFS=$'\t' read -r hostpath mountpath; do
+      [[ $mountpath == /host/* ]] || continue
+      [[ -e $host$hostpath ]] || continue
+      mkdir -p "$view${mountpath#/host}"
+      cp -a "$host$hostpath/." "$view${mountpath#/host}/"
+    done < <(mounts_of <"$work/$manifest.yaml")
+    "$vgpuctl" discover --host-root "$view" --json | sed "s|$view|ROOT|g" \
+      >"$work/got.json"
+    if cmp -s "$work/want.json" "$work/got.json"; then
+      echo "PASS $profile through $manifest mounts"
+    else
+      echo "FAIL $profile through $manifest mounts: discover differs"
+      diff -u "$work/want.json" "$work/got.json" | head -40 || true
+      fails=$((fails + 1))
+    fi
+  done
+done
+((fails == 0))

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# run_tsan_tests.sh <tsan-build-dir>: runs the tests labelled "tsan" under
+# run_tsan_tests.sh <tsan-build-dir> [ctest args]: runs the tests labelled
+# "tsan" (narrowed by extra ctest args, e.g. -R Daemon) under
 # ThreadSanitizer with test/tsan/tsan.supp, and makes sure TSan can name what
 # it reports.
 #
@@ -12,13 +13,14 @@
 #   - every report is also written to a log file, and the stage fails when a
 #     report has a frame in one of our binaries that was not symbolized.
 set -euo pipefail
-build=${1:?usage: run_tsan_tests.sh <tsan-build-dir>}
+build=${1:?usage: run_tsan_tests.sh <tsan-build-dir> [ctest args]}
+shift
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "$build" && pwd)
 symbolizer=${VGPU_LLVM_SYMBOLIZER:-/usr/lib/llvm-14/bin/llvm-symbolizer}
 if [[ ! -x "$symbolizer" ]]; then
-  echo "run_tsan_tests: $symbolizer not found: TSan reports would be" \\
-       "unsymbolized and the function-name suppressions in" \\
+  echo "run_tsan_tests: $symbolizer not found: TSan reports would be" \
+       "unsymbolized and the function-name suppressions in" \
        "test/tsan/tsan.supp would not match (apt-get install llvm-14)" >&2
   exit 1
 fi
@@ -29,7 +31,7 @@ mkdir -p "$logs"
 # the test that produced one.
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/test/tsan/tsan.supp:external_symbolizer_path=$symbolizer:log_path=$logs/report"
 status=0
-ctest --test-dir "$build" -L tsan --output-on-failure -j 2 --timeout 600 ||
+ctest --test-dir "$build" -L tsan --output-on-failure -j 2 --timeout 600 "$@" ||
   status=$?
 shopt -s nullglob
 reports=("$logs"/report.*)
@@ -43,9 +45,9 @@ if ((${#reports[@]})); then
   #   #3 <null> <null> (daemon_test+0x4f21a3)
   # with the binary under the build tree.
   unsymbolized=$(grep -hE '#[0-9]+ <null> <null> \(' "${reports[@]}" |
-    grep -vE '\((lib[^ +]*\.so[^ +]*|ld-linux[^ +]*)\+0x' || true)
+    grep -vE '\((lib[^ ]*\.so[.0-9]*|ld-linux[^ ]*)\+0x' || true)
   if [[ -n "$unsymbolized" ]]; then
-    echo "run_tsan_tests: TSan reported frames in our binaries that it" \\
+    echo "run_tsan_tests: TSan reported frames in our binaries that it" \
          "could not symbolize; suppressions cannot be trusted:" >&2
     echo "$unsymbolized" >&2
     status=1

@@ -84,8 +84,8 @@ class KernelModel {
   int SetVgpuType(const std::string& vf, absl::string_view data);
 
   // Rewrites available_instances of every type `parent` (and, for an
-  // Ampere VF parent, its sibling VFs) offers. `created`/`removed` name the
-  // type just changed, for the pool and counter rules.
+  // Ampere VF parent, its sibling VFs) offers after one instance of `type`
+  // was created (delta +1) or removed (-1); 0 or EIO.
   int Recount(const std::string& parent, const std::string& type, int delta);
   int RecountTimeSliced(const std::string& parent);
   int RecountVfs(const std::string& pf);

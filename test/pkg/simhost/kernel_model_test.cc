@@ -232,6 +232,37 @@ TEST_F(KernelModelTest, GvtTypesShareOneAperturePool) {
   EXPECT_EQ(Available(igpu, "i915-GVTg_V5_8"), "1\n");
 }
 
+TEST_F(KernelModelTest, OtherDriversCountPerTypeAndRefuseWithEusers) {
+  auto host = SimHost::Create(tmp_.path() + "/mtty");
+  ASSERT_TRUE(host.ok());
+  FunctionSpec dev;
+  dev.bdf = "0000:05:00.0";
+  dev.vendor = 0x1af4;
+  dev.device = 0x1000;
+  dev.class_code = 0x070002;
+  dev.driver = "mtty";
+  dev.iommu_group = 5;
+  ASSERT_TRUE((*host)->AddFunction(dev).ok());
+  MdevTypeSpec type;
+  type.id = "mtty-2";
+  type.name = "Dual port serial";
+  type.available_instances = 1;
+  ASSERT_TRUE((*host)->AddMdevType(dev.bdf, type).ok());
+  KernelModel model(**host);
+  auto dir = (*host)->DevicePath(dev.bdf);
+  ASSERT_TRUE(dir.ok());
+  const std::string types = *dir + "/mdev_supported_types/mtty-2";
+  ASSERT_EQ(model.Write(types + "/create", kUuid), 0);
+  EXPECT_EQ(model.Write(types + "/create", kUuid2), EUSERS);
+  auto sysfs = sysfs::NewHostSysfs((*host)->root());
+  ASSERT_TRUE(sysfs.ok());
+  EXPECT_THAT((*sysfs)->ReadFile(types + "/available_instances"),
+              IsOkAndHolds("0\n"));
+  ASSERT_EQ(model.Write(*dir + "/" + kUuid + "/remove", "1"), 0);
+  EXPECT_THAT((*sysfs)->ReadFile(types + "/available_instances"),
+              IsOkAndHolds("1\n"));
+}
+
 TEST_F(KernelModelTest, SriovNumvfsRejectsBadValuesWithTheKernelErrnos) {
   Load("a100-sriov");
   const std::string numvfs = Dev("0000:41:00.0") + "/sriov_numvfs";

@@ -2,6 +2,10 @@
 //   vgpu-simhost --profile workstation --out /tmp/host
 //   vgpu-simhost --profile large --gpus 4 --vfs 8 --out /tmp/big
 //   vgpu-simhost --list
+//   vgpu-simhost --profile t4-empty --out /tmp/host --serve
+// --serve keeps running: it mounts the tree over itself (FUSE) so writes to
+// create/remove/sriov_numvfs/current_vgpu_type act as the kernel's, prints
+// "serving DIR" once the mount answers, and unmounts on SIGTERM/SIGINT.
 // Exit status: 0 written, 1 error (the message names what failed),
 // 2 bad usage (unknown flag or profile, bad value, missing --profile/--out).
 #include <iostream>
@@ -17,17 +21,22 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "pkg/simhost/fuse_server.h"
 #include "pkg/simhost/sim_host.h"
 
 ABSL_FLAG(std::string, profile, "",
           "Profile to write (see --list): workstation, t4-vgpu, a100-sriov, "
-          "h100-hgx, ada-vf-vgpu, intel-gvt, amd-sriov, broken, large.");
+          "h100-hgx, ada-vf-vgpu, intel-gvt, amd-sriov, broken, large, "
+          "t4-empty.");
 ABSL_FLAG(std::string, out, "",
           "Directory to write the host into; created if absent, must be "
           "empty. Holds sys/ and dev/ afterwards.");
 ABSL_FLAG(int, gpus, 16, "Profile large only: number of GPUs (1..248).");
 ABSL_FLAG(int, vfs, 32, "Profile large only: VFs per GPU (0..252).");
 ABSL_FLAG(bool, list, false, "Print the profile names, one a line, and exit.");
+ABSL_FLAG(bool, serve, false,
+          "After writing, serve --out with kernel semantics (FUSE) until "
+          "SIGTERM/SIGINT, then unmount and exit 0.");
 
 namespace {
 
@@ -36,7 +45,8 @@ constexpr int kExitUsage = 2;
 
 constexpr char kUsage[] =
     "writes a simulated host tree.\n"
-    "usage: vgpu-simhost --profile NAME --out DIR [--gpus N] [--vfs N]\n"
+    "usage: vgpu-simhost --profile NAME --out DIR [--gpus N] [--vfs N] "
+    "[--serve]\n"
     "       vgpu-simhost --list";
 
 // Checks argv the way absl::ParseCommandLine would, but reports instead of
@@ -99,7 +109,7 @@ bool WantsHelp(int argc, char** argv) {
 
 void PrintHelp() {
   std::cout << "vgpu-simhost " << kUsage << "\n\nflags:\n";
-  for (const char* name : {"profile", "out", "gpus", "vfs", "list"}) {
+  for (const char* name : {"profile", "out", "gpus", "vfs", "list", "serve"}) {
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr) continue;
     std::cout << "  --" << name << "  " << flag->Help() << " (default: \""
@@ -139,6 +149,14 @@ int Run() {
   }
   std::cout << "wrote simulated host \"" << profile << "\" to "
             << (*host)->root() << "\n";
+  if (!absl::GetFlag(FLAGS_serve)) return 0;
+  const std::string root = (*host)->root();
+  absl::Status served = vgpu::simhost::ServeHost(
+      **host, [&root] { std::cout << "serving " << root << std::endl; });
+  if (!served.ok()) {
+    std::cerr << "vgpu-simhost: " << served.message() << "\n";
+    return kExitError;
+  }
   return 0;
 }
 

@@ -29,6 +29,7 @@ constexpr Profile kProfiles[] = {
     {"amd-sriov", &WithoutOptions<internal::BuildAmdSriov>},
     {"broken", &WithoutOptions<internal::BuildBroken>},
     {"large", &internal::BuildLarge},
+    {"t4-empty", &WithoutOptions<internal::BuildT4Empty>},
 };
 
 }  // namespace

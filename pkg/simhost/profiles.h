@@ -23,6 +23,7 @@ absl::Status BuildWorkstation(SimHost& host);
 absl::Status BuildIntelGvt(SimHost& host);
 absl::Status BuildAmdSriov(SimHost& host);
 absl::Status BuildT4Vgpu(SimHost& host);
+absl::Status BuildT4Empty(SimHost& host);
 absl::Status BuildA100Sriov(SimHost& host);
 absl::Status BuildAdaVfVgpu(SimHost& host);
 absl::Status BuildH100Hgx(SimHost& host);

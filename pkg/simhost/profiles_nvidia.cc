@@ -108,13 +108,10 @@ absl::Status AddMdevVfs(SimHost& host, const FunctionSpec& pf, int count,
   return absl::OkStatus();
 }
 
-}  // namespace
-
-// Two Tesla T4s on nvidia (vGPU manager), NUMA 0 and 1. Homogeneous
-// accounting: 3b:00.0 holds two T4-1Q (nvidia-230 reads 14, every other type
-// 0); d8:00.0 has none (every type at max_instance). The two instances have
-// groups 100 and 101 and their dev/vfio nodes.
-absl::Status BuildT4Vgpu(SimHost& host) {
+// The two Tesla T4s of t4-vgpu (3b:00.0 NUMA 0, d8:00.0 NUMA 1) with every
+// T4 type; 3b:00.0 accounts for `used_1q` T4-1Q instances (homogeneous:
+// nvidia-230 reads max - used, every other type 0 once one exists).
+absl::Status AddT4Pair(SimHost& host, int used_1q) {
   VGPU_RETURN_IF_ERROR(host.SetLegacyVfioContainer(true));
   FunctionSpec gpu0 =
       NvidiaGpu("0000:3b:00.0", 0x1eb8, 0x12a2, 27, 0, "0000:3a:00.0");
@@ -126,16 +123,33 @@ absl::Status BuildT4Vgpu(SimHost& host) {
                     Bridge("0000:d7:00.0", 0x8086, 0x2030, 90, 1), gpu1}));
   for (const NvType& t : kT4Types) {
     int max = kT4FramebufferMb / t.framebuffer_mb;
-    VGPU_RETURN_IF_ERROR(host.AddMdevType(
-        gpu0.bdf, ToMdevType(t, kT4FramebufferMb, t.id == 230 ? max - 2 : 0)));
+    int avail0 = used_1q == 0 ? max : (t.id == 230 ? max - used_1q : 0);
+    VGPU_RETURN_IF_ERROR(
+        host.AddMdevType(gpu0.bdf, ToMdevType(t, kT4FramebufferMb, avail0)));
     VGPU_RETURN_IF_ERROR(
         host.AddMdevType(gpu1.bdf, ToMdevType(t, kT4FramebufferMb, max)));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// Two Tesla T4s on nvidia (vGPU manager), NUMA 0 and 1. Homogeneous
+// accounting: 3b:00.0 holds two T4-1Q (nvidia-230 reads 14, every other type
+// 0); d8:00.0 has none (every type at max_instance). The two instances have
+// groups 100 and 101 and their dev/vfio nodes.
+absl::Status BuildT4Vgpu(SimHost& host) {
+  VGPU_RETURN_IF_ERROR(AddT4Pair(host, 2));
   VGPU_RETURN_IF_ERROR(host.AddMdev("86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a01",
-                                    gpu0.bdf, "nvidia-230", 100));
-  return host.AddMdev("86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a02", gpu0.bdf,
+                                    "0000:3b:00.0", "nvidia-230", 100));
+  return host.AddMdev("86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a02", "0000:3b:00.0",
                       "nvidia-230", 101);
 }
+
+// The T4 host of t4-vgpu before any vGPU exists: both GPUs are mdev parents
+// with every type at max_instance and no instances, for `--serve` runs that
+// create them by writing `create`.
+absl::Status BuildT4Empty(SimHost& host) { return AddT4Pair(host, 0); }
 
 // A100 40GB PF 41:00.0 with all 16 VFs (ARI: 41:00.4 .. 41:02.3), each VF
 // its own group 41..56 and an mdev parent of the C-series types. One

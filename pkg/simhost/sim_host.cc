@@ -280,6 +280,55 @@ const FunctionSpec* SimHost::FindFunction(absl::string_view bdf) const {
   return it == functions_.end() ? nullptr : &it->second;
 }
 
+std::vector<std::string> SimHost::FunctionBdfs() const {
+  std::vector<std::string> bdfs;
+  for (const auto& [bdf, spec] : functions_) bdfs.push_back(bdf);
+  return bdfs;
+}
+
+std::vector<std::string> SimHost::VirtualFunctionsOf(
+    absl::string_view pf_bdf) const {
+  std::vector<std::string> vfs;
+  auto it = vfs_.find(std::string(pf_bdf));
+  if (it == vfs_.end()) return vfs;
+  for (const std::string& vf : it->second) {
+    if (!vf.empty()) vfs.push_back(vf);
+  }
+  return vfs;
+}
+
+std::vector<MdevTypeSpec> SimHost::MdevTypesOf(
+    absl::string_view parent_bdf) const {
+  std::vector<MdevTypeSpec> types;
+  auto it = mdev_types_.find(std::string(parent_bdf));
+  if (it == mdev_types_.end()) return types;
+  for (const auto& [id, spec] : it->second) types.push_back(spec);
+  return types;
+}
+
+std::vector<SimHost::MdevInfo> SimHost::Mdevs() const {
+  std::vector<MdevInfo> mdevs;
+  for (const auto& [uuid, state] : mdevs_) {
+    mdevs.push_back(MdevInfo{uuid, state.parent, state.type, state.group});
+  }
+  return mdevs;
+}
+
+absl::Status SimHost::DisableVfs(absl::string_view pf_bdf) {
+  if (functions_.count(std::string(pf_bdf)) == 0) {
+    return absl::NotFoundError(absl::StrCat("no pci function ", pf_bdf));
+  }
+  std::vector<std::string> vfs = VirtualFunctionsOf(pf_bdf);
+  for (auto vf = vfs.rbegin(); vf != vfs.rend(); ++vf) {
+    VGPU_RETURN_IF_ERROR(RemoveFunction(*vf));
+  }
+  vfs_.erase(std::string(pf_bdf));
+  return WriteFileMode(
+      root_,
+      absl::StrCat(device_paths_.at(std::string(pf_bdf)), "/sriov_numvfs"),
+      "0\n");
+}
+
 absl::StatusOr<std::string> VfBdf(absl::string_view pf_bdf, int offset,
                                   int stride, int index) {
   VGPU_ASSIGN_OR_RETURN(internal::Bdf pf, internal::ParseBdf(pf_bdf));

@@ -149,6 +149,29 @@ class SimHost {
   // nullptr when absent.
   const FunctionSpec* FindFunction(absl::string_view bdf) const;
 
+  // Read-only views for KernelModel (kernel_model.h).
+  struct MdevInfo {
+    std::string uuid;  // lower-case
+    std::string parent;
+    std::string type;
+    int iommu_group = 0;
+  };
+  std::vector<std::string> FunctionBdfs() const;  // sorted
+  // VFs of `pf_bdf` in virtfn order (removed ones skipped).
+  std::vector<std::string> VirtualFunctionsOf(absl::string_view pf_bdf) const;
+  // Types of an mdev parent as they are now; empty for a non-parent.
+  std::vector<MdevTypeSpec> MdevTypesOf(absl::string_view parent_bdf) const;
+  std::vector<MdevInfo> Mdevs() const;  // sorted by uuid
+
+  // What `echo 0 > sriov_numvfs` does: removes every VF of `pf_bdf` (their
+  // mdevs and links too), restarts virtfn numbering, writes sriov_numvfs 0.
+  // NotFound for an unknown function.
+  absl::Status DisableVfs(absl::string_view pf_bdf);
+
+  // Later writes go to `root`, another path naming the same directory (the
+  // "/proc/self/fd/N" of an fd opened on it before it was mounted over).
+  void Rebase(std::string root) { root_ = std::move(root); }
+
  private:
   struct MdevState {
     std::string parent;
@@ -203,7 +226,7 @@ struct ProfileOptions {
 };
 
 // Names: workstation, t4-vgpu, a100-sriov, h100-hgx, ada-vf-vgpu, intel-gvt,
-// amd-sriov, broken, large.
+// amd-sriov, broken, large, t4-empty.
 std::vector<std::string> ProfileNames();
 
 // OK if BuildProfile(name, options) would be attempted: NotFound for an

@@ -16,6 +16,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using ::vgpu::testing::IsOk;
 using ::vgpu::testing::IsOkAndHolds;
@@ -32,10 +33,10 @@ TEST_F(ProfileTest, EveryProfileBuilds) {
     small.vfs_per_gpu = 3;
     EXPECT_THAT(BuildProfile(**host, name, small), IsOk());
   }
-  EXPECT_THAT(
-      ProfileNames(),
-      ElementsAre("workstation", "t4-vgpu", "a100-sriov", "h100-hgx",
-                  "ada-vf-vgpu", "intel-gvt", "amd-sriov", "broken", "large"));
+  EXPECT_THAT(ProfileNames(),
+              ElementsAre("workstation", "t4-vgpu", "a100-sriov", "h100-hgx",
+                          "ada-vf-vgpu", "intel-gvt", "amd-sriov", "broken",
+                          "large", "t4-empty"));
 }
 
 TEST_F(ProfileTest, UnknownProfileIsNotFoundNamingKnownOnes) {
@@ -120,6 +121,24 @@ TEST_F(ProfileTest, T4Vgpu) {
   EXPECT_EQ(LinkName("0000:d8:00.0", "iommu_group"), "91");
   EXPECT_EQ(Attr("0000:3b:00.0", "class"), "0x030200\n");
   EXPECT_THAT(List("dev/vfio"), ElementsAre("100", "101", "vfio"));
+}
+
+TEST_F(ProfileTest, T4EmptyHasEveryTypeAtMaxAndNoInstances) {
+  ASSERT_THAT(Build("t4-empty"), IsOk());
+  EXPECT_THAT(List("sys/class/mdev_bus"),
+              ElementsAre("0000:3b:00.0", "0000:d8:00.0"));
+  for (const char* gpu : {"0000:3b:00.0", "0000:d8:00.0"}) {
+    const std::string types =
+        std::string("sys/class/mdev_bus/") + gpu + "/mdev_supported_types";
+    EXPECT_THAT(List(types), SizeIs(13));
+    EXPECT_THAT(sysfs_->ReadFile(types + "/nvidia-230/available_instances"),
+                IsOkAndHolds("16\n"));
+    EXPECT_THAT(sysfs_->ReadFile(types + "/nvidia-234/available_instances"),
+                IsOkAndHolds("1\n"));
+    EXPECT_THAT(List(types + "/nvidia-230/devices"), IsEmpty());
+  }
+  EXPECT_THAT(List("sys/bus/mdev/devices"), IsEmpty());
+  EXPECT_THAT(List("dev/vfio"), ElementsAre("vfio"));
 }
 
 TEST_F(ProfileTest, A100Sriov) {

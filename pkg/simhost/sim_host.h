@@ -1,5 +1,5 @@
 // SimHost writes a simulated host (sys/, dev/) into a directory, faithful to
-// docs in ../shared/reference/sysfs-reference.md: attribute values end in
+// docs/sysfs.md: attribute values end in
 // "\n" with kernel formatting, bus/class entries are relative symlinks into
 // sys/devices/..., iommu_group links have the real varying depth, write-only
 // attributes are mode 0200, dev/vfio nodes exist only for groups with a

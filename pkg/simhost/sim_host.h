@@ -86,8 +86,9 @@ class SimHost {
   absl::Status SetIommufd(bool present);              // dev/iommu
 
   // Adds a PCI function (bridges too: class 0x060400, driver "pcieport").
-  // Creates dev/vfio/<group> when bound to a VFIO driver (vfio-pci or a name
-  // ending in "vfio_pci"/"vfio-pci", or vendor_vfio), and then also
+  // Creates dev/vfio/<group> when bound to a VFIO driver (as
+  // inventory::IsVfioDriver decides, vendor_vfio counting as a vfio-dev/
+  // entry), and then also
   // vfio-dev/vfioN + dev/vfio/devices/vfioN when vfio_cdev is set.
   // A VF gets physfn, and its PF the next virtfnN link and sriov_numvfs.
   // InvalidArgument for a malformed BDF or unknown bridge/PF, AlreadyExists

@@ -13,8 +13,10 @@
 
 namespace vgpu::config {
 
-// "10de", "0x10DE" -> 0x10de; nullopt unless 1..4 hex digits.
-std::optional<uint16_t> ParseHexId(absl::string_view text);
+// A vendor/device id selector: "10de", "0x10DE" -> 0x10de; nullopt unless
+// 1..4 hex digits (ParseHexDigits), "0x" optional. Laxer than the sysfs
+// format (inventory::ParseHexId), since people write it.
+std::optional<uint16_t> ParseIdSelector(absl::string_view text);
 
 // Every problem of one rule, each a short phrase without location.
 std::vector<std::string> RuleProblems(const ResourceRule& rule);

@@ -1,4 +1,6 @@
 // Field checks shared by the YAML loader and ValidateConfig.
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "pkg/base/hex.h"
 #include "pkg/config/config.h"
 #include "pkg/config/rule_checks.h"
 
@@ -68,25 +71,6 @@ std::string DnsSubdomainError(absl::string_view domain) {
   return "";
 }
 
-bool IsHex(absl::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
-int HexValue(absl::string_view s) {
-  int v = 0;
-  for (char c : s) {
-    v = v * 16 +
-        (absl::ascii_isdigit(static_cast<unsigned char>(c))
-             ? c - '0'
-             : absl::ascii_tolower(static_cast<unsigned char>(c)) - 'a' + 10);
-  }
-  return v;
-}
-
 }  // namespace
 
 absl::Status ValidateResourceName(absl::string_view name) {
@@ -125,12 +109,13 @@ absl::Status ValidateBdf(absl::string_view bdf) {
   if (dot.size() != 2) return fail();
   absl::string_view domain = colon[0], bus = colon[1], dev = dot[0],
                     fn = dot[1];
-  if (domain.size() < 4 || domain.size() > 8 || !IsHex(domain) ||
-      bus.size() != 2 || !IsHex(bus) || dev.size() != 2 || !IsHex(dev) ||
-      fn.size() != 1 || !IsHex(fn)) {
+  const std::optional<uint32_t> dev_value = ParseHexDigits(dev, 2);
+  const std::optional<uint32_t> fn_value = ParseHexDigits(fn, 1);
+  if (domain.size() < 4 || !ParseHexDigits(domain, 8) || bus.size() != 2 ||
+      !ParseHexDigits(bus, 2) || dev.size() != 2 || !dev_value || !fn_value) {
     return fail();
   }
-  if (HexValue(dev) > 0x1f || HexValue(fn) > 7) return fail();
+  if (*dev_value > 0x1f || *fn_value > 7) return fail();
   return absl::OkStatus();
 }
 
@@ -149,13 +134,14 @@ absl::StatusOr<absl::Duration> ParseRescanPeriod(absl::string_view text) {
   return d;
 }
 
-std::optional<uint16_t> ParseHexId(absl::string_view text) {
+std::optional<uint16_t> ParseIdSelector(absl::string_view text) {
   absl::string_view digits = text;
   if (absl::StartsWith(digits, "0x") || absl::StartsWith(digits, "0X")) {
     digits.remove_prefix(2);
   }
-  if (digits.size() > 4 || !IsHex(digits)) return std::nullopt;
-  return static_cast<uint16_t>(HexValue(digits));
+  std::optional<uint32_t> value = ParseHexDigits(digits, 4);
+  if (!value.has_value()) return std::nullopt;
+  return static_cast<uint16_t>(*value);
 }
 
 std::vector<std::string> RuleProblems(const ResourceRule& rule) {

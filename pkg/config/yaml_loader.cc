@@ -139,7 +139,7 @@ FieldParser HexField(std::optional<uint16_t>* out, Problems& problems) {
   return [out, &problems](const YAML::Node& node, const std::string& path) {
     std::optional<std::string> text = Scalar(node, path, problems);
     if (!text) return;
-    *out = ParseHexId(*text);
+    *out = ParseIdSelector(*text);
     if (!*out) {
       problems.Add(node, path,
                    absl::StrCat("\"", *text,

@@ -15,13 +15,13 @@
 #include "pkg/inventory/discovery.h"
 #include "pkg/inventory/pci_ids.h"
 #include "pkg/kata/cdi_spec.h"
-#include "pkg/kubelet/dir_watcher.h"
 #include "pkg/kubelet/registrar.h"
 #include "pkg/metrics/daemon_metrics.h"
 #include "pkg/metrics/metrics_server.h"
 #include "pkg/metrics/pod_resources_poller.h"
 #include "pkg/resources/naming.h"
 #include "pkg/sysfs/sysfs.h"
+#include "pkg/watch/dir_watcher.h"
 
 namespace vgpu::daemon {
 namespace {
@@ -89,8 +89,8 @@ Daemon::Daemon(DaemonOptions options)
       });
   manager_ = std::make_unique<deviceplugin::PluginManager>(
       ManagerOptions(options_, plugin_dir_, metrics_.get()), *registrar_);
-  watcher_ = std::make_unique<kubelet::DirWatcher>(
-      [this](const kubelet::DirEvent& event) { OnDirEvent(event); });
+  watcher_ = std::make_unique<watch::DirWatcher>(
+      [this](const watch::DirEvent& event) { OnDirEvent(event); });
 }
 
 Daemon::~Daemon() {
@@ -107,11 +107,6 @@ void Daemon::Stop() {
 void Daemon::RequestRestart() {
   absl::MutexLock lock(&mu_);
   events_.restart_all = true;
-}
-
-void Daemon::RequestRescan() {
-  absl::MutexLock lock(&mu_);
-  events_.rescan = true;
 }
 
 bool Daemon::Ready() const {
@@ -251,8 +246,8 @@ void Daemon::RestartMissingSockets() {
   }
 }
 
-void Daemon::OnDirEvent(const kubelet::DirEvent& event) {
-  using Kind = kubelet::DirEvent::Kind;
+void Daemon::OnDirEvent(const watch::DirEvent& event) {
+  using Kind = watch::DirEvent::Kind;
   absl::MutexLock lock(&mu_);
   if (event.kind == Kind::kOverflow) {
     events_.rescan = true;

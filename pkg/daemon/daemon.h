@@ -6,7 +6,7 @@
 // (kubelet.sock re-created, or one of our sockets deleted). Watchers and
 // the registrar run on their own threads and only post events; all state
 // changes happen on the thread that called Run(). Stop(), RequestRestart(),
-// RequestRescan(), Ready() and LastLoopTick() are thread-safe.
+// Ready() and LastLoopTick() are thread-safe.
 #ifndef VGPU_PKG_DAEMON_DAEMON_H_
 #define VGPU_PKG_DAEMON_DAEMON_H_
 
@@ -26,10 +26,12 @@ namespace vgpu::sysfs {
 class Sysfs;
 }  // namespace vgpu::sysfs
 namespace vgpu::kubelet {
-class DirWatcher;
 class Registrar;
-struct DirEvent;
 }  // namespace vgpu::kubelet
+namespace vgpu::watch {
+class DirWatcher;
+struct DirEvent;
+}  // namespace vgpu::watch
 namespace vgpu::deviceplugin {
 class PluginManager;
 }  // namespace vgpu::deviceplugin
@@ -87,8 +89,6 @@ class Daemon {
   void Stop();
   // Restarts every server and registers again (SIGHUP).
   void RequestRestart();
-  // Rescans the host now.
-  void RequestRescan();
 
   // Readiness: the first scan is published and every pool is registered.
   bool Ready() const;
@@ -128,7 +128,7 @@ class Daemon {
   // when present and not yet watched.
   void EnsureWatches(bool startup);
   void RestartMissingSockets();
-  void OnDirEvent(const kubelet::DirEvent& event);
+  void OnDirEvent(const watch::DirEvent& event);
   // Logs each (what, object, reason) once per process: discovery problems,
   // and devices the pools skipped (no vendor domain, duplicate ID).
   void LogProblemsOnce(const std::vector<inventory::Problem>& problems,
@@ -147,7 +147,7 @@ class Daemon {
   std::unique_ptr<metrics::DaemonMetrics> metrics_;
   std::unique_ptr<kubelet::Registrar> registrar_;
   std::unique_ptr<deviceplugin::PluginManager> manager_;
-  std::unique_ptr<kubelet::DirWatcher> watcher_;
+  std::unique_ptr<watch::DirWatcher> watcher_;
   // Set by StartObservability(); Run() stops both before it returns, so the
   // probes (which call Ready()) never outlive what they read.
   std::unique_ptr<metrics::PodResourcesPoller> pod_resources_;

@@ -149,11 +149,6 @@ std::vector<std::string> PluginManager::Unregistered() const {
   return out;
 }
 
-int PluginManager::RegisteredCount() const {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int>(registered_.size());
-}
-
 std::string PluginManager::ResourceForSocket(const std::string& name) const {
   absl::MutexLock lock(&mu_);
   auto it = sockets_.find(name);

@@ -3,7 +3,7 @@
 // it serves. A pool that vanishes keeps its server with an empty device
 // list, so the kubelet sees capacity 0 instead of a broken stream.
 // Apply/Restart*/StopAll are called from one thread (the daemon loop);
-// MarkRegistered/AllRegistered/RegisteredCount are thread-safe.
+// MarkRegistered/AllRegistered are thread-safe.
 #ifndef VGPU_PKG_DEVICEPLUGIN_PLUGIN_MANAGER_H_
 #define VGPU_PKG_DEVICEPLUGIN_PLUGIN_MANAGER_H_
 
@@ -55,7 +55,6 @@ class PluginManager {
   // Registrar callback.
   void MarkRegistered(const std::string& resource_name);
   bool AllRegistered() const;
-  int RegisteredCount() const;
   // Resources served but not (or no longer) registered, sorted.
   std::vector<std::string> Unregistered() const;
   // Resource whose socket file is `name`, or "" when none of ours.

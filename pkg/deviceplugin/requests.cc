@@ -1,47 +1,28 @@
 #include "pkg/deviceplugin/requests.h"
 
-#include <set>
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
+#include "absl/strings/cord.h"
 #include "pkg/allocation/preferred.h"
 #include "pkg/base/status_macros.h"
+#include "pkg/resources/pools.h"
 
 namespace vgpu::deviceplugin {
-namespace {
-
-absl::Status ValidateIds(const resources::Pool& pool,
-                         const v1beta1::AllocateRequest& request) {
-  std::set<std::string> seen;
-  for (const auto& container : request.container_requests()) {
-    for (const std::string& id : container.devices_ids()) {
-      const resources::PoolDevice* device = pool.Find(id);
-      if (device == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "unknown device \"", id, "\" for resource ", pool.resource_name));
-      }
-      if (!seen.insert(id).second) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("device \"", id, "\" requested twice for resource ",
-                         pool.resource_name));
-      }
-      if (!device->healthy) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("device \"", id, "\" of resource ", pool.resource_name,
-                         " is unhealthy: ", device->unhealthy_reason));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 absl::StatusOr<v1beta1::AllocateResponse> HandleAllocate(
     const ResourceSnapshot& snapshot, const v1beta1::AllocateRequest& request,
     const kata::AllocateOptions& options) {
-  VGPU_RETURN_IF_ERROR(ValidateIds(snapshot.pool, request));
+  // All containers' IDs at once, so one device asked for by two containers
+  // is a duplicate; an empty container is left to the per-container check.
+  std::vector<std::string> all_ids;
+  for (const auto& container : request.container_requests()) {
+    all_ids.insert(all_ids.end(), container.devices_ids().begin(),
+                   container.devices_ids().end());
+  }
+  if (!all_ids.empty()) {
+    VGPU_RETURN_IF_ERROR(
+        resources::ResolveRequest(snapshot.pool, all_ids).status());
+  }
   v1beta1::AllocateResponse response;
   for (const auto& container : request.container_requests()) {
     std::vector<std::string> ids(container.devices_ids().begin(),
@@ -51,6 +32,13 @@ absl::StatusOr<v1beta1::AllocateResponse> HandleAllocate(
         kata::BuildContainerResponse(snapshot.pool, ids, options));
   }
   return response;
+}
+
+std::string AllocateErrorReason(const absl::Status& status) {
+  // absl::optional<absl::Cord>: not std::optional in Debian's abseil.
+  const auto reason = status.GetPayload(resources::kRequestErrorReasonUrl);
+  if (reason.has_value() && !reason->empty()) return std::string(*reason);
+  return "internal";
 }
 
 absl::StatusOr<v1beta1::PreferredAllocationResponse> HandlePreferred(

@@ -4,6 +4,9 @@
 #ifndef VGPU_PKG_DEVICEPLUGIN_REQUESTS_H_
 #define VGPU_PKG_DEVICEPLUGIN_REQUESTS_H_
 
+#include <string>
+
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "deviceplugin/v1beta1/api.pb.h"
 #include "pkg/config/config.h"
@@ -19,6 +22,13 @@ namespace vgpu::deviceplugin {
 absl::StatusOr<v1beta1::AllocateResponse> HandleAllocate(
     const ResourceSnapshot& snapshot, const v1beta1::AllocateRequest& request,
     const kata::AllocateOptions& options);
+
+// The `reason` label of allocation_errors_total for HandleAllocate's error
+// `status` (docs/observability.md): the request error's reason
+// (resources::kRequestErrorReasonUrl: "empty_request", "unknown_device",
+// "duplicate_device", "unhealthy_device", "no_vfio_handle"), else
+// "internal". REQUIRES: !status.ok().
+std::string AllocateErrorReason(const absl::Status& status);
 
 // One preferred set per container request (pkg/allocation policies).
 // InvalidArgument when a request cannot be satisfied as asked (size larger

@@ -178,8 +178,8 @@ class DevicePluginService : public v1beta1::DevicePlugin::CallbackService {
     }
     if (server_.options_.metrics != nullptr) {
       server_.options_.metrics->RecordAllocate(
-          resource, status.ok(),
-          status.ok() ? "" : absl::StatusCodeToString(status.code()), took);
+          resource, status.ok(), status.ok() ? "" : AllocateErrorReason(status),
+          took);
     }
   }
 
@@ -284,11 +284,6 @@ bool ResourceServer::SocketIntact() const {
   struct stat st;
   return ::lstat(socket_path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) &&
          st.st_ino == socket_inode_;
-}
-
-int ResourceServer::open_streams() const {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int>(streams_.size());
 }
 
 SnapshotPtr ResourceServer::current() const {

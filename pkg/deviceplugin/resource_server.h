@@ -66,7 +66,6 @@ class ResourceServer {
   // Serving, and the socket file is still the one Start() bound (same
   // inode): false once the kubelet (or anyone) deleted or replaced it.
   bool SocketIntact() const;
-  int open_streams() const;
   SnapshotPtr current() const;
   // What the last ListAndWatch write carried; current() when none yet.
   SnapshotPtr LastSent() const;

@@ -74,13 +74,6 @@ std::string ReadDriverLink(ScanContext& ctx, const std::string& dir) {
   return std::string(sysfs::Basename(*target));
 }
 
-bool IsVfioBound(const PciFunction& fn, const DiscoverOptions& options) {
-  if (!fn.vfio_cdev.empty() || fn.driver == "vfio-pci") return true;
-  return std::find(options.extra_vfio_drivers.begin(),
-                   options.extra_vfio_drivers.end(),
-                   fn.driver) != options.extra_vfio_drivers.end();
-}
-
 }  // namespace internal
 
 namespace {

@@ -18,11 +18,9 @@ namespace vgpu::inventory {
 struct DiscoverOptions {
   // Model names; nullptr means numeric names only.
   const PciIds* pci_ids = nullptr;
-  // Drivers accepted as VFIO drivers besides "vfio-pci" (variant drivers);
-  // a function with a vfio-dev/ entry is also accepted.
-  std::vector<std::string> extra_vfio_drivers = {
-      "nvgrace_gpu_vfio_pci", "xe-vfio-pci",  "mlx5_vfio_pci",
-      "virtio_vfio_pci",      "pds_vfio_pci", "hisi_acc_vfio_pci"};
+  // Drivers accepted as VFIO drivers besides those IsVfioDriver
+  // (vfio_driver.h) knows by name or by their vfio-dev/ entry.
+  std::vector<std::string> extra_vfio_drivers;
 };
 
 // Errors only when nothing at all can be scanned (InvalidArgument for bad

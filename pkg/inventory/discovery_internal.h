@@ -65,10 +65,6 @@ std::string ReadDriverLink(ScanContext& ctx, const std::string& dir);
 // roles assigned.
 absl::Status ScanPciFunctions(ScanContext& ctx);
 
-// True when `fn` is on vfio-pci, a configured VFIO variant driver, or has a
-// vfio-dev/ entry.
-bool IsVfioBound(const PciFunction& fn, const DiscoverOptions& options);
-
 // Builds inventory.units from the GPU and NVSwitch functions.
 void BuildUnits(ScanContext& ctx);
 

@@ -17,6 +17,7 @@
 #include "pkg/base/status_macros.h"
 #include "pkg/inventory/discovery_internal.h"
 #include "pkg/inventory/sysfs_parsers.h"
+#include "pkg/inventory/vfio_driver.h"
 
 namespace vgpu::inventory::internal {
 namespace {
@@ -47,10 +48,14 @@ class FunctionScanner {
     VGPU_RETURN_IF_ERROR(ReadVirtfns());
     // nvidia/ exists only on NVIDIA VFs bound to nvidia, vfio-dev/ only
     // while a VFIO driver owns the device, and neither on an mdev parent
-    // (sysfs-reference.md §2.4, §3.7): probe only where they can be.
-    if (!has_driver || ctx_.IsMdevParent(fn_.bdf)) return absl::OkStatus();
-    if (fn_.driver == "nvidia" && !fn_.physfn.empty()) ReadNvidiaVgpu();
-    if (MayBeVfio()) ReadVfioCdev();
+    // (docs/sysfs.md, "VFIO device nodes" and "NVIDIA vendor VFIO"): probe
+    // only where they can be.
+    if (has_driver && !ctx_.IsMdevParent(fn_.bdf)) {
+      if (fn_.driver == "nvidia" && !fn_.physfn.empty()) ReadNvidiaVgpu();
+      if (MayBeVfio()) ReadVfioCdev();
+    }
+    fn_.on_vfio_driver = IsVfioDriver(fn_.driver, !fn_.vfio_cdev.empty(),
+                                      ctx_.options.extra_vfio_drivers);
     return absl::OkStatus();
   }
 

@@ -17,16 +17,15 @@
 namespace vgpu::inventory::internal {
 namespace {
 
-bool UsedByHostVgpu(const PciFunction& fn, const DiscoverOptions& options) {
+bool UsedByHostVgpu(const PciFunction& fn) {
   if (fn.nvidia_vgpu.has_value()) return true;
-  return !IsVfioBound(fn, options) &&
-         (fn.is_mdev_parent || !fn.virtfns.empty());
+  return !fn.on_vfio_driver && (fn.is_mdev_parent || !fn.virtfns.empty());
 }
 
-bool IsUnitCandidate(const PciFunction& fn, const DiscoverOptions& options) {
+bool IsUnitCandidate(const PciFunction& fn) {
   return (fn.role == FunctionRole::kGpu ||
           fn.role == FunctionRole::kNvSwitch) &&
-         !UsedByHostVgpu(fn, options);
+         !UsedByHostVgpu(fn);
 }
 
 // Members of group `group` by BDF; falls back to the functions whose link
@@ -53,11 +52,10 @@ std::vector<std::string> GroupMembers(ScanContext& ctx, int group) {
 }
 
 // "" when `bdf` may be passed through, else why not.
-std::string EndpointProblem(const Inventory& inv, const std::string& bdf,
-                            const DiscoverOptions& options) {
+std::string EndpointProblem(const Inventory& inv, const std::string& bdf) {
   const PciFunction* fn = inv.FindFunction(bdf);
   if (fn == nullptr) return absl::StrCat(bdf, " could not be read");
-  if (IsVfioBound(*fn, options)) return "";
+  if (fn->on_vfio_driver) return "";
   if (fn->driver.empty()) return absl::StrCat(bdf, " is unbound, not vfio-pci");
   return absl::StrCat(bdf, " is bound to ", fn->driver, ", not vfio-pci");
 }
@@ -82,7 +80,7 @@ PassthroughUnit MakeUnit(ScanContext& ctx, int group,
     if (bdf != primary_bdf) unit.functions.push_back(bdf);
   }
   for (const std::string& bdf : unit.functions) {
-    std::string why = EndpointProblem(inv, bdf, ctx.options);
+    std::string why = EndpointProblem(inv, bdf);
     if (!why.empty()) reasons.push_back(std::move(why));
   }
   unit.viable = reasons.empty();
@@ -95,7 +93,7 @@ PassthroughUnit MakeUnit(ScanContext& ctx, int group,
 void BuildUnits(ScanContext& ctx) {
   std::map<int, std::string> primaries;  // group -> first candidate BDF.
   for (const PciFunction& fn : ctx.inventory.functions) {
-    if (!IsUnitCandidate(fn, ctx.options)) continue;
+    if (!IsUnitCandidate(fn)) continue;
     if (!fn.iommu_group.has_value()) {
       if (ctx.broken_group_links.count(fn.bdf) == 0) {
         ctx.AddProblem(fn.bdf, "no IOMMU group: not usable for passthrough");

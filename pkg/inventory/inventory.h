@@ -40,8 +40,11 @@ struct PciFunction {
   FunctionRole role = FunctionRole::kOther;
   std::string driver;  // Basename of the driver link; "" when unbound.
   int numa_node = -1;  // -1 = no NUMA affinity (or no numa_node file).
-  std::optional<int> iommu_group;    // Absent when there is no IOMMU group.
-  std::string vfio_cdev;             // "vfio3" from vfio-dev/, "" when none.
+  std::optional<int> iommu_group;  // Absent when there is no IOMMU group.
+  std::string vfio_cdev;           // "vfio3" from vfio-dev/, "" when none.
+  // Owned by a VFIO driver, as Discover() decided with IsVfioDriver
+  // (vfio_driver.h); pools read this and never decide again.
+  bool on_vfio_driver = false;
   std::string physfn;                // PF BDF when this is an SR-IOV VF.
   std::vector<std::string> virtfns;  // VF BDFs by index when this is a PF.
   // Real sysfs directory, root-relative: "sys/devices/pci0000:40/.../<bdf>".

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "pkg/base/hex.h"
 
 namespace vgpu::inventory {
 namespace {
@@ -26,34 +27,13 @@ absl::Status Bad(absl::string_view what, absl::string_view raw,
       absl::StrCat(what, " ", QuoteForMessage(raw), ": want ", want));
 }
 
-bool AllHex(absl::string_view s) {
-  for (char c : s) {
-    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
-uint32_t HexValue(absl::string_view s) {
-  uint32_t v = 0;
-  for (char c : s) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    const uint32_t d =
-        absl::ascii_isdigit(u)
-            ? static_cast<uint32_t>(u - '0')
-            : static_cast<uint32_t>(absl::ascii_tolower(u) - 'a' + 10);
-    v = v * 16 + d;
-  }
-  return v;
-}
-
 // "0x" + exactly `digits` hex digits.
 std::optional<uint32_t> ParsePrefixedHex(absl::string_view s, size_t digits) {
   if (s.size() != digits + 2 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) {
     return std::nullopt;
   }
   s.remove_prefix(2);
-  if (!AllHex(s)) return std::nullopt;
-  return HexValue(s);
+  return ParseHexDigits(s, digits);
 }
 
 // Unsigned decimal digits only, bounded by `max`.
@@ -222,9 +202,10 @@ absl::StatusOr<std::string> ParseBdf(absl::string_view text) {
   if (parts.size() != 3) return bad;
   const absl::string_view domain = parts[0], bus = parts[1];
   const absl::string_view dev_fn = parts[2];
-  if (domain.size() < 4 || domain.size() > 8 || !AllHex(domain)) return bad;
-  if (bus.size() != 2 || !AllHex(bus)) return bad;
-  if (dev_fn.size() != 4 || dev_fn[2] != '.' || !AllHex(dev_fn.substr(0, 2))) {
+  if (domain.size() < 4 || !ParseHexDigits(domain, 8)) return bad;
+  if (bus.size() != 2 || !ParseHexDigits(bus, 2)) return bad;
+  if (dev_fn.size() != 4 || dev_fn[2] != '.' ||
+      !ParseHexDigits(dev_fn.substr(0, 2), 2)) {
     return bad;
   }
   if (dev_fn[3] < '0' || dev_fn[3] > '7') return bad;

@@ -1,4 +1,4 @@
-// Pure parsers for the text of sysfs attributes (sysfs-reference.md §1-§3).
+// Pure parsers for the text of sysfs attributes (formats in docs/sysfs.md).
 // Each takes the raw file content and returns a value or InvalidArgument
 // whose message quotes the bad input (C-escaped, truncated to 64 bytes).
 // Surrounding ASCII whitespace (a trailing "\n", CRLF, blanks) is ignored.

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "pkg/base/status_macros.h"
@@ -32,39 +33,6 @@ uint32_t Fnv1a(absl::string_view s) {
     h *= 16777619u;
   }
   return h;
-}
-
-// The requested devices, in request order.
-absl::StatusOr<std::vector<const resources::PoolDevice*>> ValidateIds(
-    const resources::Pool& pool, const std::vector<std::string>& ids) {
-  if (ids.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("no device IDs requested for ", pool.resource_name));
-  }
-  std::vector<const resources::PoolDevice*> devices;
-  devices.reserve(ids.size());
-  for (const std::string& id : ids) {
-    const resources::PoolDevice* device = pool.Find(id);
-    if (device == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown device ID \"", id, "\" for resource ", pool.resource_name));
-    }
-    if (std::find(devices.begin(), devices.end(), device) != devices.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "device ID \"", id, "\" requested twice for ", pool.resource_name));
-    }
-    if (!device->healthy) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("device ", id, " of ", pool.resource_name,
-                       " is unhealthy: ", device->unhealthy_reason));
-    }
-    if (device->vfio_nodes.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "device ", id, " of ", pool.resource_name, " has no VFIO handle"));
-    }
-    devices.push_back(device);
-  }
-  return devices;
 }
 
 void AddDeviceSpec(const std::string& path,
@@ -165,7 +133,17 @@ absl::StatusOr<v1beta1::ContainerAllocateResponse> BuildContainerResponse(
     const resources::Pool& pool, const std::vector<std::string>& ids,
     const AllocateOptions& options) {
   VGPU_ASSIGN_OR_RETURN(std::vector<const resources::PoolDevice*> devices,
-                        ValidateIds(pool, ids));
+                        resources::ResolveRequest(pool, ids));
+  for (const resources::PoolDevice* device : devices) {
+    if (device->vfio_nodes.empty()) {
+      absl::Status status = absl::FailedPreconditionError(
+          absl::StrCat("device \"", device->id, "\" of resource ",
+                       pool.resource_name, " has no VFIO handle"));
+      status.SetPayload(resources::kRequestErrorReasonUrl,
+                        absl::Cord("no_vfio_handle"));
+      return status;
+    }
+  }
   std::vector<std::string> qualified;
   qualified.reserve(ids.size());
   for (const std::string& id : ids) {

@@ -22,9 +22,9 @@ struct AllocateOptions {
   bool kubevirt_env = false;      // config kata.kubevirtEnv
 };
 
-// Validates `ids` against `pool` (unknown -> InvalidArgument, duplicate ->
-// InvalidArgument, unhealthy -> FailedPrecondition; each message names the
-// ID) and builds the response for one container.
+// Checks `ids` with resources::ResolveRequest (its errors are returned as
+// they are), then that each device has a VFIO handle (FailedPrecondition),
+// and builds the response for one container.
 absl::StatusOr<v1beta1::ContainerAllocateResponse> BuildContainerResponse(
     const resources::Pool& pool, const std::vector<std::string>& ids,
     const AllocateOptions& options);

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "pkg/base/status_macros.h"
+#include "pkg/inventory/vfio_driver.h"
 
 namespace vgpu::kata {
 namespace {
@@ -70,14 +71,12 @@ absl::StatusOr<PlannedFunction> ReadFunction(sysfs::Sysfs& sysfs,
   return f;
 }
 
-// vfio-pci, a vendor variant ("nvgrace_gpu_vfio_pci"), or any driver that
-// registered a vfio-dev cdev for the function (NVIDIA vGPU 17+ VFs).
+// Re-reads the function's vfio-dev/ entry (an independent check of what the
+// daemon advertised) and decides with the daemon's one rule.
 bool OnVfioDriver(sysfs::Sysfs& sysfs, const PlannedFunction& f) {
-  if (f.driver == "vfio-pci" || absl::EndsWith(f.driver, "vfio_pci") ||
-      absl::EndsWith(f.driver, "vfio-pci")) {
-    return true;
-  }
-  return sysfs.Lstat("sys/bus/pci/devices/" + f.bdf + "/vfio-dev").ok();
+  const bool has_vfio_dev =
+      sysfs.Lstat("sys/bus/pci/devices/" + f.bdf + "/vfio-dev").ok();
+  return inventory::IsVfioDriver(f.driver, has_vfio_dev);
 }
 
 class PlanBuilder {

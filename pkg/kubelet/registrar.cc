@@ -108,11 +108,6 @@ void Registrar::RetryNow() {
   kicked_ = true;
 }
 
-int Registrar::PendingCount() const {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int>(pending_.size());
-}
-
 void Registrar::Loop() {
   for (;;) {
     while (AttemptOne()) {

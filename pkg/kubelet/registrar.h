@@ -74,8 +74,6 @@ class Registrar {
   void Cancel(const std::string& resource_name);
   // Makes every pending registration due now with the backoff reset.
   void RetryNow();
-  // Number of registrations still pending.
-  int PendingCount() const;
 
  private:
   struct Pending {

@@ -6,6 +6,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "pkg/resources/vgpu_capacity.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -75,62 +76,7 @@ SeriesValues DeviceSeries(const resources::PoolSet& pools) {
   return out;
 }
 
-// NVIDIA vendor-VFIO vGPUs (no mdev): each VF of a PF holds at most one
-// vGPU; a VF with current type 0 can still take any of its creatable types.
-void AddVfVgpuSeries(const inventory::Inventory& inventory,
-                     SeriesValues& instances, SeriesValues& available) {
-  for (const inventory::PciFunction& function : inventory.functions) {
-    if (!function.nvidia_vgpu.has_value()) continue;
-    const inventory::NvidiaVgpuState& state = *function.nvidia_vgpu;
-    const std::string parent =
-        function.physfn.empty() ? function.bdf : function.physfn;
-    if (state.current_type != 0) {
-      std::string type = state.current_type_name;
-      if (type.empty()) type = "nvidia-" + std::to_string(state.current_type);
-      instances[{{"parent", parent}, {"type", type}}] += 1;
-      continue;
-    }
-    for (const auto& [id, name] : state.creatable_types) {
-      available[{{"parent", parent}, {"type", name}}] += 1;
-      instances.try_emplace({{"parent", parent}, {"type", name}}, 0);
-    }
-  }
-}
-
 }  // namespace
-
-std::vector<inventory::MdevParent> MdevParentsByPhysicalGpu(
-    const inventory::Inventory& inventory) {
-  std::map<std::string, std::string> pf_of_vf;
-  for (const inventory::PciFunction& function : inventory.functions) {
-    if (!function.physfn.empty()) pf_of_vf[function.bdf] = function.physfn;
-  }
-  std::map<std::string, inventory::MdevParent> gpus;
-  for (const inventory::MdevParent& parent : inventory.mdev_parents) {
-    auto vf = pf_of_vf.find(parent.name);
-    const std::string& name = vf == pf_of_vf.end() ? parent.name : vf->second;
-    inventory::MdevParent& gpu = gpus[name];
-    gpu.name = name;
-    gpu.is_pci = parent.is_pci;
-    gpu.numa_node = parent.numa_node;
-    for (const inventory::MdevType& type : parent.types) {
-      auto same = std::find_if(
-          gpu.types.begin(), gpu.types.end(),
-          [&](const inventory::MdevType& t) { return t.id == type.id; });
-      if (same == gpu.types.end()) {
-        gpu.types.push_back(type);
-        continue;
-      }
-      same->available_instances += type.available_instances;
-      same->instance_uuids.insert(same->instance_uuids.end(),
-                                  type.instance_uuids.begin(),
-                                  type.instance_uuids.end());
-    }
-  }
-  std::vector<inventory::MdevParent> out;
-  for (auto& [name, gpu] : gpus) out.push_back(std::move(gpu));
-  return out;
-}
 
 const std::vector<double>& AllocateDurationBuckets() {
   static const std::vector<double> kBuckets{
@@ -144,29 +90,6 @@ const std::vector<double>& DiscoveryDurationBuckets() {
       1e-3,   2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3,
       250e-3, 500e-3, 1,    2.5,   5,     10};
   return kBuckets;
-}
-
-FramebufferUsage ComputeFramebuffer(const inventory::MdevParent& parent) {
-  FramebufferUsage usage;
-  bool any_in_use = false;
-  for (const inventory::MdevType& type : parent.types) {
-    if (!type.instance_uuids.empty()) any_in_use = true;
-    if (!type.framebuffer_bytes.has_value()) continue;
-    usage.has_allocated = true;
-    usage.allocated += *type.framebuffer_bytes * type.instance_uuids.size();
-  }
-  for (const inventory::MdevType& type : parent.types) {
-    if (any_in_use && type.instance_uuids.empty()) continue;
-    if (!type.framebuffer_bytes.has_value() ||
-        !type.max_instances.has_value() || *type.max_instances < 0) {
-      continue;
-    }
-    const uint64_t total =
-        *type.framebuffer_bytes * static_cast<uint64_t>(*type.max_instances);
-    usage.total = std::max(usage.total, total);
-    usage.has_total = true;
-  }
-  return usage;
 }
 
 struct DaemonMetrics::Impl {
@@ -259,13 +182,16 @@ void DaemonMetrics::UpdateInventory(const inventory::Inventory& inventory,
   SeriesValues instances;
   SeriesValues available;
   SeriesValues framebuffer;
-  for (const inventory::MdevParent& gpu : MdevParentsByPhysicalGpu(inventory)) {
-    for (const inventory::MdevType& type : gpu.types) {
-      const Labels labels = {{"parent", gpu.name}, {"type", type.name}};
-      instances[labels] += static_cast<double>(type.instance_uuids.size());
-      available[labels] += type.available_instances;
-    }
-    const FramebufferUsage usage = ComputeFramebuffer(gpu);
+  for (const resources::VgpuTypeCapacity& c :
+       resources::VgpuCapacity(inventory)) {
+    const Labels labels = {{"parent", c.parent}, {"type", c.type}};
+    instances[labels] = c.instances;
+    if (c.available.has_value()) available[labels] = *c.available;
+  }
+  for (const inventory::MdevParent& gpu :
+       resources::MdevParentsByPhysicalGpu(inventory)) {
+    const resources::FramebufferUsage usage =
+        resources::ComputeFramebuffer(gpu);
     if (usage.has_allocated) {
       framebuffer[{{"parent", gpu.name}, {"state", "allocated"}}] =
           static_cast<double>(usage.allocated);
@@ -275,7 +201,6 @@ void DaemonMetrics::UpdateInventory(const inventory::Inventory& inventory,
           static_cast<double>(usage.total);
     }
   }
-  AddVfVgpuSeries(inventory, instances, available);
 
   absl::MutexLock lock(&impl_->inventory_mu);
   impl_->devices_snapshot.Replace(DeviceSeries(pools));

@@ -30,26 +30,6 @@ const std::vector<double>& AllocateDurationBuckets();
 // Upper bounds of the discovery_duration_seconds buckets: 1 ms .. 10 s.
 const std::vector<double>& DiscoveryDurationBuckets();
 
-// Framebuffer of one physical GPU's vGPUs, in bytes (ComputeFramebuffer).
-struct FramebufferUsage {
-  bool has_allocated = false;
-  uint64_t allocated = 0;
-  bool has_total = false;
-  uint64_t total = 0;
-};
-// mdev parents merged per physical GPU: an SR-IOV VF parent (NVIDIA A100
-// and later without vendor VFIO) is folded into its PF, types merged by id
-// (instances and available_instances added up). By name.
-std::vector<inventory::MdevParent> MdevParentsByPhysicalGpu(
-    const inventory::Inventory& inventory);
-
-// allocated = sum over types with a known framebuffer of (instances x
-// framebuffer); present when any type states its framebuffer.
-// total = max over the types in use (instances > 0) of framebuffer x
-// max_instances, or over all types when none is in use; present when some
-// considered type states both.
-FramebufferUsage ComputeFramebuffer(const inventory::MdevParent& parent);
-
 class DaemonMetrics {
  public:
   explicit DaemonMetrics(std::string version);
@@ -63,10 +43,10 @@ class DaemonMetrics {
   // vanished are removed:
   //  - devices{resource,health="healthy"|"unhealthy"}: both per pool;
   //  - vgpu_instances{parent,type} / vgpu_available_instances{parent,type}:
-  //    per physical GPU (see MdevParentsByPhysicalGpu) and mdev type name,
-  //    and per NVIDIA vendor-VFIO PF and vGPU type name of its VFs;
+  //    per entry of resources::VgpuCapacity (available only where known);
   //  - vgpu_framebuffer_bytes{parent,state="allocated"|"total"}: per
-  //    physical GPU with mdev types, see ComputeFramebuffer.
+  //    physical GPU with mdev types (resources::MdevParentsByPhysicalGpu),
+  //    see resources::ComputeFramebuffer.
   // Also creates allocations_total, kubelet_registrations_total and
   // kubelet_registered at 0 for every pool so rate() and absent() work
   // before the first event.
@@ -76,8 +56,9 @@ class DaemonMetrics {
   // `known=false` to drop the gauge (no PodResources socket).
   void SetAllocated(const std::map<std::string, int>& per_resource, bool known);
   // ok: allocations_total{resource}++; otherwise
-  // allocation_errors_total{resource,reason}++ (reason: a short snake_case
-  // code, "unknown" when empty). Both observe allocate_duration_seconds.
+  // allocation_errors_total{resource,reason}++ (reason: a snake_case code
+  // from deviceplugin::AllocateErrorReason, "unknown" when empty). Both observe
+  // allocate_duration_seconds.
   void RecordAllocate(const std::string& resource, bool ok,
                       const std::string& error_reason, absl::Duration took);
   // health_transitions_total{resource,to="healthy"|"unhealthy"}++.

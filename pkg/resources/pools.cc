@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "pkg/base/status_macros.h"
@@ -59,11 +59,6 @@ class View {
   std::set<std::string> cdev_nodes_;
 };
 
-bool IsVfioDriver(const PciFunction& f) {
-  return f.driver == "vfio-pci" || absl::EndsWith(f.driver, "vfio_pci") ||
-         absl::EndsWith(f.driver, "vfio-pci") || !f.vfio_cdev.empty();
-}
-
 bool IsVgpuVf(const PciFunction& f) {
   return f.nvidia_vgpu.has_value() && f.nvidia_vgpu->current_type != 0;
 }
@@ -75,7 +70,7 @@ std::string SwitchOf(const PciFunction* f) {
 
 // Why a unit's primary is not ours to advertise; "" when it is.
 std::string HostUseReason(const View& view, const PciFunction& primary) {
-  if (!primary.driver.empty() && !IsVfioDriver(primary)) {
+  if (!primary.driver.empty() && !primary.on_vfio_driver) {
     return absl::StrCat("bound to host driver ", primary.driver);
   }
   if (primary.is_mdev_parent) return "mdev parent (serves vGPU)";
@@ -347,6 +342,50 @@ absl::StatusOr<PoolSet> BuildPools(const inventory::Inventory& inventory,
         return a.object < b.object;
       });
   return set;
+}
+
+namespace {
+
+absl::Status RequestError(absl::StatusCode code, absl::string_view reason,
+                          std::string message) {
+  absl::Status status(code, message);
+  status.SetPayload(kRequestErrorReasonUrl, absl::Cord(reason));
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<const PoolDevice*>> ResolveRequest(
+    const Pool& pool, const std::vector<std::string>& ids) {
+  if (ids.empty()) {
+    return RequestError(absl::StatusCode::kInvalidArgument, "empty_request",
+                        absl::StrCat("no device IDs requested for resource ",
+                                     pool.resource_name));
+  }
+  std::vector<const PoolDevice*> devices;
+  devices.reserve(ids.size());
+  for (const std::string& id : ids) {
+    const PoolDevice* device = pool.Find(id);
+    if (device == nullptr) {
+      return RequestError(absl::StatusCode::kInvalidArgument, "unknown_device",
+                          absl::StrCat("unknown device \"", id,
+                                       "\" for resource ", pool.resource_name));
+    }
+    if (std::find(devices.begin(), devices.end(), device) != devices.end()) {
+      return RequestError(
+          absl::StatusCode::kInvalidArgument, "duplicate_device",
+          absl::StrCat("device \"", id, "\" requested twice for resource ",
+                       pool.resource_name));
+    }
+    if (!device->healthy) {
+      return RequestError(
+          absl::StatusCode::kFailedPrecondition, "unhealthy_device",
+          absl::StrCat("device \"", id, "\" of resource ", pool.resource_name,
+                       " is unhealthy: ", device->unhealthy_reason));
+    }
+    devices.push_back(device);
+  }
+  return devices;
 }
 
 }  // namespace vgpu::resources

@@ -57,7 +57,8 @@ struct PoolSet {
 // Builds every pool. InvalidArgument when a configured or derived resource
 // name is not a valid extended resource name. The rules, in order:
 // - Devices: one per PassthroughUnit (kNvSwitch for NVSwitch units), except
-//   units whose primary function is bound to a host (non-VFIO) driver or
+//   units whose primary function is bound to a host driver (not
+//   PciFunction::on_vfio_driver, as discovery decided it) or
 //   serves vGPU (mdev parent, NVIDIA vGPU VF, PF of such VFs); one per NVIDIA
 //   VF with nvidia_vgpu->current_type != 0 (kVfVgpu); one per mdev (kMdev).
 // - Name: the first config rule that matches, else the default: vendor
@@ -77,6 +78,20 @@ struct PoolSet {
 //   upstream port of the nearest switch; "" otherwise.
 absl::StatusOr<PoolSet> BuildPools(const inventory::Inventory& inventory,
                                    const config::Config& config);
+
+// The payload type URL of a request error's reason, a snake_case word:
+// ResolveRequest's "empty_request", "unknown_device", "duplicate_device",
+// "unhealthy_device"; kata::BuildContainerResponse's "no_vfio_handle".
+inline constexpr char kRequestErrorReasonUrl[] =
+    "vgpu-device-plugin/request-error-reason";
+
+// The devices `ids` name in `pool`, in request order: the one check of a
+// request's device IDs. InvalidArgument when `ids` is empty, an ID is
+// unknown or repeated; FailedPrecondition when a device is unhealthy. The
+// message names the ID and the resource; the reason is the payload at
+// kRequestErrorReasonUrl.
+absl::StatusOr<std::vector<const PoolDevice*>> ResolveRequest(
+    const Pool& pool, const std::vector<std::string>& ids);
 
 }  // namespace vgpu::resources
 

@@ -1,7 +1,6 @@
 #include "pkg/simhost/pci_format.h"
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -138,11 +137,6 @@ std::vector<std::pair<std::string, std::string>> PciAttributes(
     }
   }
   return a;
-}
-
-bool IsVfioDriverName(absl::string_view driver) {
-  return driver == "vfio-pci" || absl::EndsWith(driver, "vfio_pci") ||
-         absl::EndsWith(driver, "vfio-pci");
 }
 
 absl::StatusOr<std::string> CanonicalUuid(absl::string_view text) {

@@ -58,9 +58,6 @@ std::string LocalCpuMask(std::optional<int> numa_node);
 std::vector<std::pair<std::string, std::string>> PciAttributes(
     const FunctionSpec& spec);
 
-// vfio-pci or a vendor variant whose name ends in vfio_pci / vfio-pci.
-bool IsVfioDriverName(absl::string_view driver);
-
 // A lower-case 8-4-4-4-12 hex UUID (input may be upper-case), or
 // InvalidArgument naming the text.
 absl::StatusOr<std::string> CanonicalUuid(absl::string_view text);

@@ -1,4 +1,4 @@
-// Builders of the named simulated-host profiles (sysfs-reference.md §5/§6)
+// Builders of the named simulated-host profiles (docs/sysfs.md, profiles)
 // and the small table helpers they share. Internal to pkg/simhost: callers
 // use BuildProfile() from sim_host.h.
 #ifndef VGPU_PKG_SIMHOST_PROFILES_H_

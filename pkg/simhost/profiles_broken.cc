@@ -1,4 +1,4 @@
-// Profile `broken`: one device per edge case of sysfs-reference.md §6, so a
+// Profile `broken`: one device per edge case of docs/sysfs.md, so a
 // reader can be checked to skip or flag each one and carry on. Every GPU is
 // an RTX A6000 (10de:2230, class 0x030000) on its own root bus, and its
 // IOMMU group is its bus number read as decimal (0x0e -> 14), unless noted.

@@ -1,4 +1,4 @@
-// Profiles `h100-hgx` (§5d of sysfs-reference.md: 8x H100 SXM + 4 NVSwitch
+// Profiles `h100-hgx` (docs/sysfs.md: 8x H100 SXM + 4 NVSwitch
 // behind PEX switches, iommufd) and `large` (parametrised SR-IOV + mdev host
 // for benchmarks). Ids of GPUs, NVSwitches, PEX ports and the NIC are from
 // pci.ids; switch placement, groups, root-port ids (8086:352a) and the NIC

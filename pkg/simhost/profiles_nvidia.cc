@@ -1,7 +1,7 @@
-// NVIDIA vGPU profiles of sysfs-reference.md: `t4-vgpu` (§5b, time-sliced
-// mdev on the PF), `a100-sriov` (§5c, one mdev per SR-IOV VF) and
-// `ada-vf-vgpu` (§3.7, vendor VFIO VFs, no mdev bus). Type ids and names
-// follow the 510-branch catalogue quoted there; BDFs, groups, subsystem ids
+// NVIDIA vGPU profiles of docs/sysfs.md: `t4-vgpu` (time-sliced mdev on the
+// PF), `a100-sriov` (one mdev per SR-IOV VF) and `ada-vf-vgpu` (vendor VFIO
+// VFs, no mdev bus). Type ids and names follow NVIDIA's 510-branch
+// catalogue; BDFs, groups, subsystem ids
 // and the A10/L40S type ids are illustrative.
 #include <iterator>
 #include <map>

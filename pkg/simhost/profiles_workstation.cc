@@ -1,5 +1,5 @@
-// Profiles `workstation` (§5a), `intel-gvt` (§5e) and `amd-sriov` (§5f) of
-// sysfs-reference.md. BDFs and groups of the workstation are from a real
+// Profiles `workstation`, `intel-gvt` and `amd-sriov` of docs/sysfs.md.
+// BDFs and groups of the workstation are from a real
 // TRX40 dump; subsystem ids, drivers of companions and the AMD VF placement
 // are illustrative.
 #include "pkg/base/status_macros.h"

@@ -1,5 +1,5 @@
 // SimHost writes a simulated host (sys/, dev/) into a directory, faithful to
-// docs in ../shared/reference/sysfs-reference.md: attribute values end in
+// docs/sysfs.md: attribute values end in
 // "\n" with kernel formatting, bus/class entries are relative symlinks into
 // sys/devices/..., iommu_group links have the real varying depth, write-only
 // attributes are mode 0200, dev/vfio nodes exist only for groups with a
@@ -86,8 +86,9 @@ class SimHost {
   absl::Status SetIommufd(bool present);              // dev/iommu
 
   // Adds a PCI function (bridges too: class 0x060400, driver "pcieport").
-  // Creates dev/vfio/<group> when bound to a VFIO driver (vfio-pci or a name
-  // ending in "vfio_pci"/"vfio-pci", or vendor_vfio), and then also
+  // Creates dev/vfio/<group> when bound to a VFIO driver (as
+  // inventory::IsVfioDriver decides, vendor_vfio counting as a vfio-dev/
+  // entry), and then also
   // vfio-dev/vfioN + dev/vfio/devices/vfioN when vfio_cdev is set.
   // A VF gets physfn, and its PF the next virtfnN link and sriov_numvfs.
   // InvalidArgument for a malformed BDF or unknown bridge/PF, AlreadyExists

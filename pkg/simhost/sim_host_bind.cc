@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "pkg/base/status_macros.h"
+#include "pkg/inventory/vfio_driver.h"
 #include "pkg/simhost/pci_format.h"
 #include "pkg/simhost/sim_host.h"
 #include "pkg/simhost/sim_paths.h"
@@ -17,9 +18,11 @@ using internal::MakeRelativeSymlink;
 using internal::RemoveTree;
 using internal::WriteFileMode;
 
+// The simulated kernel gives VFIO nodes to the drivers the daemon counts as
+// VFIO drivers, by the one rule both share.
 bool VfioOwned(const FunctionSpec& spec) {
   return !spec.driver.empty() &&
-         (internal::IsVfioDriverName(spec.driver) || spec.vendor_vfio);
+         inventory::IsVfioDriver(spec.driver, spec.vendor_vfio);
 }
 
 std::string GroupDir(int group) {

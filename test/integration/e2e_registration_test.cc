@@ -79,7 +79,7 @@ TEST_F(RegistrationTest, EveryProfileHasItsKnownCounts) {
   }
 }
 
-// Exact figures for three profiles, from sysfs-reference.md.
+// Exact figures for three profiles, as docs/sysfs.md describes them.
 TEST_F(RegistrationTest, WorkstationHasOneHealthyOneNonViableGpu) {
   SetUpHost("workstation");
   StartDaemon();

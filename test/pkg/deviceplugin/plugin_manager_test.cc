@@ -73,7 +73,8 @@ TEST_F(PluginManagerTest, ServesAndRegistersEveryPool) {
   EXPECT_TRUE(
       state["nvidia.com/pgpu"].options.get_preferred_allocation_available());
   EXPECT_TRUE(WaitUntil([&] { return manager_.AllRegistered(); }));
-  EXPECT_EQ(manager_.RegisteredCount(), 2);
+  EXPECT_TRUE(manager_.Unregistered().empty());
+  EXPECT_EQ(manager_.ResourceNames().size(), 2u);
   EXPECT_EQ(manager_.ResourceForSocket("vgpu-nvidia.com-pgpu.sock"),
             "nvidia.com/pgpu");
   EXPECT_EQ(manager_.ResourceForSocket("kubelet.sock"), "");

@@ -10,7 +10,10 @@
 #include "deviceplugin/v1beta1/api.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "pkg/metrics/daemon_metrics.h"
+#include "pkg/metrics/metrics_server.h"
 #include "test/pkg/deviceplugin/test_pools.h"
+#include "test/pkg/metrics/http_get.h"
 #include "test/testing/status_matchers.h"
 #include "test/testing/temp_dir.h"
 
@@ -18,6 +21,7 @@ namespace vgpu::deviceplugin {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::vgpu::testing::IsOk;
 using ::vgpu::testing::StatusIs;
 
@@ -75,7 +79,8 @@ class ResourceServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_ = std::make_unique<ResourceServer>(
-        ResourceServerOptions{dir_.path(), "nvidia.com/pgpu", {}, {}, nullptr},
+        ResourceServerOptions{
+            dir_.path(), "nvidia.com/pgpu", {}, {}, &metrics_},
         Snap(PgpuPool()));
     ASSERT_THAT(server_->Start(), IsOk());
     stub_ = v1beta1::DevicePlugin::NewStub(grpc::CreateChannel(
@@ -94,6 +99,7 @@ class ResourceServerTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  metrics::DaemonMetrics metrics_{"0.0.0-test"};  // Outlives server_.
   std::unique_ptr<ResourceServer> server_;
   std::unique_ptr<v1beta1::DevicePlugin::Stub> stub_;
 };
@@ -173,6 +179,35 @@ TEST_F(ResourceServerTest, AllocateRejectsUnknownDuplicateUnhealthy) {
   grpc::Status unhealthy = Allocate({{"0000:61:00.0"}}, &response);
   EXPECT_EQ(unhealthy.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(unhealthy.error_message(), HasSubstr("0000:61:00.0"));
+}
+
+// The reasons docs/observability.md and monitoring/alerts_test.yaml promise,
+// read back from a real scrape after real failed Allocate calls.
+TEST_F(ResourceServerTest, FailedAllocateIsCountedBySnakeCaseReason) {
+  v1beta1::AllocateResponse response;
+  EXPECT_FALSE(Allocate({{"0000:99:00.0"}}, &response).ok());
+  EXPECT_FALSE(Allocate({{"0000:41:00.0"}, {"0000:41:00.0"}}, &response).ok());
+  EXPECT_FALSE(Allocate({{"0000:61:00.0"}}, &response).ok());
+  EXPECT_FALSE(Allocate({{"0000:61:00.0"}}, &response).ok());
+  const std::vector<std::string> no_ids;
+  EXPECT_FALSE(Allocate({no_ids}, &response).ok());
+  auto scrape_server =
+      metrics::MetricsServer::Start("127.0.0.1:0", metrics_.registry(), {}, {});
+  ASSERT_THAT(scrape_server.status(), IsOk());
+  auto scrape = metrics::testing::HttpGet((*scrape_server)->port(), "/metrics");
+  ASSERT_THAT(scrape.status(), IsOk());
+  const std::string series = "vgpu_device_plugin_allocation_errors_total{";
+  const std::string resource = "\",resource=\"nvidia.com/pgpu\"} ";
+  EXPECT_THAT(scrape->body,
+              HasSubstr(series + "reason=\"unknown_device" + resource + "1\n"));
+  EXPECT_THAT(scrape->body, HasSubstr(series + "reason=\"duplicate_device" +
+                                      resource + "1\n"));
+  EXPECT_THAT(scrape->body, HasSubstr(series + "reason=\"unhealthy_device" +
+                                      resource + "2\n"));
+  EXPECT_THAT(scrape->body,
+              HasSubstr(series + "reason=\"empty_request" + resource + "1\n"));
+  EXPECT_THAT(scrape->body, Not(HasSubstr("reason=\"INVALID_ARGUMENT\"")));
+  EXPECT_THAT(scrape->body, Not(HasSubstr("reason=\"FAILED_PRECONDITION\"")));
 }
 
 TEST_F(ResourceServerTest, AllocateGivesEachContainerItsOwnDevices) {

@@ -214,20 +214,21 @@ TEST(AllocateResponseTest, RejectsBadRequestsNamingTheId) {
       {"empty",
        {},
        absl::StatusCode::kInvalidArgument,
-       "no device IDs requested for nvidia.com/pgpu"},
+       "no device IDs requested for resource nvidia.com/pgpu"},
       {"unknown",
        {"0000:42:00.0", "0000:99:00.0"},
        absl::StatusCode::kInvalidArgument,
-       "unknown device ID \"0000:99:00.0\" for resource nvidia.com/pgpu"},
+       "unknown device \"0000:99:00.0\" for resource nvidia.com/pgpu"},
       {"duplicate",
        {"0000:42:00.0", "0000:42:00.0"},
        absl::StatusCode::kInvalidArgument,
-       "device ID \"0000:42:00.0\" requested twice for nvidia.com/pgpu"},
+       "device \"0000:42:00.0\" requested twice for resource "
+       "nvidia.com/pgpu"},
       {"unhealthy",
        {"0000:61:00.0"},
        absl::StatusCode::kFailedPrecondition,
-       "device 0000:61:00.0 of nvidia.com/pgpu is unhealthy: dev/vfio/10 "
-       "missing"},
+       "device \"0000:61:00.0\" of resource nvidia.com/pgpu is unhealthy: "
+       "dev/vfio/10 missing"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

@@ -13,7 +13,6 @@ namespace vgpu::metrics {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::kGiB;
 using ::testing::Not;
 using testing::SampleInventory;
 using testing::SamplePools;
@@ -242,51 +241,6 @@ TEST_F(DaemonMetricsTest, ObservesDiscoveryDuration) {
   EXPECT_THAT(text, HasSubstr(h + "sum 0.03\n"));
   EXPECT_THAT(text, HasSubstr(h + "bucket{le=\"0.025\"} 0\n"));
   EXPECT_THAT(text, HasSubstr(h + "bucket{le=\"0.05\"} 1\n"));
-}
-
-TEST(ComputeFramebufferTest, FollowsTheRule) {
-  using inventory::MdevParent;
-  const struct {
-    const char* name;
-    MdevParent parent;
-    FramebufferUsage want;
-  } cases[] = {
-      {"idle parent takes the largest type",
-       MdevParent{"p",
-                  true,
-                  -1,
-                  {testing::SampleType("a", "A", 2 * kGiB, 8, 8, 0),
-                   testing::SampleType("b", "B", 12 * kGiB, 2, 2, 0)}},
-       {true, 0, true, 24 * kGiB}},
-      {"busy parent takes the type in use",
-       MdevParent{"p",
-                  true,
-                  -1,
-                  {testing::SampleType("a", "A", 2 * kGiB, 8, 7, 1),
-                   testing::SampleType("b", "B", 12 * kGiB, 2, 0, 0)}},
-       {true, 2 * kGiB, true, 16 * kGiB}},
-      {"no max_instances: allocated only",
-       MdevParent{
-           "p",
-           true,
-           -1,
-           {testing::SampleType("a", "A", 2 * kGiB, std::nullopt, 1, 3)}},
-       {true, 6 * kGiB, false, 0}},
-      {"no framebuffer: nothing",
-       MdevParent{"p",
-                  true,
-                  -1,
-                  {testing::SampleType("a", "A", std::nullopt, 4, 1, 3)}},
-       {false, 0, false, 0}},
-  };
-  for (const auto& c : cases) {
-    SCOPED_TRACE(c.name);
-    const FramebufferUsage got = ComputeFramebuffer(c.parent);
-    EXPECT_EQ(got.has_allocated, c.want.has_allocated);
-    EXPECT_EQ(got.allocated, c.want.allocated);
-    EXPECT_EQ(got.has_total, c.want.has_total);
-    EXPECT_EQ(got.total, c.want.total);
-  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "pkg/config/config.h"
 #include "pkg/inventory/inventory.h"
+#include "pkg/inventory/vfio_driver.h"
 #include "pkg/resources/pools.h"
 
 namespace vgpu::resources::fixtures {
@@ -31,6 +32,7 @@ inline PciFunction Fn(const std::string& bdf, uint16_t vendor, uint16_t device,
   f.device_id = device;
   f.role = role;
   f.driver = driver;
+  f.on_vfio_driver = inventory::IsVfioDriver(driver, false);
   f.iommu_group = group;
   f.numa_node = numa;
   return f;

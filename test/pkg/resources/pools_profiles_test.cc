@@ -214,5 +214,44 @@ TEST_F(PoolsProfilesTest, HgxPreferredAllocationFollowsTopology) {
                                    "0000:d1:00.0", "0000:df:00.0"}));
 }
 
+// A driver discovery is told to accept (DiscoverOptions::extra_vfio_drivers)
+// makes the unit viable there, and the pools advertise what discovery found
+// viable instead of judging the driver again.
+TEST(PoolsExtraVfioDriverTest, ExtraDriverUnitIsAdvertised) {
+  vgpu::testing::TempDir dir;
+  auto host = simhost::SimHost::Create(dir.path() + "/host");
+  ASSERT_THAT(host, IsOk());
+  simhost::FunctionSpec gpu;
+  gpu.bdf = "0000:42:00.0";
+  gpu.vendor = 0x10de;
+  gpu.device = 0x2230;
+  gpu.class_code = 0x030000;
+  gpu.driver = "acme_vfio";
+  gpu.iommu_group = 25;
+  ASSERT_THAT((*host)->AddFunction(gpu), IsOk());
+  auto sysfs = sysfs::NewHostSysfs((*host)->root());
+  ASSERT_THAT(sysfs, IsOk());
+
+  auto plain = inventory::Discover(**sysfs, {});
+  ASSERT_THAT(plain, IsOk());
+  ASSERT_EQ(plain->units.size(), 1u);
+  EXPECT_FALSE(plain->units[0].viable);
+  auto plain_pools = BuildPools(*plain, config::Config{});
+  ASSERT_THAT(plain_pools, IsOk());
+  EXPECT_TRUE(plain_pools->pools.empty());
+
+  inventory::DiscoverOptions options;
+  options.extra_vfio_drivers = {"acme_vfio"};
+  auto inv = inventory::Discover(**sysfs, options);
+  ASSERT_THAT(inv, IsOk());
+  ASSERT_EQ(inv->units.size(), 1u);
+  EXPECT_TRUE(inv->units[0].viable);
+  auto pools = BuildPools(*inv, config::Config{});
+  ASSERT_THAT(pools, IsOk());
+  const Pool* pgpu = pools->Find("nvidia.com/pgpu");
+  ASSERT_NE(pgpu, nullptr);
+  EXPECT_EQ(Ids(*pgpu), Strings{"0000:42:00.0"});
+}
+
 }  // namespace
 }  // namespace vgpu::resources

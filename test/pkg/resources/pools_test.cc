@@ -82,6 +82,7 @@ TEST(PoolsTest, HealthReasons) {
       {"primary unbound",
        [](Inventory& inv) {
          inv.functions[0].driver = "";
+         inv.functions[0].on_vfio_driver = false;
          inv.units[0].viable = false;
          inv.units[0].not_viable_reason = "0000:03:00.0 is not bound";
        },
@@ -202,6 +203,7 @@ TEST(PoolsTest, VgpuUnitsOnVfioAreNotPassthrough) {
     if (f.bdf == "0000:41:00.0" || f.bdf == "0000:81:00.0" ||
         f.bdf == "0000:81:00.4") {
       f.driver = "vfio-pci";
+      f.on_vfio_driver = true;
     }
   }
   absl::StatusOr<PoolSet> set = Build(inv);

@@ -62,15 +62,6 @@ TEST(PciFormatTest, UeventAndModaliasAreUpperCase) {
               ::testing::StartsWith("DRIVER=vfio-pci\nPCI_CLASS=68000\n"));
 }
 
-TEST(PciFormatTest, VfioDriverNames) {
-  EXPECT_TRUE(IsVfioDriverName("vfio-pci"));
-  EXPECT_TRUE(IsVfioDriverName("nvgrace_gpu_vfio_pci"));
-  EXPECT_TRUE(IsVfioDriverName("xe-vfio-pci"));
-  EXPECT_FALSE(IsVfioDriverName("nvidia"));
-  EXPECT_FALSE(IsVfioDriverName("pcieport"));
-  EXPECT_FALSE(IsVfioDriverName(""));
-}
-
 TEST(PciFormatTest, CanonicalUuid) {
   EXPECT_THAT(CanonicalUuid("C0FFEE00-AAAA-4BBB-8CCC-DDDDEEEEFFFF"),
               IsOkAndHolds("c0ffee00-aaaa-4bbb-8ccc-ddddeeeeffff"));

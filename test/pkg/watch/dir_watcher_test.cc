@@ -1,4 +1,4 @@
-#include "pkg/kubelet/dir_watcher.h"
+#include "pkg/watch/dir_watcher.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -15,7 +15,7 @@
 #include "test/testing/status_matchers.h"
 #include "test/testing/temp_dir.h"
 
-namespace vgpu::kubelet {
+namespace vgpu::watch {
 namespace {
 
 using ::testing::ElementsAre;
@@ -140,4 +140,4 @@ TEST(DirWatcherTest, StopIsIdempotentAndJoins) {
 }
 
 }  // namespace
-}  // namespace vgpu::kubelet
+}  // namespace vgpu::watch

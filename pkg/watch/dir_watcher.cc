@@ -1,4 +1,4 @@
-#include "pkg/kubelet/dir_watcher.h"
+#include "pkg/watch/dir_watcher.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -11,7 +11,7 @@
 #include "pkg/base/errno_status.h"
 #include "pkg/base/logging.h"
 
-namespace vgpu::kubelet {
+namespace vgpu::watch {
 namespace {
 
 constexpr uint32_t kMask = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM |
@@ -137,4 +137,4 @@ void DirWatcher::Drain() {
   }
 }
 
-}  // namespace vgpu::kubelet
+}  // namespace vgpu::watch

@@ -5,8 +5,8 @@
 // Stop() wakes it through an eventfd and joins; the destructor calls Stop().
 // The callback runs on that thread and must not block: it only posts events.
 // Thread-safe.
-#ifndef VGPU_PKG_KUBELET_DIR_WATCHER_H_
-#define VGPU_PKG_KUBELET_DIR_WATCHER_H_
+#ifndef VGPU_PKG_WATCH_DIR_WATCHER_H_
+#define VGPU_PKG_WATCH_DIR_WATCHER_H_
 
 #include <functional>
 #include <map>
@@ -17,7 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 
-namespace vgpu::kubelet {
+namespace vgpu::watch {
 
 struct DirEvent {
   enum class Kind {
@@ -63,6 +63,6 @@ class DirWatcher {
   std::thread thread_;  // Touched only by Start/Stop (one caller).
 };
 
-}  // namespace vgpu::kubelet
+}  // namespace vgpu::watch
 
-#endif  // VGPU_PKG_KUBELET_DIR_WATCHER_H_
+#endif  // VGPU_PKG_WATCH_DIR_WATCHER_H_

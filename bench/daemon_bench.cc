@@ -34,9 +34,9 @@
 #include "pkg/resources/pools.h"
 #include "pkg/simhost/sim_host.h"
 #include "pkg/sysfs/sysfs.h"
-#include "test/integration/daemon_process.h"
-#include "test/pkg/metrics/http_get.h"
+#include "test/testing/daemon_process.h"
 #include "test/testing/fake_kubelet.h"
+#include "test/testing/http_get.h"
 #include "test/testing/temp_dir.h"
 
 namespace vgpu {
@@ -283,7 +283,7 @@ void ScrapeCost(const Args& args) {
   int samples = 0;
   for (int i = 0; i < 10 * args.runs; ++i) {
     absl::Time t0 = absl::Now();
-    auto r = metrics::testing::HttpGet(rig.metrics_port(), "/metrics");
+    auto r = testing::HttpGet(rig.metrics_port(), "/metrics");
     ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
     Check(r.status(), "GET /metrics");
     if (r->code != 200) Die("GET /metrics: HTTP " + std::to_string(r->code));

@@ -50,7 +50,7 @@ class Parser {
 
   absl::StatusOr<ParsedFlags> Run() {
     ParsedFlags parsed;
-    for (; next_ < args_.size() && !parsed.help;) {
+    while (next_ < args_.size() && !parsed.help) {
       absl::Status status = Step(parsed);
       if (!status.ok()) return status;
     }

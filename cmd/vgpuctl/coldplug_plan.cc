@@ -37,15 +37,12 @@ cmd::CommandLine PlanCommandLine() {
       "usage: vgpuctl coldplug-plan --pod NAMESPACE/NAME [flags]\n"
       "       vgpuctl coldplug-plan --device RESOURCE=ID... [flags]\n"
       "\n"
-      "Shows what Kata (cold_plug_vfio=root-port) cold-plugs for a pod: "
-      "asks\n"
-      "the kubelet's PodResources Get which devices the pod got, "
-      "resolves\n"
-      "\"<resource>=<id>\" in the CDI specs, maps each VFIO handle to "
-      "PCI\n"
-      "functions (IOMMU group walk without bridges, or the vfio cdev's "
-      "device)\n"
-      "and prints the functions, root ports and QEMU -device arguments.";
+      "Shows what Kata (cold_plug_vfio=root-port) cold-plugs for a pod:\n"
+      "asks the kubelet's PodResources Get which devices the pod got,\n"
+      "resolves \"<resource>=<id>\" in the CDI specs, maps each VFIO handle\n"
+      "to PCI functions (IOMMU group walk without bridges, or the vfio\n"
+      "cdev's device) and prints the functions, root ports and QEMU\n"
+      "-device arguments.";
   line.flags = {"pod",     "device",    "pod_resources_socket",
                 "cdi_dir", "host_root", "pcie_root_port",
                 "json"};

@@ -5,6 +5,8 @@
 #ifndef VGPU_CMD_VGPUCTL_COMMANDS_H_
 #define VGPU_CMD_VGPUCTL_COMMANDS_H_
 
+#include <string>
+
 #include "absl/flags/declare.h"
 #include "cmd/common/flags.h"
 

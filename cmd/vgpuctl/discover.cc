@@ -24,13 +24,11 @@ cmd::CommandLine DiscoverCommandLine() {
   cmd::CommandLine line;
   line.program = "vgpuctl discover";
   line.usage =
-      "usage: vgpuctl discover [--host-root DIR] [--json] [--pci-ids "
-      "FILE]\n"
+      "usage: vgpuctl discover [--host-root DIR] [--json] [--pci-ids FILE]\n"
       "\n"
       "Lists GPUs, NVSwitches, their IOMMU groups (passthrough units and\n"
-      "whether they are viable for VFIO), mdev parents, types and "
-      "instances,\n"
-      "NVIDIA VF vGPUs, and anything that could not be read.";
+      "whether they are viable for VFIO), mdev parents, types and\n"
+      "instances, NVIDIA VF vGPUs, and anything that could not be read.";
   line.flags = {"host_root", "json", "pci_ids"};
   line.allow_empty_values = false;
   return line;

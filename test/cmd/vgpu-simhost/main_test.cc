@@ -103,10 +103,12 @@ TEST_F(SimhostCliTest, NonEmptyOutIsAnErrorNamingIt) {
   EXPECT_THAT(r.err, HasSubstr("not empty"));
 }
 
-TEST_F(SimhostCliTest, HelpExitsZero) {
+TEST_F(SimhostCliTest, HelpExitsZeroWithoutBuildPaths) {
   RunResult r = Run({"--help"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_THAT(r.out, HasSubstr("--profile"));
+  EXPECT_THAT(r.out, HasSubstr("--profile=VALUE"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("main.cc")));
+  EXPECT_EQ(r.err, "");
 }
 
 }  // namespace

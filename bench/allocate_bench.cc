@@ -13,14 +13,16 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "cmd/common/flags.h"
 #include "deviceplugin/v1beta1/api.grpc.pb.h"
 #include "pkg/config/config.h"
 #include "pkg/deviceplugin/resource_server.h"
@@ -31,6 +33,12 @@
 #include "pkg/simhost/sim_host.h"
 #include "pkg/sysfs/sysfs.h"
 
+ABSL_FLAG(int, calls, 2000, "Allocate calls to time (> 0)");
+ABSL_FLAG(int, gpus, vgpu::simhost::ProfileOptions{}.gpus,
+          "profile large: number of GPUs");
+ABSL_FLAG(int, vfs, vgpu::simhost::ProfileOptions{}.vfs_per_gpu,
+          "profile large: VFs per GPU");
+
 namespace vgpu {
 namespace {
 
@@ -40,20 +48,6 @@ struct Flags {
   int calls = 2000;
   simhost::ProfileOptions profile;
 };
-
-bool ParseFlags(int argc, char** argv, Flags& flags) {
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string name = argv[i];
-    int* target = name == "--calls"  ? &flags.calls
-                  : name == "--gpus" ? &flags.profile.gpus
-                  : name == "--vfs"  ? &flags.profile.vfs_per_gpu
-                                     : nullptr;
-    if (target == nullptr || !absl::SimpleAtoi(argv[i + 1], target)) {
-      return false;
-    }
-  }
-  return argc % 2 == 1 && flags.calls > 0;
-}
 
 double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
@@ -203,11 +197,19 @@ int Run(const Flags& flags, const std::string& dir) {
 }  // namespace vgpu
 
 int main(int argc, char** argv) {
+  vgpu::cmd::CommandLine line;
+  line.program = "allocate_bench";
+  line.usage = "usage: allocate_bench [--calls N] [--gpus N] [--vfs N]";
+  line.flags = {"calls", "gpus", "vfs"};
+  if (std::optional<int> done = vgpu::cmd::ParseCommandLine(line, argc, argv)) {
+    return *done;
+  }
   vgpu::Flags flags;
-  if (!vgpu::ParseFlags(argc, argv, flags)) {
-    std::fprintf(stderr,
-                 "usage: allocate_bench [--calls N] [--gpus N] [--vfs N]\n");
-    return 2;
+  flags.calls = absl::GetFlag(FLAGS_calls);
+  flags.profile.gpus = absl::GetFlag(FLAGS_gpus);
+  flags.profile.vfs_per_gpu = absl::GetFlag(FLAGS_vfs);
+  if (flags.calls <= 0) {
+    return vgpu::cmd::UsageError(line, "--calls must be > 0");
   }
   const std::string dir =
       (std::filesystem::temp_directory_path() /

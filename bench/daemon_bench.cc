@@ -20,24 +20,31 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "cmd/common/flags.h"
 #include "pkg/config/config.h"
 #include "pkg/inventory/discovery.h"
 #include "pkg/resources/pools.h"
 #include "pkg/simhost/sim_host.h"
 #include "pkg/sysfs/sysfs.h"
-#include "test/integration/daemon_process.h"
-#include "test/pkg/metrics/http_get.h"
+#include "test/testing/daemon_process.h"
 #include "test/testing/fake_kubelet.h"
+#include "test/testing/http_get.h"
 #include "test/testing/temp_dir.h"
+
+ABSL_FLAG(int, runs, 20, "repetitions per measurement (> 0)");
+ABSL_FLAG(int, idle, 30, "seconds of idle time for the RSS and CPU figures");
+ABSL_FLAG(std::string, daemon, VGPU_DAEMON_BINARY,
+          "the vgpu-device-plugin binary to measure");
 
 namespace vgpu {
 namespace {
@@ -283,7 +290,7 @@ void ScrapeCost(const Args& args) {
   int samples = 0;
   for (int i = 0; i < 10 * args.runs; ++i) {
     absl::Time t0 = absl::Now();
-    auto r = metrics::testing::HttpGet(rig.metrics_port(), "/metrics");
+    auto r = testing::HttpGet(rig.metrics_port(), "/metrics");
     ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
     Check(r.status(), "GET /metrics");
     if (r->code != 200) Die("GET /metrics: HTTP " + std::to_string(r->code));
@@ -343,25 +350,21 @@ void Latencies(const Args& args) {
 }  // namespace vgpu
 
 int main(int argc, char** argv) {
-  vgpu::Args args;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--runs" && absl::SimpleAtoi(argv[i + 1], &args.runs) &&
-        args.runs > 0) {
-      continue;
-    }
-    if (flag == "--idle" && absl::SimpleAtoi(argv[i + 1], &args.idle_seconds) &&
-        args.idle_seconds > 0) {
-      continue;
-    }
-    if (flag == "--daemon") {
-      args.daemon = argv[i + 1];
-      continue;
-    }
-    vgpu::Die(
-        "usage: daemon_bench [--runs N] [--idle SECONDS] [--daemon PATH]");
+  vgpu::cmd::CommandLine line;
+  line.program = "daemon_bench";
+  line.usage =
+      "usage: daemon_bench [--runs N] [--idle SECONDS] [--daemon PATH]";
+  line.flags = {"runs", "idle", "daemon"};
+  if (std::optional<int> done = vgpu::cmd::ParseCommandLine(line, argc, argv)) {
+    return *done;
   }
-  if (argc % 2 == 0) vgpu::Die("flags take one value each");
+  vgpu::Args args;
+  args.runs = absl::GetFlag(FLAGS_runs);
+  args.idle_seconds = absl::GetFlag(FLAGS_idle);
+  args.daemon = absl::GetFlag(FLAGS_daemon);
+  if (args.runs <= 0 || args.idle_seconds <= 0) {
+    return vgpu::cmd::UsageError(line, "--runs and --idle must be > 0");
+  }
   vgpu::Latencies(args);
   vgpu::StartupAndRss(args, "h100-hgx", /*idle=*/false);
   vgpu::StartupAndRss(args, "large", /*idle=*/true);

@@ -11,17 +11,25 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <type_traits>
 #include <vector>
 
-#include "absl/strings/numbers.h"
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "cmd/common/flags.h"
 #include "pkg/inventory/discovery.h"
 #include "pkg/inventory/host_signature.h"
 #include "pkg/simhost/sim_host.h"
 #include "pkg/sysfs/sysfs.h"
+
+ABSL_FLAG(int, runs, 21, "timed runs per case (> 0); the median is printed");
+ABSL_FLAG(int, gpus, vgpu::simhost::ProfileOptions{}.gpus,
+          "profile large: number of GPUs");
+ABSL_FLAG(int, vfs, vgpu::simhost::ProfileOptions{}.vfs_per_gpu,
+          "profile large: VFs per GPU");
 
 namespace vgpu {
 namespace {
@@ -93,20 +101,6 @@ struct Args {
   int runs = 21;
   simhost::ProfileOptions profile;
 };
-
-bool ParseArgs(int argc, char** argv, Args& args) {
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    int* target = flag == "--runs"   ? &args.runs
-                  : flag == "--gpus" ? &args.profile.gpus
-                  : flag == "--vfs"  ? &args.profile.vfs_per_gpu
-                                     : nullptr;
-    if (target == nullptr || !absl::SimpleAtoi(argv[i + 1], target)) {
-      return false;
-    }
-  }
-  return argc % 2 == 1 && args.runs > 0;
-}
 
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -193,12 +187,18 @@ int Run(const Args& args, const std::string& dir) {
 }  // namespace vgpu
 
 int main(int argc, char** argv) {
-  vgpu::Args args;
-  if (!vgpu::ParseArgs(argc, argv, args)) {
-    std::fputs("usage: discovery_bench [--runs N] [--gpus N] [--vfs N]\n",
-               stderr);
-    return 2;
+  vgpu::cmd::CommandLine line;
+  line.program = "discovery_bench";
+  line.usage = "usage: discovery_bench [--runs N] [--gpus N] [--vfs N]";
+  line.flags = {"runs", "gpus", "vfs"};
+  if (std::optional<int> done = vgpu::cmd::ParseCommandLine(line, argc, argv)) {
+    return *done;
   }
+  vgpu::Args args;
+  args.runs = absl::GetFlag(FLAGS_runs);
+  args.profile.gpus = absl::GetFlag(FLAGS_gpus);
+  args.profile.vfs_per_gpu = absl::GetFlag(FLAGS_vfs);
+  if (args.runs <= 0) return vgpu::cmd::UsageError(line, "--runs must be > 0");
   const char* tmp = std::getenv("TMPDIR");
   std::string tmpl = absl::StrCat(tmp != nullptr && *tmp ? tmp : "/tmp",
                                   "/vgpu-discovery-bench-XXXXXX");

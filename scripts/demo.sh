@@ -53,8 +53,8 @@ section "vgpu-device-plugin serving the kubelet emulator"
 daemon_pid=$!
 # The emulator keeps serving PodResources so the cold-plug plan below can
 # ask it, as Kata does, which devices the pod got.
-"$bin/kubelet-emulator/kubelet-emulator" --plugin_dir "$work/plugins" \
-  --pod_resources_socket "$work/pod-resources.sock" \
+"$bin/kubelet-emulator/kubelet-emulator" --device-plugin-dir "$work/plugins" \
+  --pod-resources-socket "$work/pod-resources.sock" \
   --allocate "default/demo-vm:${resource}=1" --duration 120s \
   > "$work/emulator.out" 2>&1 &
 emulator_pid=$!

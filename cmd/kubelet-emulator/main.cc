@@ -3,36 +3,30 @@
 // PodResources), waits for plugins, prints what the kubelet sees, allocates
 // pods on request, and keeps printing changes for --duration.
 //
-//   kubelet-emulator --plugin-dir D --pod-resources-socket S
+//   kubelet-emulator --device-plugin-dir D --pod-resources-socket S
 //     --wait-resources 2 --allocate 'default/vm1:nvidia.com/pgpu=1'
 //     --duration 5s
 #include <signal.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/reflection.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "cmd/common/flag_names.h"
+#include "cmd/common/flags.h"
 #include "grpcpp/grpcpp.h"
 #include "podresources/v1/api.grpc.pb.h"
 #include "test/testing/fake_kubelet.h"
 
-ABSL_FLAG(std::string, plugin_dir, "/var/lib/kubelet/device-plugins",
+ABSL_FLAG(std::string, device_plugin_dir, "/var/lib/kubelet/device-plugins",
           "Directory for kubelet.sock and the plugins' sockets");
 ABSL_FLAG(std::string, pod_resources_socket, "",
           "Serve PodResources v1 on this socket ('' = off)");
@@ -51,6 +45,22 @@ namespace {
 
 using vgpu::testing::FakeKubelet;
 using vgpu::testing::KubeletState;
+
+// --plugin-dir is the emulator's first spelling, kept for scripts.
+vgpu::cmd::CommandLine EmulatorCommandLine() {
+  vgpu::cmd::CommandLine line;
+  line.program = "kubelet-emulator";
+  line.usage =
+      "Emulates the kubelet's device-plugin and PodResources side.\n"
+      "usage: kubelet-emulator --device-plugin-dir DIR "
+      "[--pod-resources-socket PATH] [--allocate PODS] ...";
+  line.flags = {"device_plugin_dir", "pod_resources_socket",
+                "wait_resources",    "settle",
+                "timeout",           "allocate",
+                "duration"};
+  line.aliases = {{"plugin_dir", "device_plugin_dir"}};
+  return line;
+}
 
 absl::StatusOr<vgpu::testing::PodSpec> ParsePod(const std::string& text) {
   auto bad = [&](const std::string& why) {
@@ -182,26 +192,18 @@ void Watch(FakeKubelet& kubelet, absl::Time until, const sigset_t& signals) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "Emulates the kubelet's device-plugin and PodResources side.");
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = [](absl::string_view path) {
-    return absl::StrContains(path, "kubelet-emulator/main.cc");
-  };
-  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage_config);
-  std::vector<std::string> arg_storage;
-  std::vector<char*> args = vgpu::cmd::NormalizeFlags(argc, argv, arg_storage);
-  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  const vgpu::cmd::CommandLine command_line = EmulatorCommandLine();
+  if (std::optional<int> done =
+          vgpu::cmd::ParseCommandLine(command_line, argc, argv)) {
+    return *done;
+  }
   std::vector<vgpu::testing::PodSpec> pods;
   std::string allocate = absl::GetFlag(FLAGS_allocate);
   for (const std::string& text : std::vector<std::string>(
            absl::StrSplit(allocate, ';', absl::SkipEmpty()))) {
     auto pod = ParsePod(text);
     if (!pod.ok()) {
-      std::fprintf(stderr, "kubelet-emulator: %s\n",
-                   pod.status().message().data());
-      return 1;
+      return vgpu::cmd::UsageError(command_line, pod.status().message());
     }
     pods.push_back(*pod);
   }
@@ -211,7 +213,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  FakeKubelet kubelet({absl::GetFlag(FLAGS_plugin_dir),
+  FakeKubelet kubelet({absl::GetFlag(FLAGS_device_plugin_dir),
                        absl::GetFlag(FLAGS_pod_resources_socket), true});
   absl::Status status = kubelet.Start();
   if (!status.ok()) {

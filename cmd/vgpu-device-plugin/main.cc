@@ -4,23 +4,15 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <optional>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/reflection.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "cmd/common/flag_names.h"
+#include "cmd/common/flags.h"
 #include "pkg/base/logging.h"
 #include "pkg/config/config.h"
 #include "pkg/daemon/daemon.h"
@@ -49,8 +41,19 @@ namespace {
 
 constexpr int kWakeSignal = SIGUSR1;
 
-std::string VersionString() {
-  return absl::StrCat("vgpu-device-plugin ", VGPU_VERSION, "\n");
+vgpu::cmd::CommandLine DaemonCommandLine() {
+  vgpu::cmd::CommandLine line;
+  line.program = "vgpu-device-plugin";
+  line.usage =
+      "Kubernetes device plugin for passthrough GPUs and vGPUs in Kata "
+      "VMs.\n"
+      "usage: vgpu-device-plugin [--host-root=/] [--config=FILE] ...\n"
+      "Flags may be spelled with dashes (--host-root) or underscores.";
+  line.flags = {"host_root", "device_plugin_dir", "config",
+                "log_level", "log_format",        "cdi_dir",
+                "pci_ids",   "metrics_address",   "pod_resources_socket"};
+  line.version = absl::StrCat("vgpu-device-plugin ", VGPU_VERSION);
+  return line;
 }
 
 int Fail(const std::string& message) {
@@ -78,33 +81,23 @@ void SignalLoop(const sigset_t& set, vgpu::daemon::Daemon& daemon) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "Kubernetes device plugin for passthrough GPUs and vGPUs in Kata VMs.\n"
-      "Usage: vgpu-device-plugin [--host-root=/] [--config=FILE] ...\n"
-      "Flags may be spelled with dashes (--host-root) or underscores.");
-  absl::FlagsUsageConfig usage_config;
-  usage_config.version_string = VersionString;
-  // --help lists the flags of this file (absl's default matches file names
-  // against the program name, which main.cc never does).
-  usage_config.contains_help_flags = [](absl::string_view path) {
-    return absl::StrContains(path, "vgpu-device-plugin/main.cc");
-  };
-  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage_config);
-  std::vector<std::string> arg_storage;
-  std::vector<char*> args = vgpu::cmd::NormalizeFlags(argc, argv, arg_storage);
-  std::vector<char*> positional =
-      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
-  if (positional.size() > 1) {
-    // A stray word (a flag missing its "--", a value after a space for a
-    // bool) must not start the daemon against the default paths.
-    return Fail(absl::StrCat("unexpected argument \"", positional[1],
-                             "\"; every setting is a --flag (see --help)"));
+  // A stray word (a flag missing its "--") is bad usage, so it never
+  // starts the daemon against the default paths.
+  const vgpu::cmd::CommandLine command_line = DaemonCommandLine();
+  if (std::optional<int> done =
+          vgpu::cmd::ParseCommandLine(command_line, argc, argv)) {
+    return *done;
   }
   auto level = vgpu::logging::ParseLevel(absl::GetFlag(FLAGS_log_level));
-  if (!level.ok()) return Fail("--log-level: " + level.status().ToString());
+  if (!level.ok()) {
+    return vgpu::cmd::UsageError(command_line,
+                                 "--log-level: " + level.status().ToString());
+  }
   auto format = vgpu::logging::ParseFormat(absl::GetFlag(FLAGS_log_format));
-  if (!format.ok()) return Fail("--log-format: " + format.status().ToString());
+  if (!format.ok()) {
+    return vgpu::cmd::UsageError(command_line,
+                                 "--log-format: " + format.status().ToString());
+  }
   vgpu::logging::SetMinLevel(*level);
   vgpu::logging::SetFormat(*format);
 

@@ -13,14 +13,8 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/reflection.h"
-#include "absl/flags/usage.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/string_view.h"
-#include "absl/strings/strip.h"
+#include "cmd/common/flags.h"
 #include "pkg/simhost/fuse_server.h"
 #include "pkg/simhost/sim_host.h"
 
@@ -40,86 +34,22 @@ ABSL_FLAG(bool, serve, false,
 
 namespace {
 
-constexpr int kExitError = 1;
-constexpr int kExitUsage = 2;
+using vgpu::cmd::kExitError;
 
-constexpr char kUsage[] =
-    "writes a simulated host tree.\n"
-    "usage: vgpu-simhost --profile NAME --out DIR [--gpus N] [--vfs N] "
-    "[--serve]\n"
-    "       vgpu-simhost --list";
-
-// Checks argv the way absl::ParseCommandLine would, but reports instead of
-// exiting with status 1, so bad usage can exit 2. Returns the problem, if
-// any. Values are parsed into the flags; ParseCommandLine parses them again.
-std::optional<std::string> CheckArgs(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (arg == "--") {
-      if (i + 1 < argc)
-        return absl::StrCat("unexpected argument ", argv[i + 1]);
-      return std::nullopt;
-    }
-    if (!absl::ConsumePrefix(&arg, "-") || arg.empty()) {
-      return absl::StrCat("unexpected argument \"", argv[i], "\"");
-    }
-    absl::ConsumePrefix(&arg, "-");
-    size_t eq = arg.find('=');
-    std::string name(arg.substr(0, eq));
-    std::optional<std::string> value;
-    if (eq != absl::string_view::npos) value = std::string(arg.substr(eq + 1));
-    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-    if (flag == nullptr && absl::StartsWith(name, "no") && !value) {
-      flag = absl::FindCommandLineFlag(name.substr(2));
-      if (flag != nullptr && !flag->IsOfType<bool>()) flag = nullptr;
-      if (flag != nullptr) value = "false";
-    }
-    if (flag == nullptr) return absl::StrCat("unknown flag --", name);
-    if (!value.has_value()) {
-      if (flag->IsOfType<bool>()) {
-        value = "true";
-      } else if (i + 1 < argc) {
-        value = argv[++i];
-      } else {
-        return absl::StrCat("flag --", name, " needs a value");
-      }
-    }
-    std::string error;
-    if (!flag->ParseFrom(*value, &error)) {
-      return absl::StrCat("bad value \"", *value, "\" for --", name, ": ",
-                          error);
-    }
-  }
-  return std::nullopt;
-}
-
-// absl 20220623 handles --help inside ParseCommandLine with exit status 1;
-// asking for help is not an error here.
-bool WantsHelp(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (arg == "--") return false;
-    if (arg == "-h" || arg == "--help" || arg == "-help" ||
-        arg == "--helpfull" || arg == "--helpshort") {
-      return true;
-    }
-  }
-  return false;
-}
-
-void PrintHelp() {
-  std::cout << "vgpu-simhost " << kUsage << "\n\nflags:\n";
-  for (const char* name : {"profile", "out", "gpus", "vfs", "list", "serve"}) {
-    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-    if (flag == nullptr) continue;
-    std::cout << "  --" << name << "  " << flag->Help() << " (default: \""
-              << flag->DefaultValue() << "\")\n";
-  }
+vgpu::cmd::CommandLine SimhostCommandLine() {
+  vgpu::cmd::CommandLine line;
+  line.program = "vgpu-simhost";
+  line.usage =
+      "writes a simulated host tree.\n"
+      "usage: vgpu-simhost --profile NAME --out DIR [--gpus N] "
+      "[--vfs N] [--serve]\n"
+      "       vgpu-simhost --list";
+  line.flags = {"profile", "out", "gpus", "vfs", "list", "serve"};
+  return line;
 }
 
 int UsageError(absl::string_view message) {
-  std::cerr << "vgpu-simhost: " << message << "\n" << kUsage << "\n";
-  return kExitUsage;
+  return vgpu::cmd::UsageError(SimhostCommandLine(), message);
 }
 
 int Run() {
@@ -163,14 +93,9 @@ int Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
-  if (WantsHelp(argc, argv)) {
-    PrintHelp();
-    return 0;
+  if (std::optional<int> done =
+          vgpu::cmd::ParseCommandLine(SimhostCommandLine(), argc, argv)) {
+    return *done;
   }
-  if (std::optional<std::string> problem = CheckArgs(argc, argv)) {
-    return UsageError(*problem);
-  }
-  absl::ParseCommandLine(argc, argv);
   return Run();
 }

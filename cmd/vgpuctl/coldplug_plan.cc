@@ -9,131 +9,69 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "cmd/vgpuctl/commands.h"
 #include "pkg/kata/cdi_resolve.h"
 #include "pkg/kata/pod_resources.h"
 #include "pkg/sysfs/sysfs.h"
 
+ABSL_FLAG(std::string, pod, "", "the pod to ask the kubelet about (NS/NAME)");
+ABSL_FLAG(std::vector<std::string>, device, {},
+          "plan this CDI name (RESOURCE=ID) instead of --pod");
+ABSL_FLAG(std::string, pod_resources_socket,
+          vgpu::kata::kDefaultPodResourcesSocket,
+          "kubelet PodResources socket");
+ABSL_FLAG(std::vector<std::string>, cdi_dir, {},
+          "CDI spec dir, lowest priority first (default /etc/cdi then "
+          "/var/run/cdi, as Kata)");
+ABSL_FLAG(int, pcie_root_port, 0, "Kata's pcie_root_port");
+
 namespace vgpu::vgpuctl {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: vgpuctl coldplug-plan --pod NAMESPACE/NAME [flags]\n"
-    "       vgpuctl coldplug-plan --device RESOURCE=ID... [flags]\n"
-    "\n"
-    "Shows what Kata (cold_plug_vfio=root-port) cold-plugs for a pod: asks\n"
-    "the kubelet's PodResources Get which devices the pod got, resolves\n"
-    "\"<resource>=<id>\" in the CDI specs, maps each VFIO handle to PCI\n"
-    "functions (IOMMU group walk without bridges, or the vfio cdev's device)\n"
-    "and prints the functions, root ports and QEMU -device arguments.\n"
-    "\n"
-    "  --pod NS/NAME                 the pod to ask the kubelet about\n"
-    "  --device RESOURCE=ID          plan these CDI names instead of --pod\n"
-    "                                (repeatable)\n"
-    "  --pod-resources-socket PATH   kubelet PodResources socket (default\n"
-    "                                "
-    "/var/lib/kubelet/pod-resources/kubelet.sock)\n"
-    "  --cdi-dir DIR                 CDI spec dir, lowest priority first\n"
-    "                                (repeatable; default /etc/cdi then\n"
-    "                                /var/run/cdi, as Kata)\n"
-    "  --host-root DIR               host root holding sys/ (default /)\n"
-    "  --pcie-root-port N            Kata's pcie_root_port (default 0)\n"
-    "  --json                        print the plan as JSON\n"
-    "  --help                        this text\n";
-
-struct PlanFlags {
-  std::string pod;
-  std::vector<std::string> devices;
-  std::string socket = kata::kDefaultPodResourcesSocket;
-  std::vector<std::string> cdi_dirs;
-  std::string host_root = "/";
-  std::string root_ports = "0";
-  bool json = false;
-};
+cmd::CommandLine PlanCommandLine() {
+  cmd::CommandLine line;
+  line.program = "vgpuctl coldplug-plan";
+  line.usage =
+      "usage: vgpuctl coldplug-plan --pod NAMESPACE/NAME [flags]\n"
+      "       vgpuctl coldplug-plan --device RESOURCE=ID... [flags]\n"
+      "\n"
+      "Shows what Kata (cold_plug_vfio=root-port) cold-plugs for a pod:\n"
+      "asks the kubelet's PodResources Get which devices the pod got,\n"
+      "resolves \"<resource>=<id>\" in the CDI specs, maps each VFIO handle\n"
+      "to PCI functions (IOMMU group walk without bridges, or the vfio\n"
+      "cdev's device) and prints the functions, root ports and QEMU\n"
+      "-device arguments.";
+  line.flags = {"pod",     "device",    "pod_resources_socket",
+                "cdi_dir", "host_root", "pcie_root_port",
+                "json"};
+  line.allow_empty_values = false;
+  return line;
+}
 
 int Usage(const std::string& problem) {
-  std::fprintf(stderr, "vgpuctl coldplug-plan: %s\n%s", problem.c_str(),
-               kUsage);
-  return kExitUsage;
+  return cmd::UsageError(PlanCommandLine(), problem);
 }
 
-// Stores the value of "--name VALUE" / "--name=VALUE" at argv[i]; returns
-// false when `arg` is not this flag. `missing` is set when it has no value.
-bool TakeValue(absl::string_view name, int argc, char** argv, int& i,
-               std::string& out, bool& missing) {
-  absl::string_view arg = argv[i];
-  if (arg == name) {
-    if (i + 1 >= argc) {
-      missing = true;
-      return true;
-    }
-    out = argv[++i];
-  } else if (absl::StartsWith(arg, absl::StrCat(name, "="))) {
-    out = std::string(arg.substr(name.size() + 1));
-  } else {
-    return false;
+// Cross-flag checks; "" when the flags make sense together.
+std::string CheckFlags(const std::string& pod,
+                       const std::vector<std::string>& devices, int root_port) {
+  if (pod.empty() == devices.empty()) {
+    return "give either --pod NAMESPACE/NAME or --device RESOURCE=ID";
   }
-  missing = out.empty();
-  return true;
-}
-
-// Cross-flag checks and defaults after parsing.
-int CheckFlags(PlanFlags& flags) {
-  if (flags.pod.empty() == flags.devices.empty()) {
-    return Usage("give either --pod NAMESPACE/NAME or --device RESOURCE=ID");
-  }
-  if (!flags.pod.empty()) {
-    const size_t slash = flags.pod.find('/');
-    if (slash == std::string::npos || slash == 0 ||
-        slash + 1 == flags.pod.size() ||
-        flags.pod.find('/', slash + 1) != std::string::npos) {
-      return Usage(
-          absl::StrCat("--pod \"", flags.pod, "\": want NAMESPACE/NAME"));
+  if (!pod.empty()) {
+    const size_t slash = pod.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == pod.size() ||
+        pod.find('/', slash + 1) != std::string::npos) {
+      return absl::StrCat("--pod \"", pod, "\": want NAMESPACE/NAME");
     }
   }
-  if (flags.cdi_dirs.empty()) {
-    flags.cdi_dirs = {kata::kEtcCdiDir, kata::kVarRunCdiDir};
+  if (root_port < 0) {
+    return absl::StrCat("--pcie-root-port \"", root_port,
+                        "\": want a number >= 0");
   }
-  return kExitOk;
-}
-
-// kExitOk to run, kExitUsage on bad usage, -1 after --help.
-int ParseFlags(int argc, char** argv, PlanFlags& flags) {
-  for (int i = 1; i < argc; ++i) {
-    const absl::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      return -1;
-    }
-    if (arg == "--json") {
-      flags.json = true;
-      continue;
-    }
-    std::string value;
-    bool missing = false;
-    const char* name = nullptr;
-    for (const char* flag : {"--pod", "--device", "--pod-resources-socket",
-                             "--cdi-dir", "--host-root", "--pcie-root-port"}) {
-      if (TakeValue(flag, argc, argv, i, value, missing)) {
-        name = flag;
-        break;
-      }
-    }
-    if (name == nullptr)
-      return Usage(absl::StrCat("unknown argument \"", arg, "\""));
-    if (missing) return Usage(absl::StrCat(name, " needs a value"));
-    const absl::string_view n = name;
-    if (n == "--pod") flags.pod = value;
-    if (n == "--device") flags.devices.push_back(value);
-    if (n == "--pod-resources-socket") flags.socket = value;
-    if (n == "--cdi-dir") flags.cdi_dirs.push_back(value);
-    if (n == "--host-root") flags.host_root = value;
-    if (n == "--pcie-root-port") flags.root_ports = value;
-  }
-  return CheckFlags(flags);
+  return "";
 }
 
 int Fail(const absl::Status& status) {
@@ -145,37 +83,38 @@ int Fail(const absl::Status& status) {
 }  // namespace
 
 int RunColdplugPlan(int argc, char** argv) {
-  PlanFlags flags;
-  if (int rc = ParseFlags(argc, argv, flags); rc != kExitOk) {
-    return rc < 0 ? kExitOk : rc;
+  if (std::optional<int> done =
+          cmd::ParseCommandLine(PlanCommandLine(), argc, argv)) {
+    return *done;
   }
+  const std::string pod = absl::GetFlag(FLAGS_pod);
+  std::vector<std::string> names = absl::GetFlag(FLAGS_device);
   kata::PlanOptions options;
-  if (!absl::SimpleAtoi(flags.root_ports, &options.pcie_root_port) ||
-      options.pcie_root_port < 0) {
-    return Usage(absl::StrCat("--pcie-root-port \"", flags.root_ports,
-                              "\": want a number >= 0"));
+  options.pcie_root_port = absl::GetFlag(FLAGS_pcie_root_port);
+  const std::string problem = CheckFlags(pod, names, options.pcie_root_port);
+  if (!problem.empty()) return Usage(problem);
+  if (!pod.empty()) {
+    const size_t slash = pod.find('/');
+    absl::StatusOr<v1::PodResources> resources =
+        kata::GetPodResources(absl::GetFlag(FLAGS_pod_resources_socket),
+                              pod.substr(0, slash), pod.substr(slash + 1));
+    if (!resources.ok()) return Fail(resources.status());
+    names = kata::PodCdiDeviceNames(*resources);
   }
-  std::vector<std::string> names = flags.devices;
-  if (!flags.pod.empty()) {
-    const size_t slash = flags.pod.find('/');
-    absl::StatusOr<v1::PodResources> pod = kata::GetPodResources(
-        flags.socket, flags.pod.substr(0, slash), flags.pod.substr(slash + 1));
-    if (!pod.ok()) return Fail(pod.status());
-    names = kata::PodCdiDeviceNames(*pod);
-  }
-  absl::StatusOr<kata::CdiRegistry> registry =
-      kata::LoadCdiRegistry(flags.cdi_dirs);
+  std::vector<std::string> cdi_dirs = absl::GetFlag(FLAGS_cdi_dir);
+  if (cdi_dirs.empty()) cdi_dirs = {kata::kEtcCdiDir, kata::kVarRunCdiDir};
+  absl::StatusOr<kata::CdiRegistry> registry = kata::LoadCdiRegistry(cdi_dirs);
   if (!registry.ok()) return Fail(registry.status());
   absl::StatusOr<std::unique_ptr<sysfs::Sysfs>> sysfs =
-      sysfs::NewHostSysfs(flags.host_root);
+      sysfs::NewHostSysfs(absl::GetFlag(FLAGS_host_root));
   if (!sysfs.ok()) return Fail(sysfs.status());
   absl::StatusOr<kata::ColdPlugPlan> plan =
       kata::BuildColdPlugPlan(names, *registry, **sysfs, options);
   if (!plan.ok()) return Fail(plan.status());
-  if (flags.json) {
+  if (absl::GetFlag(FLAGS_json)) {
     std::fputs(kata::RenderPlanJson(*plan).c_str(), stdout);
   } else {
-    if (!flags.pod.empty()) std::printf("pod %s: ", flags.pod.c_str());
+    if (!pod.empty()) std::printf("pod %s: ", pod.c_str());
     std::fputs(kata::RenderPlanTable(*plan).c_str(), stdout);
   }
   return kExitOk;

@@ -1,14 +1,24 @@
 // Entry points of the vgpuctl subcommands, dispatched by main.cc's table.
 // Each receives the arguments after "vgpuctl" (argv[0] is the subcommand
-// name) and returns the process exit code: 0 ok, 1 error, 2 bad usage.
+// name), parses its flags with cmd/common/flags.h and returns the process
+// exit code: 0 ok, 1 error, 2 bad usage.
 #ifndef VGPU_CMD_VGPUCTL_COMMANDS_H_
 #define VGPU_CMD_VGPUCTL_COMMANDS_H_
 
+#include <string>
+
+#include "absl/flags/declare.h"
+#include "cmd/common/flags.h"
+
+// Flags more than one subcommand accepts (commands.cc).
+ABSL_DECLARE_FLAG(std::string, host_root);
+ABSL_DECLARE_FLAG(bool, json);
+
 namespace vgpu::vgpuctl {
 
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitError = 1;
-inline constexpr int kExitUsage = 2;
+using cmd::kExitError;
+using cmd::kExitOk;
+using cmd::kExitUsage;
 
 // vgpuctl discover [--host-root DIR] [--json] [--pci-ids FILE]
 int RunDiscover(int argc, char** argv);

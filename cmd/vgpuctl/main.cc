@@ -1,8 +1,11 @@
 // vgpuctl: the operator CLI. Subcommands are rows of kCommands; each parses
 // its own flags (commands.h). Exit codes: 0 ok, 1 error, 2 bad usage.
 #include <cstdio>
-#include <cstring>
+#include <optional>
+#include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "cmd/vgpuctl/commands.h"
 
 namespace vgpu::vgpuctl {
@@ -25,47 +28,57 @@ constexpr Command kCommands[] = {
     {"help", "print this help", &RunHelp},
 };
 
-void PrintUsage(std::FILE* out) {
-  std::fputs("usage: vgpuctl <command> [flags]\n\ncommands:\n", out);
+std::string Usage() {
+  std::string out = "usage: vgpuctl <command> [flags]\n\ncommands:\n";
   for (const Command& c : kCommands) {
-    std::fprintf(out, "  %-14s %s\n", c.name, c.summary);
+    absl::StrAppendFormat(&out, "  %-14s %s\n", c.name, c.summary);
   }
-  std::fputs("\n'vgpuctl <command> --help' describes a command's flags.\n",
-             out);
+  absl::StrAppend(
+      &out, "\n'vgpuctl <command> --help' describes a command's flags.\n");
+  return out;
 }
 
+std::string Version() { return absl::StrCat("vgpuctl ", VGPU_VERSION); }
+
 int RunVersion(int argc, char** argv) {
-  if (argc > 1) {
-    std::fprintf(stderr, "vgpuctl version: unexpected argument \"%s\"\n",
-                 argv[1]);
-    return kExitUsage;
+  cmd::CommandLine line;
+  line.program = "vgpuctl version";
+  line.usage = "usage: vgpuctl version\n\nPrints the version.";
+  if (std::optional<int> done = cmd::ParseCommandLine(line, argc, argv)) {
+    return *done;
   }
-  std::printf("vgpuctl %s\n", VGPU_VERSION);
+  std::printf("%s\n", Version().c_str());
   return kExitOk;
 }
 
 int RunHelp(int argc, char** argv) {
   (void)argc;
   (void)argv;
-  PrintUsage(stdout);
+  std::fputs(Usage().c_str(), stdout);
   return kExitOk;
 }
 
 int Main(int argc, char** argv) {
   if (argc < 2) {
-    PrintUsage(stderr);
+    std::fputs(Usage().c_str(), stderr);
     return kExitUsage;
   }
-  const char* name = argv[1];
-  if (std::strcmp(name, "--help") == 0 || std::strcmp(name, "-h") == 0) {
-    return RunHelp(argc - 1, argv + 1);
+  const std::string name = argv[1];
+  if (name.size() > 1 && name[0] == '-') {
+    // Before a command only --help and --version mean anything.
+    cmd::CommandLine line;
+    line.program = "vgpuctl";
+    line.usage = Usage();
+    line.version = Version();
+    if (std::optional<int> done = cmd::ParseCommandLine(line, argc, argv)) {
+      return *done;
+    }
   }
-  if (std::strcmp(name, "--version") == 0) return RunVersion(1, argv + 1);
   for (const Command& c : kCommands) {
-    if (std::strcmp(name, c.name) == 0) return c.run(argc - 1, argv + 1);
+    if (name == c.name) return c.run(argc - 1, argv + 1);
   }
-  std::fprintf(stderr, "vgpuctl: unknown command \"%s\"\n\n", name);
-  PrintUsage(stderr);
+  std::fprintf(stderr, "vgpuctl: unknown command \"%s\"\n\n%s", name.c_str(),
+               Usage().c_str());
   return kExitUsage;
 }
 

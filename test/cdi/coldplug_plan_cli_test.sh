@@ -50,6 +50,6 @@ check no-kubelet 1 "podresources Get ns/pod via $out/none.sock" \
 check bad-pod 2 '--pod "pod": want NAMESPACE/NAME' plan workstation --pod pod
 check pod-and-device 2 "give either --pod" \
   plan workstation --pod ns/p --device nvidia.com/pgpu=0000:42:00.0
-check unknown-flag 2 'unknown argument "--frob"' plan workstation --frob
+check unknown-flag 2 'unknown flag --frob' plan workstation --frob
 echo "$passes passed, $failures failed"
 [[ $failures -eq 0 ]]

@@ -17,7 +17,7 @@
 #include "pkg/resources/pools.h"
 #include "pkg/simhost/sim_host.h"
 #include "pkg/sysfs/sysfs.h"
-#include "test/integration/daemon_process.h"
+#include "test/testing/daemon_process.h"
 #include "test/testing/fake_kubelet.h"
 #include "test/testing/status_matchers.h"
 #include "test/testing/temp_dir.h"

@@ -260,7 +260,7 @@ def run_daemon_mode(args, workdir):
     try:
         with open(kubelet_log, "w") as out:
             procs.append(subprocess.Popen(
-                [args.kubelet_emulator, f"--plugin-dir={plugins}",
+                [args.kubelet_emulator, f"--device-plugin-dir={plugins}",
                  f"--pod-resources-socket={podres}", "--wait-resources=1",
                  f"--allocate=default/vm1:{RESOURCE}=1", "--timeout=60s",
                  "--duration=600s"],

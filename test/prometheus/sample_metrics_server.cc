@@ -1,5 +1,5 @@
 // sample-metrics-server: serves DaemonMetrics filled from the hand-built
-// sample host (test/pkg/metrics/sample_host.h) on 127.0.0.1:<free port> for
+// sample host (test/testing/sample_host.h) on 127.0.0.1:<free port> for
 // the real-scrape test. Prints "port=<N>" on stdout once listening, then
 // serves until its stdin reaches EOF.
 #include <unistd.h>
@@ -8,12 +8,12 @@
 
 #include "pkg/metrics/daemon_metrics.h"
 #include "pkg/metrics/metrics_server.h"
-#include "test/pkg/metrics/sample_host.h"
+#include "test/testing/sample_host.h"
 
 int main() {
   vgpu::metrics::DaemonMetrics metrics("0.1.0-sample");
-  metrics.UpdateInventory(vgpu::metrics::testing::SampleInventory(),
-                          vgpu::metrics::testing::SamplePools());
+  metrics.UpdateInventory(vgpu::testing::SampleInventory(),
+                          vgpu::testing::SamplePools());
   metrics.SetAllocated({{"nvidia.com/pgpu", 1}, {"nvidia.com/GRID_A100-4C", 0}},
                        true);
   metrics.RecordRegistration("nvidia.com/pgpu");

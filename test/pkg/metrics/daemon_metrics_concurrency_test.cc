@@ -10,7 +10,7 @@
 #include "pkg/metrics/daemon_metrics.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
-#include "test/pkg/metrics/sample_host.h"
+#include "test/testing/sample_host.h"
 
 namespace vgpu::metrics {
 namespace {

@@ -7,7 +7,7 @@
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
-#include "test/pkg/metrics/sample_host.h"
+#include "test/testing/sample_host.h"
 
 namespace vgpu::metrics {
 namespace {

@@ -9,8 +9,8 @@
 #include "gtest/gtest.h"
 #include "pkg/metrics/daemon_metrics.h"
 #include "prometheus/registry.h"
-#include "test/pkg/metrics/http_get.h"
-#include "test/pkg/metrics/sample_host.h"
+#include "test/testing/http_get.h"
+#include "test/testing/sample_host.h"
 #include "test/testing/status_matchers.h"
 
 namespace vgpu::metrics {

@@ -11,8 +11,8 @@
 #include "pkg/metrics/daemon_metrics.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
-#include "test/pkg/metrics/run_command.h"
-#include "test/pkg/metrics/sample_host.h"
+#include "test/testing/run_command.h"
+#include "test/testing/sample_host.h"
 #include "test/testing/status_matchers.h"
 #include "test/testing/temp_dir.h"
 

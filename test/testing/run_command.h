@@ -1,7 +1,8 @@
-// Runs a program with stdin from a file and stdout+stderr captured, for
-// tests that drive command-line tools (promtool).
-#ifndef VGPU_TEST_PKG_METRICS_RUN_COMMAND_H_
-#define VGPU_TEST_PKG_METRICS_RUN_COMMAND_H_
+// Runs a program to its exit with stdin from a file and its output captured,
+// for tests that drive command-line tools: promtool, and our own binaries'
+// usage (exit codes, messages). Long-running children: daemon_process.h.
+#ifndef VGPU_TEST_TESTING_RUN_COMMAND_H_
+#define VGPU_TEST_TESTING_RUN_COMMAND_H_
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -18,18 +19,28 @@
 
 extern char** environ;
 
-namespace vgpu::metrics::testing {
+namespace vgpu::testing {
 
 struct CommandResult {
   int exit_code = -1;
-  std::string output;  // stdout and stderr, interleaved.
+  std::string output;  // stdout, and stderr too unless error_path is given.
+  std::string error;   // stderr, when error_path is given.
 };
 
-// Looks `argv[0]` up in PATH. `stdin_path` "" means /dev/null. Internal
-// when it cannot start or dies by a signal.
+inline std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Looks `argv[0]` up in PATH unless it holds a '/'. `stdin_path` "" means
+// /dev/null. stdout goes to `output_path`; stderr to `error_path`, or
+// interleaved with stdout when it is "". Internal when it cannot start or
+// dies by a signal.
 inline absl::StatusOr<CommandResult> RunCommand(
     const std::vector<std::string>& argv, const std::string& stdin_path,
-    const std::string& output_path) {
+    const std::string& output_path, const std::string& error_path = "") {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(
@@ -37,7 +48,12 @@ inline absl::StatusOr<CommandResult> RunCommand(
       O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  if (error_path.empty()) {
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 2, error_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
   std::vector<char*> args;
   for (const std::string& arg : argv) {
     args.push_back(const_cast<char*>(arg.c_str()));
@@ -57,10 +73,8 @@ inline absl::StatusOr<CommandResult> RunCommand(
   }
   CommandResult result;
   result.exit_code = WEXITSTATUS(wstatus);
-  std::ifstream in(output_path);
-  std::stringstream text;
-  text << in.rdbuf();
-  result.output = text.str();
+  result.output = ReadWholeFile(output_path);
+  if (!error_path.empty()) result.error = ReadWholeFile(error_path);
   return result;
 }
 
@@ -77,6 +91,6 @@ inline bool InPath(const std::string& name) {
   return false;
 }
 
-}  // namespace vgpu::metrics::testing
+}  // namespace vgpu::testing
 
-#endif  // VGPU_TEST_PKG_METRICS_RUN_COMMAND_H_
+#endif  // VGPU_TEST_TESTING_RUN_COMMAND_H_

@@ -1,8 +1,8 @@
 // A hand-built host for the metrics tests and the real-scrape server: two
 // NVIDIA mdev parents, one Intel GVT-g parent, one NVIDIA vendor-VFIO PF
 // with two VFs, and two pools. Values are listed in expected_* below.
-#ifndef VGPU_TEST_PKG_METRICS_SAMPLE_HOST_H_
-#define VGPU_TEST_PKG_METRICS_SAMPLE_HOST_H_
+#ifndef VGPU_TEST_TESTING_SAMPLE_HOST_H_
+#define VGPU_TEST_TESTING_SAMPLE_HOST_H_
 
 #include <cstdint>
 #include <optional>
@@ -11,7 +11,7 @@
 #include "pkg/inventory/inventory.h"
 #include "pkg/resources/pools.h"
 
-namespace vgpu::metrics::testing {
+namespace vgpu::testing {
 
 inline constexpr uint64_t kGiB = uint64_t{1} << 30;
 
@@ -106,6 +106,6 @@ inline resources::PoolSet SamplePools() {
   return pools;
 }
 
-}  // namespace vgpu::metrics::testing
+}  // namespace vgpu::testing
 
-#endif  // VGPU_TEST_PKG_METRICS_SAMPLE_HOST_H_
+#endif  // VGPU_TEST_TESTING_SAMPLE_HOST_H_

@@ -1,6 +1,6 @@
 // A tiny blocking HTTP/1.0 GET over loopback TCP for the metrics tests.
-#ifndef VGPU_TEST_PKG_METRICS_HTTP_GET_H_
-#define VGPU_TEST_PKG_METRICS_HTTP_GET_H_
+#ifndef VGPU_TEST_TESTING_HTTP_GET_H_
+#define VGPU_TEST_TESTING_HTTP_GET_H_
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,7 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace vgpu::metrics::testing {
+namespace vgpu::testing {
 
 struct HttpResponse {
   int code = 0;
@@ -67,6 +67,6 @@ inline absl::StatusOr<HttpResponse> HttpGet(int port, const std::string& path) {
   return response;
 }
 
-}  // namespace vgpu::metrics::testing
+}  // namespace vgpu::testing
 
-#endif  // VGPU_TEST_PKG_METRICS_HTTP_GET_H_
+#endif  // VGPU_TEST_TESTING_HTTP_GET_H_

@@ -1,7 +1,8 @@
 // vgpuctl's JSON writer (cmd/vgpuctl/json_writer.h): layout and escaping.
+#include "cmd/vgpuctl/json_writer.h"
+
 #include <string>
 
-#include "cmd/vgpuctl/json_writer.h"
 #include "gtest/gtest.h"
 
 namespace vgpu::vgpuctl {

@@ -2,8 +2,8 @@
 // process with its output in a log file, signals it and waits for its exit
 // with a timeout (pidfd + poll: no sleeps). Used by the e2e tests and the
 // daemon benchmark. The destructor kills and reaps a child still running.
-#ifndef VGPU_TEST_INTEGRATION_DAEMON_PROCESS_H_
-#define VGPU_TEST_INTEGRATION_DAEMON_PROCESS_H_
+#ifndef VGPU_TEST_TESTING_DAEMON_PROCESS_H_
+#define VGPU_TEST_TESTING_DAEMON_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -59,4 +59,4 @@ absl::StatusOr<RunResult> RunToExit(const std::string& binary,
 
 }  // namespace vgpu::testing
 
-#endif  // VGPU_TEST_INTEGRATION_DAEMON_PROCESS_H_
+#endif  // VGPU_TEST_TESTING_DAEMON_PROCESS_H_

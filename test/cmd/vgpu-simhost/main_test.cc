@@ -1,20 +1,15 @@
-// The vgpu-simhost command: exit codes and what it writes.
-#include <fcntl.h>
-#include <spawn.h>
+// The vgpu-simhost command (cmd/vgpu-simhost/main.cc): exit codes and what
+// it writes.
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "test/testing/run_command.h"
 #include "test/testing/temp_dir.h"
-
-extern char** environ;
 
 namespace vgpu::simhost {
 namespace {
@@ -22,6 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
+// Output of one run; exit_code -1 when it could not run.
 struct RunResult {
   int exit_code = -1;
   std::string out;
@@ -30,39 +26,12 @@ struct RunResult {
 
 class SimhostCliTest : public ::testing::Test {
  protected:
-  std::string ReadAll(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
   RunResult Run(std::vector<std::string> args) {
-    const std::string out = tmp_.path() + "/stdout";
-    const std::string err = tmp_.path() + "/stderr";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
     args.insert(args.begin(), VGPU_SIMHOST_BIN);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    RunResult result;
-    int rc = posix_spawn(&pid, VGPU_SIMHOST_BIN, &actions, nullptr, argv.data(),
-                         environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return result;
-    int status = 0;
-    if (waitpid(pid, &status, 0) == pid && WIFEXITED(status)) {
-      result.exit_code = WEXITSTATUS(status);
-    }
-    result.out = ReadAll(out);
-    result.err = ReadAll(err);
-    return result;
+    auto r = ::vgpu::testing::RunCommand(args, "", tmp_.path() + "/stdout",
+                                         tmp_.path() + "/stderr");
+    if (!r.ok()) return RunResult{};
+    return RunResult{r->exit_code, r->output, r->error};
   }
 
   bool Exists(const std::string& path) {
@@ -134,10 +103,12 @@ TEST_F(SimhostCliTest, NonEmptyOutIsAnErrorNamingIt) {
   EXPECT_THAT(r.err, HasSubstr("not empty"));
 }
 
-TEST_F(SimhostCliTest, HelpExitsZero) {
+TEST_F(SimhostCliTest, HelpExitsZeroWithoutBuildPaths) {
   RunResult r = Run({"--help"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_THAT(r.out, HasSubstr("--profile"));
+  EXPECT_THAT(r.out, HasSubstr("--profile=VALUE"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("main.cc")));
+  EXPECT_EQ(r.err, "");
 }
 
 }  // namespace

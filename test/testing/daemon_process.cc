@@ -1,4 +1,4 @@
-#include "test/integration/daemon_process.h"
+#include "test/testing/daemon_process.h"
 
 #include <fcntl.h>
 #include <poll.h>

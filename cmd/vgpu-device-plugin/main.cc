@@ -117,6 +117,13 @@ int main(int argc, char** argv) {
     }
     options.config = *std::move(config);
   }
+  // Blocked before the first log line: a SIGTERM that arrives while the
+  // daemon starts waits for SignalLoop and ends in a clean exit 0.
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, kWakeSignal}) sigaddset(&set, sig);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // Inherited by every thread.
+
   VGPU_LOG(INFO)
           .With("version", VGPU_VERSION)
           .With("host_root", options.host_root)
@@ -126,11 +133,6 @@ int main(int argc, char** argv) {
       << "starting; effective config: "
       << absl::StrReplaceAll(vgpu::config::ToYaml(options.config),
                              {{"\n  ", " "}, {"\n", "; "}});
-
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, kWakeSignal}) sigaddset(&set, sig);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // Inherited by every thread.
 
   vgpu::daemon::Daemon daemon(options);
   std::thread signals([&] { SignalLoop(set, daemon); });

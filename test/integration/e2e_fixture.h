@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "pkg/config/config.h"
 #include "pkg/inventory/discovery.h"
@@ -84,8 +87,18 @@ class E2eTest : public ::testing::Test {
     return pools.ok() ? *pools : resources::PoolSet();
   }
 
-  // Waits until the kubelet sees exactly `pools` (IDs, health, NUMA).
+  // Waits until the kubelet sees exactly `pools` (IDs, health, NUMA). With
+  // no pools (a host with nothing to advertise), until the daemon has
+  // logged its start.
   bool WaitForPools(const resources::PoolSet& pools) {
+    if (pools.pools.empty()) {
+      const absl::Time deadline = absl::Now() + kE2eWait;
+      while (absl::Now() < deadline) {
+        if (absl::StrContains(daemon_->Log(), "effective config")) return true;
+        absl::SleepFor(absl::Milliseconds(20));
+      }
+      return false;
+    }
     return kubelet_->WaitFor(
         [&](const KubeletState& state) { return Matches(state, pools); },
         kE2eWait);

@@ -13,7 +13,7 @@
 #include "pkg/metrics/daemon_metrics.h"
 #include "pkg/metrics/metrics_server.h"
 #include "test/pkg/deviceplugin/test_pools.h"
-#include "test/pkg/metrics/http_get.h"
+#include "test/testing/http_get.h"
 #include "test/testing/status_matchers.h"
 #include "test/testing/temp_dir.h"
 
@@ -194,7 +194,7 @@ TEST_F(ResourceServerTest, FailedAllocateIsCountedBySnakeCaseReason) {
   auto scrape_server =
       metrics::MetricsServer::Start("127.0.0.1:0", metrics_.registry(), {}, {});
   ASSERT_THAT(scrape_server.status(), IsOk());
-  auto scrape = metrics::testing::HttpGet((*scrape_server)->port(), "/metrics");
+  auto scrape = vgpu::testing::HttpGet((*scrape_server)->port(), "/metrics");
   ASSERT_THAT(scrape.status(), IsOk());
   const std::string series = "vgpu_device_plugin_allocation_errors_total{";
   const std::string resource = "\",resource=\"nvidia.com/pgpu\"} ";

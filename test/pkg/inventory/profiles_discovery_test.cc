@@ -4,6 +4,7 @@
 // (inventory_summary.h) against testdata/profiles/<profile>.txt.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -24,9 +25,12 @@ namespace {
 
 using ::vgpu::testing::IsOk;
 
+std::string GoldenPath(const std::string& profile) {
+  return std::string(VGPU_INVENTORY_TESTDATA) + "/profiles/" + profile + ".txt";
+}
+
 std::string Golden(const std::string& profile) {
-  std::ifstream in(std::string(VGPU_INVENTORY_TESTDATA) + "/profiles/" +
-                   profile + ".txt");
+  std::ifstream in(GoldenPath(profile));
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
@@ -70,6 +74,10 @@ TEST(ProfilesDiscoveryTest, EveryProfileGivesTheExactInventory) {
     absl::StatusOr<Inventory> inv =
         DiscoverProfile(dir.path() + "/host", name, options);
     ASSERT_THAT(inv, IsOk());
+    // VGPU_UPDATE_GOLDEN=1 writes the files (a new profile); review the diff.
+    if (std::getenv("VGPU_UPDATE_GOLDEN") != nullptr && name != "broken") {
+      std::ofstream(GoldenPath(name)) << testing::Summarize(*inv);
+    }
     std::string expected = Golden(name);
     ASSERT_FALSE(expected.empty()) << "no golden file for " << name;
     if (name == "broken" && ::geteuid() != 0) {

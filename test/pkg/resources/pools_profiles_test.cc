@@ -80,7 +80,8 @@ TEST_F(PoolsProfilesTest, InvariantsOnEveryProfile) {
     SCOPED_TRACE(name);
     absl::StatusOr<PoolSet> set = PoolsOf(name);
     ASSERT_THAT(set, IsOk());
-    EXPECT_FALSE(set->pools.empty());
+    // t4-empty: mdev-capable GPUs with no instance yet (a layout's start).
+    EXPECT_EQ(set->pools.empty(), name == "t4-empty");
     std::set<std::string> ids;
     for (const Pool& pool : set->pools) {
       EXPECT_THAT(config::ValidateResourceName(pool.resource_name), IsOk());

@@ -1,6 +1,7 @@
 // The apply loop; see apply.h.
 #include "pkg/layout/apply.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -77,7 +78,7 @@ absl::StatusOr<ApplyResult> Apply(sysfs::Sysfs& host, const StateDir& state,
   VGPU_ASSIGN_OR_RETURN(StateLock lock, state.Lock());
   VGPU_ASSIGN_OR_RETURN(OwnershipState owned, state.Load());
   ApplyResult result;
-  for (int step = 0; step <= options.max_steps; ++step) {
+  for (int step = 0;; ++step) {
     absl::StatusOr<std::vector<Action>> plan =
         Observe(host, options, owned, state);
     if (!plan.ok()) {
@@ -97,6 +98,11 @@ absl::StatusOr<ApplyResult> Apply(sysfs::Sysfs& host, const StateDir& state,
       result.final_plan = *std::move(plan);
       return result;
     }
+    if (step >= options.max_steps) {
+      result.outcome = ApplyOutcome::kInProgress;
+      result.final_plan = *std::move(plan);
+      return result;
+    }
     const Action action = *next;
     if (absl::Status s = RecordIntent(action, owned, state); !s.ok()) {
       result.outcome = ApplyOutcome::kError;
@@ -113,10 +119,6 @@ absl::StatusOr<ApplyResult> Apply(sysfs::Sysfs& host, const StateDir& state,
       return result;
     }
   }
-  result.outcome = ApplyOutcome::kError;
-  result.error = absl::InternalError(absl::StrCat(
-      "the host did not settle after ", options.max_steps, " steps"));
-  return result;
 }
 
 absl::string_view ApplyOutcomeName(ApplyOutcome outcome) {
@@ -127,6 +129,8 @@ absl::string_view ApplyOutcomeName(ApplyOutcome outcome) {
       return "blocked";
     case ApplyOutcome::kError:
       return "error";
+    case ApplyOutcome::kInProgress:
+      return "in-progress";
   }
   return "unknown";
 }

@@ -24,15 +24,20 @@ namespace vgpu::layout {
 struct ApplyOptions {
   std::string layout;           // The layout's name.
   config::VgpuLayouts layouts;  // Where it is looked up.
-  DeviceSet allocated;          // Device IDs the kubelet allocated to pods.
+  // Device IDs treated as in use: those the kubelet allocated to pods
+  // (PodResources List) and, for the daemon, those it still advertises.
+  DeviceSet allocated;
   inventory::DiscoverOptions discover;
-  int max_steps = 100000;  // A bound against a host that never settles.
+  // Writes at most this many, then stops with kInProgress if more remain:
+  // the daemon takes one step per reconcile, `vgpuctl apply` all of them.
+  int max_steps = 100000;
 };
 
 enum class ApplyOutcome {
-  kConverged,  // The node matches the layout.
-  kBlocked,    // Nothing more can be done now; `final_plan` says why.
-  kError,      // A step failed (the kernel refused a write, ...).
+  kConverged,   // The node matches the layout.
+  kBlocked,     // Nothing more can be done now; `final_plan` says why.
+  kError,       // A step failed (the kernel refused a write, ...).
+  kInProgress,  // max_steps writes done, more to do (`final_plan`).
 };
 
 struct StepResult {
@@ -54,7 +59,7 @@ struct ApplyResult {
 absl::StatusOr<ApplyResult> Apply(sysfs::Sysfs& host, const StateDir& state,
                                   const ApplyOptions& options);
 
-// "converged", "blocked", "error".
+// "converged", "blocked", "error", "in-progress".
 absl::string_view ApplyOutcomeName(ApplyOutcome outcome);
 
 }  // namespace vgpu::layout

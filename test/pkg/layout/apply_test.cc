@@ -183,6 +183,22 @@ TEST_F(ApplyTest, IntentIsRecordedBeforeEachCreate) {
   EXPECT_THAT(*after, HasSubstr(absl::StrCat("created mdev ", uuid)));
 }
 
+TEST_F(ApplyTest, OneStepAtATimeForTheDaemon) {
+  Build("t4-vgpu");
+  SetLayout("    - devices: [1]\n      vgpu-devices: {\"T4-8Q\": 2}\n");
+  options_.max_steps = 1;
+  ApplyResult r = Run();
+  EXPECT_EQ(r.outcome, ApplyOutcome::kInProgress);
+  EXPECT_EQ(r.steps.size(), 1u);
+  EXPECT_TRUE(HasChanges(r.final_plan));
+  r = Run();  // The second write, then it sees nothing left.
+  EXPECT_EQ(r.outcome, ApplyOutcome::kConverged);
+  EXPECT_EQ(r.steps.size(), 1u);
+  r = Run();
+  EXPECT_EQ(r.outcome, ApplyOutcome::kConverged);
+  EXPECT_TRUE(r.steps.empty());
+}
+
 TEST_F(ApplyTest, LockHeldRefusesASecondApplier) {
   Build("t4-vgpu");
   SetLayout("    - devices: [1]\n      vgpu-devices: {}\n");

@@ -1,5 +1,6 @@
 // vGPU layouts: vgpu-device-manager's file, our inline `vgpu` section, and
 // the precedence of the layout name.
+#include <fstream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -178,6 +179,33 @@ TEST(VgpuYamlTest, LayoutNamePrecedenceIsConfigThenEnvThenFlag) {
     SCOPED_TRACE(std::string(c.config) + "/" + c.env + "/" + c.flag);
     EXPECT_EQ(SelectLayoutName(c.config, c.env, c.flag), c.want);
   }
+}
+
+// Every yaml block of docs/vgpu-layouts.md parses: vgpu-device-manager
+// files as such, the rest as our config.
+TEST(VgpuYamlTest, DocsExamplesParse) {
+  std::ifstream in(std::string(VGPU_SOURCE_DIR) + "/docs/vgpu-layouts.md");
+  ASSERT_TRUE(in) << "docs/vgpu-layouts.md";
+  std::string line, block;
+  int blocks = 0;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (!inside && line == "```yaml") {
+      inside = true;
+      block.clear();
+    } else if (inside && line == "```") {
+      inside = false;
+      ++blocks;
+      if (block.find("vgpu-configs:") != std::string::npos) {
+        EXPECT_THAT(ParseVgpuConfigFile(block), IsOk()) << block;
+      } else {
+        EXPECT_THAT(ParseConfig(block), IsOk()) << block;
+      }
+    } else if (inside) {
+      block += line + "\n";
+    }
+  }
+  EXPECT_GE(blocks, 2);
 }
 
 }  // namespace

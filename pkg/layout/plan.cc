@@ -284,6 +284,10 @@ bool AsksTwoTypesOfTimeSlicedNvidia(const GpuPlan& g) {
 
 void PlanGpu(GpuPlan& g, const DeviceSet& in_use, const DeviceSet& owned) {
   if (g.target.mode == GpuMode::kNeedsVfs) {
+    const bool wants_any =
+        std::any_of(g.target.want.begin(), g.target.want.end(),
+                    [](const auto& w) { return w.second > 0; });
+    if (!wants_any) return;  // Nothing to make: leave SR-IOV off.
     Action a =
         g.Make(ActionKind::kEnableVfs, g.gpu.bdf,
                absl::StrCat(g.Where(), " has no VF enabled; its ",

@@ -194,6 +194,13 @@ TEST_F(PlanTest, AdaSetsVfTypesAndEnablesVfsFirst) {
   EXPECT_EQ(p[4].data, "32");
 }
 
+TEST_F(PlanTest, AdaLeavesSriovOffWhenTheLayoutWantsNothingThere) {
+  std::vector<Action> p = PlanOn("ada-vf-vgpu", R"(    - devices: [1]
+      vgpu-devices: {"L40S-2Q": 0}
+)");
+  EXPECT_TRUE(p.empty());
+}
+
 TEST_F(PlanTest, AdaResetsOnlyOwnedFreeVfs) {
   std::vector<Action> p =
       PlanOn("ada-vf-vgpu", R"(    - devices: [0]

@@ -27,7 +27,14 @@ absl::StatusOr<std::vector<Action>> Observe(sysfs::Sysfs& host,
                         Resolve(options.layouts, options.layout, inv));
   VGPU_ASSIGN_OR_RETURN(InUse in_use, FindInUse(host, inv, options.allocated));
   if (owned.Prune(inv) || learned) VGPU_RETURN_IF_ERROR(state.Save(owned));
-  return Plan(desired, inv, in_use.devices, owned.Owned());
+  std::vector<Action> plan = Plan(desired, inv, in_use.devices, owned.Owned());
+  for (Action& a : plan) {
+    auto why = in_use.why.find(a.device);
+    if (a.kind == ActionKind::kBlocked && why != in_use.why.end()) {
+      absl::StrAppend(&a.reason, " (", why->second, ")");
+    }
+  }
+  return plan;
 }
 
 // Records what `a` will create before the write.

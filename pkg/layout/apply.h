@@ -3,7 +3,8 @@
 // performs the first change through Sysfs::WriteFile (one write() each),
 // then discovers and plans again, until nothing is left to change. The
 // ownership record is written before each create (intent) and after it
-// (confirmed), and after each removal. Not thread-safe; the lock keeps
+// (confirmed), and after each removal. A `blocked` vGPU in use says why
+// ("allocated to a pod", "open by pid N"). Not thread-safe; the lock keeps
 // other appliers (other processes) out.
 #ifndef VGPU_PKG_LAYOUT_APPLY_H_
 #define VGPU_PKG_LAYOUT_APPLY_H_

@@ -38,11 +38,13 @@ RUN mkdir -p /out/usr/bin && \
 # ---------------------------------------------------------------------------
 FROM ${DEBIAN_IMAGE}-slim AS runtime
 # Runtime halves of the -dev packages that ship no static archive
-# (prometheus-cpp, CivetWeb); everything else is inside the binaries.
+# (prometheus-cpp, CivetWeb), and libcrypto (SHA-1 of the vGPU layout's
+# UUIDv5); everything else is inside the binaries.
 RUN apt-get update -qq && \
     apt-get install -y -qq --no-install-recommends \
       libprometheus-cpp-core1.0 \
       libcivetweb1 \
+      libssl3 \
       pci.ids && \
     rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/usr/bin/ /usr/bin/

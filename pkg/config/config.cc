@@ -2,9 +2,11 @@
 #include "pkg/config/config.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 
 namespace vgpu::config {
@@ -57,6 +59,66 @@ void AppendRule(const ResourceRule& rule, std::string* out) {
   }
 }
 
+void AppendVgpuEntry(const VgpuLayoutEntry& e, std::string* out) {
+  if (e.all_devices) {
+    absl::StrAppend(out, "        - devices: all\n");
+  } else {
+    absl::StrAppend(out, "        - devices: [", absl::StrJoin(e.devices, ", "),
+                    "]\n");
+  }
+  if (!e.device_filters.empty()) {
+    absl::StrAppend(out, "          device-filter: [");
+    for (size_t i = 0; i < e.device_filters.size(); ++i) {
+      const DeviceFilter& f = e.device_filters[i];
+      absl::StrAppend(out, i == 0 ? "" : ", ",
+                      absl::StrFormat("\"0x%04x%04x", f.device, f.vendor));
+      if (f.subsystem_device && f.subsystem_vendor) {
+        absl::StrAppend(out, absl::StrFormat("%04x%04x", *f.subsystem_device,
+                                             *f.subsystem_vendor));
+      }
+      absl::StrAppend(out, "\"");
+    }
+    absl::StrAppend(out, "]\n");
+  }
+  if (e.vendor) {
+    absl::StrAppend(out,
+                    absl::StrFormat("          vendor: \"%04x\"\n", *e.vendor));
+  }
+  if (e.device) {
+    absl::StrAppend(out,
+                    absl::StrFormat("          device: \"%04x\"\n", *e.device));
+  }
+  if (!e.bdfs.empty()) {
+    std::vector<std::string> quoted;
+    for (const std::string& b : e.bdfs) quoted.push_back(Quote(b));
+    absl::StrAppend(out, "          bdfs: [", absl::StrJoin(quoted, ", "),
+                    "]\n");
+  }
+  absl::StrAppend(out, "          vgpu-devices: {");
+  for (size_t i = 0; i < e.vgpu_devices.size(); ++i) {
+    absl::StrAppend(out, i == 0 ? "" : ", ", Quote(e.vgpu_devices[i].first),
+                    ": ", e.vgpu_devices[i].second);
+  }
+  absl::StrAppend(out, "}\n");
+}
+
+void AppendVgpu(const VgpuConfig& v, std::string* out) {
+  absl::StrAppend(out, "vgpu:\n  layout: ", Quote(v.layout),
+                  "\n  manage: ", Bool(v.manage),
+                  "\n  configFile: ", Quote(v.config_file),
+                  "\n  nodeFeatureFile: ", Quote(v.node_feature_file), "\n");
+  if (v.configs.empty()) {
+    absl::StrAppend(out, "  configs: {}\n");
+    return;
+  }
+  absl::StrAppend(out, "  configs:\n");
+  for (const auto& [name, entries] : v.configs) {
+    absl::StrAppend(out, "    ", Quote(name), ":", entries.empty() ? " []" : "",
+                    "\n");
+    for (const VgpuLayoutEntry& e : entries) AppendVgpuEntry(e, out);
+  }
+}
+
 }  // namespace
 
 absl::string_view NamingName(Naming naming) {
@@ -85,12 +147,32 @@ bool operator==(const ResourceRule& a, const ResourceRule& b) {
          a.mdev_type_name == b.mdev_type_name;
 }
 
+bool operator==(const DeviceFilter& a, const DeviceFilter& b) {
+  return a.device == b.device && a.vendor == b.vendor &&
+         a.subsystem_device == b.subsystem_device &&
+         a.subsystem_vendor == b.subsystem_vendor;
+}
+
+bool operator==(const VgpuLayoutEntry& a, const VgpuLayoutEntry& b) {
+  return a.all_devices == b.all_devices && a.devices == b.devices &&
+         a.device_filters == b.device_filters && a.vendor == b.vendor &&
+         a.device == b.device && a.bdfs == b.bdfs &&
+         a.vgpu_devices == b.vgpu_devices;
+}
+
+bool operator==(const VgpuConfig& a, const VgpuConfig& b) {
+  return a.configs == b.configs && a.config_file == b.config_file &&
+         a.layout == b.layout && a.manage == b.manage &&
+         a.node_feature_file == b.node_feature_file;
+}
+
 bool operator==(const Config& a, const Config& b) {
   return a.version == b.version && a.naming == b.naming && a.rules == b.rules &&
          a.vgpu_policy == b.vgpu_policy &&
          a.cdi_annotations == b.cdi_annotations &&
          a.vmm_in_container == b.vmm_in_container &&
-         a.kubevirt_env == b.kubevirt_env && a.rescan_period == b.rescan_period;
+         a.kubevirt_env == b.kubevirt_env &&
+         a.rescan_period == b.rescan_period && a.vgpu == b.vgpu;
 }
 
 std::string ToYaml(const Config& config) {
@@ -113,6 +195,7 @@ std::string ToYaml(const Config& config) {
                   "\n  kubevirtEnv: ", Bool(config.kubevirt_env), "\n");
   absl::StrAppend(
       &out, "rescanPeriod: ", absl::FormatDuration(config.rescan_period), "\n");
+  AppendVgpu(config.vgpu, &out);
   return out;
 }
 

@@ -23,12 +23,26 @@
 //     vmmInContainer: false    # also hand /dev/iommu to the container
 //     kubevirtEnv: false       # also set PCI_RESOURCE_<RESOURCE>
 //   rescanPeriod: 5s
+//   vgpu:                      # vGPU layouts (docs/vgpu-layouts.md)
+//     layout: a10-4q           # < env VGPU_CONFIG < flag --vgpu-layout
+//     manage: false            # the daemon keeps the layout
+//     configFile: /etc/vgpu/layouts.yaml  # vgpu-device-manager's format,
+//     configs:                 # ... or the same `vgpu-configs` map inline
+//       a10-4q:
+//         - devices: all       # all | [GPU indices, PCI address order]
+//           device-filter: "0x223610DE"  # optional, "0x<device><vendor>"
+//           vendor: "10de"     # optional, as in resources.rules
+//           vgpu-devices: {"A10-4Q": 6}
+//     nodeFeatureFile:
+//     /etc/kubernetes/node-feature-discovery/features.d/vgpu-device-plugin
 #ifndef VGPU_PKG_CONFIG_CONFIG_H_
 #define VGPU_PKG_CONFIG_CONFIG_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -54,6 +68,45 @@ struct ResourceRule {
   std::string mdev_type_name;
 };
 
+inline constexpr char kDefaultNodeFeatureFile[] =
+    "/etc/kubernetes/node-feature-discovery/features.d/vgpu-device-plugin";
+
+// vgpu-device-manager's `device-filter`: "0x<device><vendor>" (8 hex
+// digits, "0x223610DE"), optionally followed by the subsystem
+// "<device><vendor>" (16 hex digits).
+struct DeviceFilter {
+  uint16_t device = 0;
+  uint16_t vendor = 0;
+  std::optional<uint16_t> subsystem_device;
+  std::optional<uint16_t> subsystem_vendor;
+};
+
+// One entry of a named layout: which physical GPUs (every selector given
+// must match), and the vGPUs each of them holds.
+struct VgpuLayoutEntry {
+  bool all_devices = true;   // `devices: all`, or `devices` absent.
+  std::vector<int> devices;  // `devices: [0, 2]`: indices of the node's
+                             // physical GPUs in PCI address order.
+  std::vector<DeviceFilter> device_filters;  // Any of them; empty = any.
+  std::optional<uint16_t> vendor;            // Our selectors, as in
+  std::optional<uint16_t> device;            // resources.rules.
+  std::vector<std::string> bdfs;             // Lower-case.
+  // `vgpu-devices`: type name or id -> count, in file order.
+  std::vector<std::pair<std::string, int>> vgpu_devices;
+};
+
+// Layout name -> entries (`vgpu-configs`).
+using VgpuLayouts = std::map<std::string, std::vector<VgpuLayoutEntry>>;
+
+struct VgpuConfig {
+  VgpuLayouts configs;      // `vgpu.configs`, exclusive with config_file.
+  std::string config_file;  // A vgpu-device-manager file; "" = none.
+  std::string layout;       // Layout for this node; see SelectLayoutName.
+  bool manage = false;      // The daemon reconciles the layout.
+  // NFD local feature file, under the host root; "" = none.
+  std::string node_feature_file = kDefaultNodeFeatureFile;
+};
+
 struct Config {
   std::string version = "v1";
   Naming naming = Naming::kDefault;
@@ -63,6 +116,7 @@ struct Config {
   bool vmm_in_container = false;
   bool kubevirt_env = false;
   absl::Duration rescan_period = absl::Seconds(5);
+  VgpuConfig vgpu;
 };
 
 // Parses YAML text. Empty text gives the defaults. InvalidArgument listing
@@ -74,13 +128,28 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml);
 // NotFound/PermissionDenied naming the path; parse errors are prefixed
 // with the path.
 absl::StatusOr<Config> LoadConfigFile(const std::string& path);
+// Parses a vgpu-device-manager file (`version: v1` and `vgpu-configs`, both
+// required), with our selectors allowed in entries. InvalidArgument listing
+// every problem with line:column, as ParseConfig.
+absl::StatusOr<VgpuLayouts> ParseVgpuConfigFile(absl::string_view yaml);
+// Reads and parses `path` (the daemon's own filesystem); errors name it.
+absl::StatusOr<VgpuLayouts> LoadVgpuConfigFile(const std::string& path);
+
+// The layout name for this node; the last non-empty of, in rising
+// precedence: config `vgpu.layout`, env `VGPU_CONFIG`, flag `--vgpu-layout`.
+// "" when all are empty.
+std::string SelectLayoutName(absl::string_view config_layout,
+                             absl::string_view env_vgpu_config,
+                             absl::string_view flag_vgpu_layout);
+
 // Renders the effective config as YAML (logged at startup). ParseConfig of
 // the result gives back an equal Config.
 std::string ToYaml(const Config& config);
 
 // Checks a Config built in code (e.g. after flag overrides): version "v1",
 // rescan_period >= 100ms, every rule has a valid resource name, at least one
-// selector, well-formed BDFs, and no mdevTypeName on a non-vgpu kind.
+// selector, well-formed BDFs, no mdevTypeName on a non-vgpu kind, and not
+// both vgpu.configs and vgpu.configFile.
 // InvalidArgument listing every problem at once.
 absl::Status ValidateConfig(const Config& config);
 
@@ -107,6 +176,9 @@ absl::string_view DeviceKindName(DeviceKind kind);
 absl::string_view VgpuPolicyName(VgpuPolicy policy);
 
 bool operator==(const ResourceRule& a, const ResourceRule& b);
+bool operator==(const DeviceFilter& a, const DeviceFilter& b);
+bool operator==(const VgpuLayoutEntry& a, const VgpuLayoutEntry& b);
+bool operator==(const VgpuConfig& a, const VgpuConfig& b);
 bool operator==(const Config& a, const Config& b);
 
 }  // namespace vgpu::config

@@ -195,9 +195,21 @@ absl::Status ValidateConfig(const Config& config) {
       problems.push_back(absl::StrCat("resources.rules[", i, "]: ", p));
     }
   }
+  if (!config.vgpu.configs.empty() && !config.vgpu.config_file.empty()) {
+    problems.push_back(
+        "vgpu: configs and configFile are exclusive, give one of them");
+  }
   if (problems.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat("invalid config: ", absl::StrJoin(problems, "; ")));
+}
+
+std::string SelectLayoutName(absl::string_view config_layout,
+                             absl::string_view env_vgpu_config,
+                             absl::string_view flag_vgpu_layout) {
+  if (!flag_vgpu_layout.empty()) return std::string(flag_vgpu_layout);
+  if (!env_vgpu_config.empty()) return std::string(env_vgpu_config);
+  return std::string(config_layout);
 }
 
 }  // namespace vgpu::config

@@ -160,6 +160,7 @@ class FunctionScanner {
     if (!ReadOptional("sriov_numvfs", ParseNonNegativeInt, count)) {
       return absl::OkStatus();
     }
+    ReadOptional("sriov_totalvfs", ParseNonNegativeInt, fn_.sriov_totalvfs);
     for (int i = 0; i < count; ++i) {
       const std::string name = absl::StrCat("virtfn", i);
       absl::StatusOr<std::string> target = ctx_.sysfs.ReadLink(Path(name));

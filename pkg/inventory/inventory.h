@@ -47,6 +47,7 @@ struct PciFunction {
   bool on_vfio_driver = false;
   std::string physfn;                // PF BDF when this is an SR-IOV VF.
   std::vector<std::string> virtfns;  // VF BDFs by index when this is a PF.
+  int sriov_totalvfs = 0;  // VFs this PF can enable; 0 = not SR-IOV capable.
   // Real sysfs directory, root-relative: "sys/devices/pci0000:40/.../<bdf>".
   std::string sysfs_path;
   // Upstream bridge BDFs from the root port down to the direct parent;

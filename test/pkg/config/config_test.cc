@@ -231,6 +231,12 @@ kata:
   vmmInContainer: false
   kubevirtEnv: true
 rescanPeriod: 1.5s
+vgpu:
+  layout: ""
+  manage: false
+  configFile: ""
+  nodeFeatureFile: "/etc/kubernetes/node-feature-discovery/features.d/vgpu-device-plugin"
+  configs: {}
 )");
   absl::StatusOr<Config> back = ParseConfig(yaml);
   ASSERT_THAT(back, IsOk());

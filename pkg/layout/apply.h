@@ -1,0 +1,68 @@
+// The applier: a thin loop around the planner. Under the state dir's lock
+// it discovers the host, resolves the layout, finds what is in use, plans,
+// performs the first change through Sysfs::WriteFile (one write() each),
+// then discovers and plans again, until nothing is left to change. The
+// ownership record is written before each create (intent) and after it
+// (confirmed), and after each removal. A `blocked` vGPU in use says why
+// ("allocated to a pod", "open by pid N"). Not thread-safe; the lock keeps
+// other appliers (other processes) out.
+#ifndef VGPU_PKG_LAYOUT_APPLY_H_
+#define VGPU_PKG_LAYOUT_APPLY_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "pkg/config/config.h"
+#include "pkg/inventory/discovery.h"
+#include "pkg/layout/plan.h"
+#include "pkg/layout/state.h"
+#include "pkg/sysfs/sysfs.h"
+
+namespace vgpu::layout {
+
+struct ApplyOptions {
+  std::string layout;           // The layout's name.
+  config::VgpuLayouts layouts;  // Where it is looked up.
+  // Device IDs treated as in use: those the kubelet allocated to pods
+  // (PodResources List) and, for the daemon, those it still advertises.
+  DeviceSet allocated;
+  inventory::DiscoverOptions discover;
+  // Writes at most this many, then stops with kInProgress if more remain:
+  // the daemon takes one step per reconcile, `vgpuctl apply` all of them.
+  int max_steps = 100000;
+};
+
+enum class ApplyOutcome {
+  kConverged,   // The node matches the layout.
+  kBlocked,     // Nothing more can be done now; `final_plan` says why.
+  kError,       // A step failed (the kernel refused a write, ...).
+  kInProgress,  // max_steps writes done, more to do (`final_plan`).
+};
+
+struct StepResult {
+  Action action;
+  absl::Status status;  // The kernel's answer: errno and path on failure.
+};
+
+struct ApplyResult {
+  ApplyOutcome outcome = ApplyOutcome::kConverged;
+  std::vector<StepResult> steps;   // Every write performed, in order.
+  std::vector<Action> final_plan;  // The last plan (keeps and blocked).
+  absl::Status error;              // Why kError.
+};
+
+// Applies `options.layout` to the host behind `host`. Errors (not an
+// outcome) only when the loop cannot start: the lock is held
+// (FailedPrecondition), the state cannot be read, the first discovery or
+// the layout fails to resolve (NotFound / InvalidArgument).
+absl::StatusOr<ApplyResult> Apply(sysfs::Sysfs& host, const StateDir& state,
+                                  const ApplyOptions& options);
+
+// "converged", "blocked", "error", "in-progress".
+absl::string_view ApplyOutcomeName(ApplyOutcome outcome);
+
+}  // namespace vgpu::layout
+
+#endif  // VGPU_PKG_LAYOUT_APPLY_H_

@@ -1,0 +1,215 @@
+// Layout resolution; see desired.h.
+#include "pkg/layout/desired.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace vgpu::layout {
+namespace {
+
+using inventory::Inventory;
+using inventory::MdevParent;
+using inventory::PciFunction;
+
+const MdevParent* FindParent(const Inventory& inv, absl::string_view name) {
+  for (const MdevParent& p : inv.mdev_parents) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+std::vector<const PciFunction*> Vfs(const Inventory& inv,
+                                    const PciFunction& gpu) {
+  std::vector<const PciFunction*> out;
+  for (const std::string& bdf : gpu.virtfns) {
+    if (const PciFunction* vf = inv.FindFunction(bdf)) out.push_back(vf);
+  }
+  return out;
+}
+
+bool FilterMatches(const config::DeviceFilter& f, const PciFunction& gpu) {
+  return f.vendor == gpu.vendor_id && f.device == gpu.device_id &&
+         (!f.subsystem_vendor ||
+          *f.subsystem_vendor == gpu.subsystem_vendor_id) &&
+         (!f.subsystem_device ||
+          *f.subsystem_device == gpu.subsystem_device_id);
+}
+
+bool EntryMatches(const config::VgpuLayoutEntry& e, int index,
+                  const PciFunction& gpu) {
+  if (!e.all_devices &&
+      std::find(e.devices.begin(), e.devices.end(), index) == e.devices.end()) {
+    return false;
+  }
+  if (!e.device_filters.empty() &&
+      std::none_of(e.device_filters.begin(), e.device_filters.end(),
+                   [&](const auto& f) { return FilterMatches(f, gpu); })) {
+    return false;
+  }
+  if (e.vendor && *e.vendor != gpu.vendor_id) return false;
+  if (e.device && *e.device != gpu.device_id) return false;
+  return e.bdfs.empty() ||
+         std::find(e.bdfs.begin(), e.bdfs.end(), gpu.bdf) != e.bdfs.end();
+}
+
+std::string Describe(const std::vector<VgpuType>& types) {
+  if (types.empty()) return "none";
+  std::vector<std::string> parts;
+  for (const VgpuType& t : types) {
+    parts.push_back(t.name == t.id ? t.id
+                                   : absl::StrCat(t.name, " (", t.id, ")"));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+// Resolves one entry's types for one GPU into `target`; problems appended.
+void ResolveTypes(const config::VgpuLayoutEntry& entry,
+                  const Inventory& inventory, const PciFunction& gpu,
+                  GpuTarget& target, std::vector<std::string>& problems) {
+  const std::string gpu_text =
+      absl::StrCat("GPU ", target.index, " (", gpu.bdf, ")");
+  if (target.mode == GpuMode::kNeedsVfs) {
+    for (const auto& [text, count] : entry.vgpu_devices) {
+      target.want.push_back({VgpuType{"", text}, count});
+    }
+    return;
+  }
+  const std::vector<VgpuType> offered = OfferedTypes(inventory, gpu);
+  for (const auto& [text, count] : entry.vgpu_devices) {
+    auto it =
+        std::find_if(offered.begin(), offered.end(),
+                     [&](const VgpuType& t) { return TypeMatches(text, t); });
+    if (it == offered.end()) {
+      problems.push_back(absl::StrCat(gpu_text, " offers no vGPU type \"", text,
+                                      "\"; it offers: ", Describe(offered)));
+      continue;
+    }
+    target.want.push_back({*it, count});
+  }
+}
+
+}  // namespace
+
+std::vector<const PciFunction*> PhysicalGpus(const Inventory& inventory) {
+  std::vector<const PciFunction*> out;
+  for (const PciFunction& fn : inventory.functions) {
+    if (fn.role == inventory::FunctionRole::kGpu && fn.physfn.empty()) {
+      out.push_back(&fn);
+    }
+  }
+  return out;
+}
+
+GpuMode ModeOf(const Inventory& inventory, const PciFunction& gpu) {
+  if (FindParent(inventory, gpu.bdf) != nullptr) return GpuMode::kMdevOnGpu;
+  const std::vector<const PciFunction*> vfs = Vfs(inventory, gpu);
+  for (const PciFunction* vf : vfs) {
+    if (FindParent(inventory, vf->bdf) != nullptr) return GpuMode::kMdevOnVfs;
+  }
+  for (const PciFunction* vf : vfs) {
+    if (vf->nvidia_vgpu) return GpuMode::kVfVgpu;
+  }
+  if (gpu.sriov_totalvfs > 0 && gpu.virtfns.empty()) {
+    return GpuMode::kNeedsVfs;
+  }
+  return GpuMode::kNone;
+}
+
+std::vector<VgpuType> OfferedTypes(const Inventory& inventory,
+                                   const PciFunction& gpu) {
+  std::map<std::string, std::string> by_id;
+  auto add_parent = [&](absl::string_view name) {
+    if (const MdevParent* p = FindParent(inventory, name)) {
+      for (const inventory::MdevType& t : p->types) by_id[t.id] = t.name;
+    }
+  };
+  add_parent(gpu.bdf);
+  for (const PciFunction* vf : Vfs(inventory, gpu)) {
+    add_parent(vf->bdf);
+    if (!vf->nvidia_vgpu) continue;
+    for (const auto& [id, name] : vf->nvidia_vgpu->creatable_types) {
+      by_id[absl::StrCat(id)] = name;
+    }
+    const int current = vf->nvidia_vgpu->current_type;
+    if (current != 0 && !by_id.count(absl::StrCat(current))) {
+      by_id[absl::StrCat(current)] = vf->nvidia_vgpu->current_type_name;
+    }
+  }
+  std::vector<VgpuType> out;
+  for (const auto& [id, name] : by_id) {
+    out.push_back(VgpuType{id, name.empty() ? id : name});
+  }
+  return out;
+}
+
+bool TypeMatches(absl::string_view requested, const VgpuType& type) {
+  if (requested.empty()) return false;
+  if (requested == type.id || requested == type.name) return true;
+  const size_t space = type.name.find(' ');
+  return space != std::string::npos &&
+         absl::string_view(type.name).substr(space + 1) == requested;
+}
+
+absl::StatusOr<DesiredState> Resolve(const config::VgpuLayouts& layouts,
+                                     const std::string& name,
+                                     const Inventory& inventory) {
+  auto layout = layouts.find(name);
+  if (layout == layouts.end()) {
+    std::vector<std::string> names;
+    for (const auto& [n, entries] : layouts) names.push_back(n);
+    return absl::NotFoundError(absl::StrCat(
+        "no vGPU layout \"", name,
+        "\"; layouts: ", names.empty() ? "none" : absl::StrJoin(names, ", ")));
+  }
+  const std::vector<const PciFunction*> gpus = PhysicalGpus(inventory);
+  std::vector<std::string> problems;
+  DesiredState desired{name, {}};
+  std::map<int, size_t> entry_of_gpu;
+  for (size_t e = 0; e < layout->second.size(); ++e) {
+    const config::VgpuLayoutEntry& entry = layout->second[e];
+    for (int index : entry.devices) {
+      if (index >= static_cast<int>(gpus.size())) {
+        problems.push_back(absl::StrCat("entry ", e, ": GPU index ", index,
+                                        ": the node has ", gpus.size(),
+                                        " physical GPUs"));
+      }
+    }
+    for (size_t i = 0; i < gpus.size(); ++i) {
+      const int index = static_cast<int>(i);
+      if (!EntryMatches(entry, index, *gpus[i])) continue;
+      auto [it, fresh] = entry_of_gpu.emplace(index, e);
+      if (!fresh) {
+        problems.push_back(absl::StrCat("GPU ", index, " (", gpus[i]->bdf,
+                                        ") is matched by entries ", it->second,
+                                        " and ", e));
+        continue;
+      }
+      GpuTarget target{gpus[i]->bdf, index, ModeOf(inventory, *gpus[i]), {}};
+      if (target.mode == GpuMode::kNone && !entry.vgpu_devices.empty()) {
+        problems.push_back(absl::StrCat("GPU ", index, " (", gpus[i]->bdf,
+                                        ") offers no vGPU types"));
+        continue;
+      }
+      ResolveTypes(entry, inventory, *gpus[i], target, problems);
+      desired.gpus.push_back(std::move(target));
+    }
+  }
+  if (!problems.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "vGPU layout \"", name, "\": ", absl::StrJoin(problems, "; ")));
+  }
+  std::sort(
+      desired.gpus.begin(), desired.gpus.end(),
+      [](const GpuTarget& a, const GpuTarget& b) { return a.index < b.index; });
+  return desired;
+}
+
+}  // namespace vgpu::layout

@@ -10,6 +10,7 @@ W=/host/run/lab # the same folder is /run/lab inside the chroot
 P1=0000:01:00.0 A1=0000:01:00.1 # pair 1, root port on pcie.0
 P2=0000:41:00.0 A2=0000:41:00.1 # pair 2, behind the pxb-pcie on NUMA node 1
 RES=lab.example.com/qemu-gpu
+MRES=lab.example.com/mdev
 pass() { echo "PASS $*" | tee -a $R; }
 fail() { echo "FAIL $*" | tee -a $R; }
 want() { case " $labonly " in *" all "* | *" $1 "*) return 0 ;; esac; return 1; }
@@ -108,13 +109,15 @@ fi
 g1=$(basename "$(readlink /sys/bus/pci/devices/$P1/iommu_group)")
 g2=$(basename "$(readlink /sys/bus/pci/devices/$P2/iommu_group)")
 daemon_pid=""
-if want b || want c || want d; then
+if want b || want c || want d || want e; then
   cat >$W/config.yaml <<CFG
 version: v1
 resources:
   rules:
     - resourceName: $RES
       vendor: "1234"
+    - resourceName: $MRES
+      kind: vgpu
 rescanPeriod: 1s
 CFG
   inhost "$(bin vgpu-device-plugin)" --host-root / --config /run/lab/config.yaml \
@@ -247,6 +250,48 @@ if want e; then
     fi
   else
     fail "e1-discover-non-pci-mdev-parents: vgpuctl discover failed: $(head -c 300 $W/discover-mdev.err)"
+  fi
+fi
+
+if want e; then
+  # Instances made with the kernel's own interface (echo UUID > create):
+  # discovery reports each with the kernel's parent, type, group and driver.
+  u1=$(cat /proc/sys/kernel/random/uuid) u2=$(cat /proc/sys/kernel/random/uuid)
+  echo $u1 >/sys/class/mdev_bus/mbochs/mdev_supported_types/mbochs-medium/create &&
+    echo $u2 >/sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1/create ||
+    fail "e2: creating mdevs through sysfs"
+  stamp "mdevs created"
+  kern=$(for d in /sys/bus/mdev/devices/*; do
+    real=$(readlink -f $d)
+    echo "$(basename $d) parent=$(basename $(dirname $real)) type=$(basename $(readlink $d/mdev_type)) group=$(basename $(readlink $d/iommu_group)) driver=$(basename $(readlink $d/driver))"
+  done | sort)
+  if inhost "$(bin vgpuctl)" discover --host-root / --json >$W/discover-mdev2.json 2>$W/discover-mdev.err; then
+    ours=$(inhost jq -r '.mdevs[] | "\(.uuid) parent=\(.parent) type=\(.typeId) group=\(.iommuGroup) driver=\(.driver)"' /run/lab/discover-mdev2.json | sort)
+    if [ "$ours" = "$kern" ] && [ -n "$kern" ]; then
+      pass "e2-discover-mdev-instances ($(echo "$kern" | cut -d' ' -f2- | tr '\n' ';'))"
+    else
+      fail "e2-discover-mdev-instances: kernel [$(echo "$kern" | tr '\n' ';')] ours [$(echo "$ours" | tr '\n' ';')]"
+    fi
+  else
+    fail "e2-discover-mdev-instances: vgpuctl discover failed: $(head -c 300 $W/discover-mdev.err)"
+  fi
+  if [ -n "$daemon_pid" ]; then
+    # The running daemon picks them up (kind: vgpu rule) and its CDI spec
+    # names each instance's real group node.
+    mgroups=$(for d in /sys/bus/mdev/devices/*; do basename $(readlink $d/iommu_group); done)
+    if waitfor 60 grep -q "^resource $MRES: 2 devices, 2 healthy" $W/emulator.out; then
+      missing=""
+      for g in $mgroups; do
+        [ -c /dev/vfio/$g ] && grep -qs "\"/dev/vfio/$g\"" $W/cdi/*.json || missing="$missing /dev/vfio/$g"
+      done
+      if [ -z "$missing" ]; then
+        pass "e3-daemon-advertises-mdevs ($MRES: 2 healthy, CDI names$(printf ' /dev/vfio/%s' $mgroups))"
+      else
+        fail "e3-daemon-advertises-mdevs: CDI specs lack or devices miss:$missing"
+      fi
+    else
+      fail "e3-daemon-advertises-mdevs: kubelet sees $(grep "^resource $MRES" $W/emulator.out | tail -n 1); daemon: $(grep -i mdev $W/daemon.log | tail -n 3 | tr '\n' ';')"
+    fi
   fi
 fi
 

@@ -84,7 +84,7 @@ if [[ ! -e "$initrd" || "$here/init" -nt "$initrd" || "$here/setup.sh" -nt "$ini
   done
   cp "$cache"/mdev-src/{mbochs,mtty}.ko "$tree/$moddir/extra/"
   depmod -b "$tree" "$kver"
-  (cd "$tree" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
-  mv "$initrd.tmp" "$initrd"
+  (cd "$tree" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.$$"
+  mv "$initrd.$$" "$initrd"
 fi
 log "ready in $cache (kernel $kver)"

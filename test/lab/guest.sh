@@ -218,10 +218,19 @@ fi
 if want d && [ -n "$daemon_pid" ]; then
   plan >$W/plan.json 2>$W/plan.err
   cp $W/plan.json /out/ 2>/dev/null
-  set -- $(inhost jq -r '.qemuArgs[]' /run/lab/plan.json 2>/dev/null)
+  # QEMU gets exactly the arguments the plan prints for people; the JSON
+  # form must carry the same ones.
+  inhost "$(bin vgpuctl)" coldplug-plan --pod default/lab-vm \
+    --pod-resources-socket /run/lab/pod-resources.sock --cdi-dir /run/lab/cdi \
+    --host-root / >$W/plan.txt 2>>$W/plan.err
+  cp $W/plan.txt /out/ 2>/dev/null
+  set -- $(sed -n '/^QEMU arguments:/,/^[^ ]/s/^  //p' $W/plan.txt)
+  json_args=$(inhost jq -r '.qemuArgs[]' /run/lab/plan.json 2>/dev/null | tr '\n' ' ')
   funcs=$(inhost jq -r '.functions[].bdf' /run/lab/plan.json 2>/dev/null)
   if [ $# -eq 0 ] || [ -z "$funcs" ]; then
     fail "d1-nested-qemu-realizes-plan: no plan: $(head -c 300 $W/plan.err)"
+  elif [ "$* " != "$json_args" ]; then
+    fail "d1-nested-qemu-realizes-plan: printed arguments [$*] differ from the JSON's [$json_args]"
   else
     nested "$@" >$W/qemu-plan.txt
     cp $W/qemu-plan.txt /out/

@@ -22,7 +22,7 @@ for b in vgpuctl vgpu-device-plugin kubelet-emulator; do
   [[ -x "$build/cmd/$b/$b" || -x "$build/$b" ]] ||
     { echo "lab: $b not found under $build" >&2; exit 2; }
 done
-cache=${VGPU_LAB_CACHE:-/var/cache/vgpu-lab}
+cache=$LAB_DIR
 bash "$here/setup.sh"
 out=${VGPU_LAB_OUT:-$(mktemp -d /tmp/vgpu-lab-XXXXXX)}
 mkdir -p "$out" && rm -f "$out"/{results,console.log}

@@ -11,7 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=test/lab/lab.conf
 source "$here/lab.conf"
-cache=${VGPU_LAB_CACHE:-/var/cache/vgpu-lab}
+cache=$LAB_DIR
 kver=$LAB_KVER
 mkdir -p "$cache"
 log() { echo "lab-setup: $*"; }
@@ -32,23 +32,27 @@ if ((${#missing[@]})); then
 fi
 
 # 2. Kernel image and the mdev samples' source, matching versions.
+download() { # package=version...
+  rm -rf "$cache/debs" && mkdir -p "$cache/debs"
+  chown _apt "$cache/debs" 2>/dev/null || true # else apt warns as root
+  log "downloading $*"
+  (cd "$cache/debs" && apt-get download -qq "$@")
+}
 if [[ ! -e "$cache/kernel/boot/vmlinuz-$kver" ]]; then
-  log "downloading linux-image-$kver and linux-source-6.1=$LAB_KSRC_VERSION"
-  rm -rf "$cache/debs" "$cache/kernel"
-  mkdir -p "$cache/debs" "$cache/kernel"
-  chown _apt "$cache/debs" 2>/dev/null || true
-  (cd "$cache/debs" && apt-get download -qq "linux-image-$kver" \
-    "linux-source-6.1=$LAB_KSRC_VERSION")
+  download "linux-image-$kver"
+  rm -rf "$cache/kernel" && mkdir -p "$cache/kernel"
   dpkg -x "$cache"/debs/linux-image-"$kver"_*.deb "$cache/kernel"
   depmod -b "$cache/kernel" "$kver"
+  rm -rf "$cache/debs"
 fi
 if [[ ! -e "$cache/mdev-src/mbochs.c" ]]; then
+  download "linux-source-6.1=$LAB_KSRC_VERSION"
   rm -rf "$cache/mdev-src" && mkdir -p "$cache/mdev-src"
   dpkg --fsys-tarfile "$cache"/debs/linux-source-6.1_*.deb |
     tar -xO ./usr/src/linux-source-6.1.tar.xz |
     tar -xJ -C "$cache/mdev-src" --strip-components=3 \
       --wildcards 'linux-source-6.1/samples/vfio-mdev/*'
-  rm -f "$cache"/debs/linux-source-6.1_*.deb # 140 MB, no longer needed
+  rm -rf "$cache/debs" # 140 MB, no longer needed
 fi
 
 # 3. mbochs and mtty, out of tree against the matching headers.

@@ -160,6 +160,27 @@ CFG
   fi
 fi
 
+if want b && [ -n "$daemon_pid" ]; then
+  # The NUMA node each advertised unit carries to the kubelet is the
+  # kernel's numa_node of its function ("-" for -1: no topology).
+  bad="" seen=0
+  for line in $(awk '/^== kubelet sees/ { on = 1; next } /^allocated|^--/ { on = 0 }
+      on && /^  / && $3 ~ /^numa=/ { print $1 "=" substr($3, 6) }' $W/emulator.out); do
+    id=${line%%=*} numa=${line#*=}
+    [ -e /sys/bus/pci/devices/$id ] || continue
+    seen=$((seen + 1))
+    k=$(cat /sys/bus/pci/devices/$id/numa_node); [ "$k" = -1 ] && k=-
+    [ "$k" = "$numa" ] || bad="$bad $id:kubelet=$numa,kernel=$k"
+  done
+  if [ $seen -eq 0 ]; then
+    fail "b4-topology-matches-kernel: no PCI device ids at the kubelet"
+  elif [ -n "$bad" ]; then
+    fail "b4-topology-matches-kernel:$bad"
+  else
+    pass "b4-topology-matches-kernel ($seen devices)"
+  fi
+fi
+
 # The device id the kubelet knows pair 1 by, and its last reported health.
 dev1=""
 last_health() {

@@ -4,7 +4,7 @@
 # Each check appends one "PASS name" or "FAIL name: why" line to
 # /out/results; the last line is "DONE".
 # Env from the kernel command line: labbin (host path of the build dir),
-# labonly ("all" or scenario letters, e.g. "a b").
+# labonly ("all" or scenario letters separated by commas, e.g. "a,b").
 R=/out/results
 W=/host/run/lab # the same folder is /run/lab inside the chroot
 P1=0000:01:00.0 A1=0000:01:00.1 # pair 1, root port on pcie.0
@@ -13,13 +13,13 @@ RES=lab.example.com/qemu-gpu
 MRES=lab.example.com/mdev
 pass() { echo "PASS $*" | tee -a $R; }
 fail() { echo "FAIL $*" | tee -a $R; }
-want() { case " $labonly " in *" all "* | *" $1 "*) return 0 ;; esac; return 1; }
+want() { case ",$labonly," in *,all,* | *,$1,*) return 0 ;; esac; return 1; }
 t0=$(cut -d' ' -f1 /proc/uptime)
 stamp() { echo "lab-guest: $* at $(cut -d' ' -f1 /proc/uptime)s" | tee -a /out/timings; }
 bin() {
   if [ -x "/host$labbin/cmd/$1/$1" ]; then echo "$labbin/cmd/$1/$1"; else echo "$labbin/$1"; fi
 }
-inhost() { chroot /host "$@"; }
+inhost() { timeout 180 chroot /host "$@"; } # a bounded command of the host
 # Waits up to $1 seconds for the command in $2... to succeed.
 waitfor() {
   n=$(($1 * 5)); shift
@@ -120,12 +120,12 @@ resources:
       kind: vgpu
 rescanPeriod: 1s
 CFG
-  inhost "$(bin vgpu-device-plugin)" --host-root / --config /run/lab/config.yaml \
+  chroot /host "$(bin vgpu-device-plugin)" --host-root / --config /run/lab/config.yaml \
     --device-plugin-dir /run/lab/plugins --cdi-dir /run/lab/cdi \
     --pod-resources-socket /run/lab/pod-resources.sock \
     --metrics-address 127.0.0.1:0 --log-level info >$W/daemon.log 2>&1 &
   daemon_pid=$!
-  inhost "$(bin kubelet-emulator)" --plugin_dir /run/lab/plugins \
+  chroot /host "$(bin kubelet-emulator)" --plugin_dir /run/lab/plugins \
     --pod_resources_socket /run/lab/pod-resources.sock \
     --allocate "default/lab-vm:$RES=1" --timeout 120s --duration 600s \
     >$W/emulator.out 2>&1 &

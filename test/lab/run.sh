@@ -22,10 +22,16 @@ for b in vgpuctl vgpu-device-plugin kubelet-emulator; do
   [[ -x "$build/cmd/$b/$b" || -x "$build/$b" ]] ||
     { echo "lab: $b not found under $build" >&2; exit 2; }
 done
+case "$here$build" in *[[:space:]]*)
+  echo "lab: the guest gets these paths on the kernel command line: no spaces" >&2
+  exit 2 ;;
+esac
 cache=$LAB_DIR
 bash "$here/setup.sh"
 out=${VGPU_LAB_OUT:-$(mktemp -d /tmp/vgpu-lab-XXXXXX)}
 mkdir -p "$out" && rm -f "$out"/{results,console.log}
+only=${VGPU_LAB_ONLY:-all}
+only=${only// /,} # one word on the kernel command line
 start=$(date +%s)
 rc=0
 timeout "${VGPU_LAB_TIMEOUT:-600}" qemu-system-x86_64 \
@@ -34,7 +40,7 @@ timeout "${VGPU_LAB_TIMEOUT:-600}" qemu-system-x86_64 \
   -serial "file:$out/console.log" \
   -device intel-iommu,intremap=on,caching-mode=on \
   -kernel "$cache/kernel/boot/vmlinuz-$LAB_KVER" -initrd "$cache/initrd.gz" \
-  -append "console=ttyS0 quiet loglevel=4 panic=-1 intel_iommu=on iommu=pt lab=$here/guest.sh labbin=$build labonly=${VGPU_LAB_ONLY:-all}" \
+  -append "console=ttyS0 quiet loglevel=4 panic=-1 intel_iommu=on iommu=pt lab=$here/guest.sh labbin=$build labonly=$only" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$out,mount_tag=out,security_model=none" \
   -object memory-backend-ram,id=m0,size=512M \

@@ -5,6 +5,8 @@
 #   3. builds the plain optimised configuration users and packagers build
 #      (g++ Release, tests and benchmarks ON) with warnings as errors, and runs
 #      the unit tests there,
+#   3b. boots a stock Debian 6.1 kernel under QEMU and runs the Release
+#      binaries against its real VFIO and mdev (test/lab, docs/real-kernel-lab.md),
 #   4. builds under TSan and runs every threaded test under it (ctest label "tsan"),
 #   5. builds the libFuzzer targets with clang and runs each for a fixed budget.
 # Fails on the first failing stage.
@@ -29,6 +31,12 @@ echo "== [2/4] g++ Release build (tests and benchmarks), unit tests"
 bash scripts/build.sh build-release -DCMAKE_BUILD_TYPE=Release
 (cd build-release && ctest -L unit -j 2 --timeout 600 --output-on-failure \
   | tail -n 3)
+
+echo "== [lab] real-kernel lab: stock 6.1 guest, Release binaries"
+# Setup is cached under /var/cache/vgpu-lab (first run: downloads and builds,
+# about 2 min); a warm run takes about 2 min on 2 loaded cores.
+timeout "${VGPU_LAB_BUDGET:-600}" env VGPU_LAB_TIMEOUT=420 \
+  bash test/lab/run.sh build-release
 
 echo "== [3/4] clang build: -Wthread-safety -Werror over the whole tree, TSan"
 # Every target is compiled by clang with lock annotations checked

@@ -1,0 +1,331 @@
+# The lab's guest-side script, run by the guest's /init under busybox sh
+# (test/lab/init). Our binaries run through a chroot into the host root
+# (/host); the kernel's own view is taken with shell tools on /sys and /dev.
+# Each check appends one "PASS name" or "FAIL name: why" line to
+# /out/results; the last line is "DONE".
+# Env from the kernel command line: labbin (host path of the build dir),
+# labonly ("all" or scenario letters separated by commas, e.g. "a,b").
+R=/out/results
+W=/host/run/lab # the same folder is /run/lab inside the chroot
+P1=0000:01:00.0 A1=0000:01:00.1 # pair 1, root port on pcie.0
+P2=0000:41:00.0 A2=0000:41:00.1 # pair 2, behind the pxb-pcie on NUMA node 1
+RES=lab.example.com/qemu-gpu
+MRES=lab.example.com/mdev
+pass() { echo "PASS $*" | tee -a $R; }
+fail() { echo "FAIL $*" | tee -a $R; }
+want() { case ",$labonly," in *,all,* | *,$1,*) return 0 ;; esac; return 1; }
+t0=$(cut -d' ' -f1 /proc/uptime)
+stamp() { echo "lab-guest: $* at $(cut -d' ' -f1 /proc/uptime)s" | tee -a /out/timings; }
+bin() {
+  if [ -x "/host$labbin/cmd/$1/$1" ]; then echo "$labbin/cmd/$1/$1"; else echo "$labbin/$1"; fi
+}
+inhost() { timeout 180 chroot /host "$@"; } # a bounded command of the host
+# Waits up to $1 seconds for the command in $2... to succeed.
+waitfor() {
+  n=$(($1 * 5)); shift
+  while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.2; n=$((n - 1)); done
+  return 1
+}
+drv() { # driver of a PCI function, or "null"
+  if [ -e /sys/bus/pci/devices/$1/driver ]; then basename "$(readlink /sys/bus/pci/devices/$1/driver)"; else echo null; fi
+}
+to_vfio() {
+  echo vfio-pci >/sys/bus/pci/devices/$1/driver_override
+  [ -e /sys/bus/pci/devices/$1/driver ] && echo $1 >/sys/bus/pci/devices/$1/driver/unbind
+  echo $1 >/sys/bus/pci/drivers_probe
+}
+to_host() { # $1 function, $2 host driver
+  [ -e /sys/bus/pci/devices/$1/driver ] && echo $1 >/sys/bus/pci/devices/$1/driver/unbind
+  echo >/sys/bus/pci/devices/$1/driver_override
+  echo $1 >/sys/bus/pci/drivers/$2/bind
+}
+
+: >$R
+mount -t proc proc /host/proc
+mount -t sysfs sysfs /host/sys
+mount -o bind /dev /host/dev
+mount -t tmpfs tmpfs /host/run
+mkdir -p $W/plugins $W/cdi
+# No udev here: load the host drivers and VFIO by hand.
+for m in bochs snd-hda-intel vfio-pci vfio_iommu_type1; do modprobe $m || fail "modprobe $m"; done
+stamp "drivers loaded"
+
+# The kernel's view of every IOMMU group holding a display function, in the
+# format the jq filter below prints ours: units, then their functions.
+# Viability is VFIO's rule: every member on vfio-pci, unbound, or a bridge
+# driver (pcieport, pci-stub).
+kernel_view() {
+  for g in /sys/kernel/iommu_groups/*; do
+    display=no members="" viable=true
+    for d in $(ls $g/devices | sort); do
+      case $(cat $g/devices/$d/class) in 0x03*) display=yes ;; esac
+      members="$members${members:+,}$d"
+      case $(drv $d) in vfio-pci | null | pcieport | pci-stub) ;; *) viable=false ;; esac
+    done
+    [ $display = yes ] || continue
+    first=${members%%,*}
+    numa=$(cat $g/devices/$first/numa_node); [ "$numa" = -1 ] && numa=null
+    echo "unit $(basename $g) functions=$members viable=$viable numa=$numa"
+    for d in $(ls $g/devices); do
+      numa=$(cat $g/devices/$d/numa_node); [ "$numa" = -1 ] && numa=null
+      echo "fn $d group=$(basename $(readlink $g/devices/$d/iommu_group 2>/dev/null || readlink /sys/bus/pci/devices/$d/iommu_group)) driver=$(drv $d) numa=$numa"
+    done
+  done | sort
+}
+our_view() {
+  inhost "$(bin vgpuctl)" discover --host-root / --json >$W/discover.json 2>$W/discover.err || return 1
+  inhost jq -r '
+    ([.units[].iommuGroup]) as $gs
+    | (.units[] | "unit \(.iommuGroup) functions=\(.functions | sort | join(",")) viable=\(.viable) numa=\(.numaNode // "null")"),
+      (.functions[] | select(.iommuGroup as $g | $gs | index($g))
+        | "fn \(.bdf) group=\(.iommuGroup) driver=\(.driver // "null") numa=\(.numaNode // "null")")
+  ' /run/lab/discover.json | sort
+}
+compare_discovery() { # $1 check name
+  kernel_view >$W/kernel-$1.txt
+  if ! our_view >$W/ours-$1.txt; then
+    fail "$1: vgpuctl discover failed: $(head -c 300 $W/discover.err)"; return
+  fi
+  if [ ! -s $W/kernel-$1.txt ]; then fail "$1: the kernel shows no display group"; return; fi
+  if diff $W/kernel-$1.txt $W/ours-$1.txt >$W/diff-$1.txt; then
+    pass "$1 ($(grep -c '^unit' $W/kernel-$1.txt) groups, $(grep -c '^fn' $W/kernel-$1.txt) functions)"
+  else
+    fail "$1: vgpuctl discover differs from the kernel (- kernel, + ours): $(grep '^[-+][uf]' $W/diff-$1.txt | tr '\n' ';')"
+  fi
+  cp $W/kernel-$1.txt $W/ours-$1.txt /out/ 2>/dev/null
+}
+
+if want a; then
+  compare_discovery a1-discover-host-drivers
+fi
+# Pair 1 entirely on vfio-pci; pair 2's display only (its audio stays on
+# snd_hda_intel: a group that is not viable).
+for f in $P1 $A1 $P2; do to_vfio $f; done
+stamp "bound to vfio-pci"
+if want a; then
+  compare_discovery a2-discover-vfio-bound
+fi
+
+g1=$(basename "$(readlink /sys/bus/pci/devices/$P1/iommu_group)")
+g2=$(basename "$(readlink /sys/bus/pci/devices/$P2/iommu_group)")
+daemon_pid=""
+if want b || want c || want d || want e; then
+  cat >$W/config.yaml <<CFG
+version: v1
+resources:
+  rules:
+    - resourceName: $RES
+      vendor: "1234"
+    - resourceName: $MRES
+      kind: vgpu
+rescanPeriod: 1s
+CFG
+  chroot /host "$(bin vgpu-device-plugin)" --host-root / --config /run/lab/config.yaml \
+    --device-plugin-dir /run/lab/plugins --cdi-dir /run/lab/cdi \
+    --pod-resources-socket /run/lab/pod-resources.sock \
+    --metrics-address 127.0.0.1:0 --log-level info >$W/daemon.log 2>&1 &
+  daemon_pid=$!
+  chroot /host "$(bin kubelet-emulator)" --plugin_dir /run/lab/plugins \
+    --pod_resources_socket /run/lab/pod-resources.sock \
+    --allocate "default/lab-vm:$RES=1" --timeout 120s --duration 600s \
+    >$W/emulator.out 2>&1 &
+  emulator_pid=$!
+  waitfor 150 grep -q '^podresources Get\|^allocate .* failed' $W/emulator.out
+  stamp "daemon registered"
+  cp $W/emulator.out /out/emulator-start.out
+  if grep -q "^resource $RES: " $W/emulator.out; then
+    pass "b1-daemon-registers ($(grep "^resource $RES: " $W/emulator.out | head -n1 | cut -d: -f2 | cut -d'(' -f1))"
+  else
+    fail "b1-daemon-registers: no $RES at the kubelet: $(tail -n 5 $W/daemon.log | tr '\n' ';')"
+  fi
+  # Every VFIO node the CDI specs name is a real character device here,
+  # and the viable pair's group node is among them.
+  nodes=$(cat $W/cdi/*.json 2>/dev/null | grep -o '"/dev/vfio/[^"]*"' | tr -d '"' | sort -u)
+  bad=""
+  for n in $nodes; do [ -c "$n" ] || bad="$bad $n"; done
+  if [ -z "$nodes" ]; then
+    fail "b2-cdi-names-real-nodes: no /dev/vfio path in $(ls $W/cdi)"
+  elif [ -n "$bad" ]; then
+    fail "b2-cdi-names-real-nodes: not character devices:$bad"
+  elif ! echo "$nodes" | grep -qx "/dev/vfio/$g1"; then
+    fail "b2-cdi-names-real-nodes: /dev/vfio/$g1 (group of $P1) missing from: $nodes"
+  else
+    pass "b2-cdi-names-real-nodes ($(echo $nodes))"
+  fi
+  if grep -q '^allocated pod default/lab-vm' $W/emulator.out &&
+    grep -q "^    device /dev/vfio/$g1 \|^    cdi $RES=" $W/emulator.out; then
+    pass "b3-allocate-answers ($(grep -E '^    (device|cdi) ' $W/emulator.out | head -n 3 | tr -s ' ' | tr '\n' ';'))"
+  else
+    fail "b3-allocate-answers: $(grep -A8 'allocate' $W/emulator.out | tr '\n' ';')"
+  fi
+fi
+
+if want b && [ -n "$daemon_pid" ]; then
+  # The NUMA node each advertised unit carries to the kubelet is the
+  # kernel's numa_node of its function ("-" for -1: no topology).
+  bad="" seen=0
+  for line in $(awk '/^== kubelet sees/ { on = 1; next } /^allocated|^--/ { on = 0 }
+      on && /^  / && $3 ~ /^numa=/ { print $1 "=" substr($3, 6) }' $W/emulator.out); do
+    id=${line%%=*} numa=${line#*=}
+    [ -e /sys/bus/pci/devices/$id ] || continue
+    seen=$((seen + 1))
+    k=$(cat /sys/bus/pci/devices/$id/numa_node); [ "$k" = -1 ] && k=-
+    [ "$k" = "$numa" ] || bad="$bad $id:kubelet=$numa,kernel=$k"
+  done
+  if [ $seen -eq 0 ]; then
+    fail "b4-topology-matches-kernel: no PCI device ids at the kubelet"
+  elif [ -n "$bad" ]; then
+    fail "b4-topology-matches-kernel:$bad"
+  else
+    pass "b4-topology-matches-kernel ($seen devices)"
+  fi
+fi
+
+# The device id the kubelet knows pair 1 by, and its last reported health.
+dev1=""
+last_health() {
+  awk -v id="$1" '$1 == id { h = $2 } END { print h }' $W/emulator.out
+}
+health_is() { [ "$(last_health "$dev1")" = "$1" ]; }
+nested() { # qemu args...: -S and a monitor, prints info qtree
+  printf 'info qtree\nquit\n' | timeout 120 chroot /host qemu-system-x86_64 \
+    -machine q35 -accel tcg -m 128 -nodefaults -display none -S -monitor stdio "$@" 2>&1
+}
+plan() { # prints the plan's JSON for the pod
+  inhost "$(bin vgpuctl)" coldplug-plan --pod default/lab-vm \
+    --pod-resources-socket /run/lab/pod-resources.sock --cdi-dir /run/lab/cdi \
+    --host-root / --json
+}
+if [ -n "$daemon_pid" ]; then
+  dev1=$(awk -v a="$P1" -v g="$g1" 'index($1, a) || $1 == g || $1 ~ ("-" g "$") { print $1; exit }' $W/emulator.out)
+  [ -n "$dev1" ] || dev1=$(awk '/^  [^ ]+ +(Healthy|Unhealthy)/ { print $1; exit }' $W/emulator.out)
+fi
+
+if want c && [ -n "$daemon_pid" ]; then
+  h0=$(last_health "$dev1")
+  to_host $A1 snd_hda_intel
+  stamp "audio on snd_hda_intel"
+  if waitfor 60 health_is Unhealthy; then
+    pass "c1-unhealthy-when-audio-leaves-vfio ($dev1: $h0 -> Unhealthy, $A1 on $(drv $A1))"
+  else
+    fail "c1-unhealthy-when-audio-leaves-vfio: $dev1 still $(last_health "$dev1") with $A1 on $(drv $A1)"
+  fi
+  if want d; then
+    # The plan now warns that the group is not viable; QEMU must agree.
+    plan >$W/plan-broken.json 2>$W/plan-broken.err
+    warn=$(inhost jq -r '.warnings[]' /run/lab/plan-broken.json 2>/dev/null | grep "group $g1 is not viable")
+    set -- $(inhost jq -r '.qemuArgs[]' /run/lab/plan-broken.json 2>/dev/null)
+    if [ $# -eq 0 ]; then
+      fail "d2-not-viable-agrees: no plan: $(head -c 300 $W/plan-broken.err)"
+    else
+      nested "$@" >$W/qemu-broken.txt
+      if grep -q "group $g1 is not viable" $W/qemu-broken.txt && [ -n "$warn" ]; then
+        pass "d2-not-viable-agrees (QEMU and plan: group $g1 is not viable)"
+      else
+        fail "d2-not-viable-agrees: plan warning '$warn'; QEMU: $(grep -i vfio $W/qemu-broken.txt | head -n 2 | tr '\n' ';')"
+      fi
+    fi
+  fi
+  to_vfio $A1
+  stamp "audio back on vfio-pci"
+  if waitfor 60 health_is Healthy &&
+    kill -0 $daemon_pid 2>/dev/null; then
+    pass "c2-healthy-again-without-restart ($dev1 Healthy, daemon pid $daemon_pid still running)"
+  else
+    fail "c2-healthy-again-without-restart: $dev1 $(last_health "$dev1"), daemon $(kill -0 $daemon_pid 2>/dev/null && echo running || echo gone)"
+  fi
+fi
+
+if want d && [ -n "$daemon_pid" ]; then
+  plan >$W/plan.json 2>$W/plan.err
+  cp $W/plan.json /out/ 2>/dev/null
+  # QEMU gets exactly the arguments the plan prints for people; the JSON
+  # form must carry the same ones.
+  inhost "$(bin vgpuctl)" coldplug-plan --pod default/lab-vm \
+    --pod-resources-socket /run/lab/pod-resources.sock --cdi-dir /run/lab/cdi \
+    --host-root / >$W/plan.txt 2>>$W/plan.err
+  cp $W/plan.txt /out/ 2>/dev/null
+  set -- $(sed -n '/^QEMU arguments:/,/^[^ ]/s/^  //p' $W/plan.txt)
+  json_args=$(inhost jq -r '.qemuArgs[]' /run/lab/plan.json 2>/dev/null | tr '\n' ' ')
+  funcs=$(inhost jq -r '.functions[].bdf' /run/lab/plan.json 2>/dev/null)
+  if [ $# -eq 0 ] || [ -z "$funcs" ]; then
+    fail "d1-nested-qemu-realizes-plan: no plan: $(head -c 300 $W/plan.err)"
+  elif [ "$* " != "$json_args" ]; then
+    fail "d1-nested-qemu-realizes-plan: printed arguments [$*] differ from the JSON's [$json_args]"
+  else
+    nested "$@" >$W/qemu-plan.txt
+    cp $W/qemu-plan.txt /out/
+    missing=""
+    for f in $funcs; do grep -q "host = \"$f\"" $W/qemu-plan.txt || missing="$missing $f"; done
+    if [ -z "$missing" ]; then
+      pass "d1-nested-qemu-realizes-plan ($(echo $funcs) with: $*)"
+    else
+      fail "d1-nested-qemu-realizes-plan: not realized:$missing; QEMU: $(grep -v '^ ' $W/qemu-plan.txt | tail -n 3 | tr '\n' ';')"
+    fi
+  fi
+  stamp "nested QEMU done"
+fi
+
+if want e; then
+  # The samples' parents are virtual devices, not PCI functions.
+  modprobe mbochs && modprobe mtty || fail "e1: modprobe mbochs/mtty"
+  ls /sys/class/mdev_bus >$W/mdev-kernel.txt
+  if inhost "$(bin vgpuctl)" discover --host-root / --json >$W/discover-mdev.json 2>$W/discover-mdev.err; then
+    ours=$(inhost jq -r '.mdevParents[] | "\(.name) isPci=\(.isPci) \([.types[].id] | sort | join(","))"' /run/lab/discover-mdev.json | sort)
+    kern=$(for p in $(ls /sys/class/mdev_bus | sort); do echo "$p isPci=false $(ls /sys/class/mdev_bus/$p/mdev_supported_types | sort | tr '\n' ',' | sed 's/,$//')"; done)
+    if [ "$ours" = "$kern" ]; then
+      pass "e1-discover-non-pci-mdev-parents ($(echo $kern))"
+    else
+      fail "e1-discover-non-pci-mdev-parents: kernel [$kern] ours [$ours] problems $(inhost jq -c .problems /run/lab/discover-mdev.json | head -c 300)"
+    fi
+  else
+    fail "e1-discover-non-pci-mdev-parents: vgpuctl discover failed: $(head -c 300 $W/discover-mdev.err)"
+  fi
+fi
+
+if want e; then
+  # Instances made with the kernel's own interface (echo UUID > create):
+  # discovery reports each with the kernel's parent, type, group and driver.
+  u1=$(cat /proc/sys/kernel/random/uuid) u2=$(cat /proc/sys/kernel/random/uuid)
+  echo $u1 >/sys/class/mdev_bus/mbochs/mdev_supported_types/mbochs-medium/create &&
+    echo $u2 >/sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1/create ||
+    fail "e2: creating mdevs through sysfs"
+  stamp "mdevs created"
+  kern=$(for d in /sys/bus/mdev/devices/*; do
+    real=$(readlink -f $d)
+    echo "$(basename $d) parent=$(basename $(dirname $real)) type=$(basename $(readlink $d/mdev_type)) group=$(basename $(readlink $d/iommu_group)) driver=$(basename $(readlink $d/driver))"
+  done | sort)
+  if inhost "$(bin vgpuctl)" discover --host-root / --json >$W/discover-mdev2.json 2>$W/discover-mdev.err; then
+    ours=$(inhost jq -r '.mdevs[] | "\(.uuid) parent=\(.parent) type=\(.typeId) group=\(.iommuGroup) driver=\(.driver)"' /run/lab/discover-mdev2.json | sort)
+    if [ "$ours" = "$kern" ] && [ -n "$kern" ]; then
+      pass "e2-discover-mdev-instances ($(echo "$kern" | cut -d' ' -f2- | tr '\n' ';'))"
+    else
+      fail "e2-discover-mdev-instances: kernel [$(echo "$kern" | tr '\n' ';')] ours [$(echo "$ours" | tr '\n' ';')]"
+    fi
+  else
+    fail "e2-discover-mdev-instances: vgpuctl discover failed: $(head -c 300 $W/discover-mdev.err)"
+  fi
+  if [ -n "$daemon_pid" ]; then
+    # The running daemon picks them up (kind: vgpu rule) and its CDI spec
+    # names each instance's real group node.
+    mgroups=$(for d in /sys/bus/mdev/devices/*; do basename $(readlink $d/iommu_group); done)
+    if waitfor 60 grep -q "^resource $MRES: 2 devices, 2 healthy" $W/emulator.out; then
+      missing=""
+      for g in $mgroups; do
+        [ -c /dev/vfio/$g ] && grep -qs "\"/dev/vfio/$g\"" $W/cdi/*.json || missing="$missing /dev/vfio/$g"
+      done
+      if [ -z "$missing" ]; then
+        pass "e3-daemon-advertises-mdevs ($MRES: 2 healthy, CDI names$(printf ' /dev/vfio/%s' $mgroups))"
+      else
+        fail "e3-daemon-advertises-mdevs: CDI specs lack or devices miss:$missing"
+      fi
+    else
+      fail "e3-daemon-advertises-mdevs: kubelet sees $(grep "^resource $MRES" $W/emulator.out | tail -n 1); daemon: $(grep -i mdev $W/daemon.log | tail -n 3 | tr '\n' ';')"
+    fi
+  fi
+fi
+
+[ -n "$daemon_pid" ] && { kill $emulator_pid $daemon_pid; wait; } 2>/dev/null
+cp $W/*.log $W/emulator.out $W/*.json /out/ 2>/dev/null
+stamp "done"
+echo DONE >>$R

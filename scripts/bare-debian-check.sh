@@ -7,7 +7,10 @@
 #
 # Needs root and Debian's debootstrap. The minbase tree is made once and
 # kept under $VGPU_BARE_CACHE (default /var/tmp/vgpu-bare-bookworm); every
-# run starts from a fresh copy of it. See docs/testing.md.
+# run starts from a fresh copy of it. With VGPU_BARE_CCACHE=DIR (e.g.
+# /root/.cache/ccache) this machine's compiler cache is lent to the chroot:
+# only compile outputs are reused, every package still comes from the
+# scripts' own installs. See docs/testing.md.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${VGPU_BARE_CACHE:-/var/tmp/vgpu-bare-bookworm}
@@ -65,6 +68,11 @@ for m in proc sys dev dev/pts; do
   mounts+=("$work/$m")
 done
 mkdir -p "$work/dev/shm"
+if [[ -n ${VGPU_BARE_CCACHE:-} ]]; then
+  mkdir -p "$work/root/.cache/ccache"
+  mount --bind "$VGPU_BARE_CCACHE" "$work/root/.cache/ccache"
+  mounts+=("$work/root/.cache/ccache")
+fi
 
 echo "bare-debian-check: running '$cmd' in $work (HEAD $(git -C "$root" rev-parse --short HEAD))"
 chroot "$work" /usr/bin/env -i HOME=/root TERM=dumb \

@@ -13,10 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "pkg/base/errno_status.h"
+#include "pkg/base/json.h"
 #include "pkg/base/status_macros.h"
 #include "pkg/config/yaml_json.h"
 #include "pkg/kata/cdi_spec.h"
-#include "pkg/kata/json.h"
 
 namespace vgpu::kata {
 namespace {
@@ -33,50 +33,49 @@ absl::Status Invalid(absl::string_view where, absl::string_view what) {
 
 // Strict decoding: an unknown field or a key given twice is an error, as
 // with the CDI library's yaml.UnmarshalStrict.
-absl::Status CheckFields(const JsonValue& obj, absl::string_view where,
+absl::Status CheckFields(const Json& obj, absl::string_view where,
                          const std::set<std::string>& known) {
   if (!obj.is_object()) {
-    return Invalid(
-        where, absl::StrCat("want an object, got ", JsonKindName(obj.kind())));
+    return Invalid(where,
+                   absl::StrCat("want an object, got ", obj.type_name()));
   }
-  std::set<std::string> seen;
-  for (const JsonValue::Member& m : obj.members()) {
-    if (known.count(m.first) == 0) {
-      return Invalid(where, absl::StrCat("unknown field \"", m.first, "\""));
-    }
-    if (!seen.insert(m.first).second) {
-      return Invalid(where,
-                     absl::StrCat("field \"", m.first, "\" given twice"));
+  for (const auto& [key, value] : obj.items()) {
+    if (known.count(key) == 0) {
+      return Invalid(where, absl::StrCat("unknown field \"", key, "\""));
     }
   }
   return absl::OkStatus();
 }
 
+// The member `key` of an object, or nullptr.
+const Json* Find(const Json& obj, absl::string_view key) {
+  auto it = obj.find(std::string(key));
+  return it == obj.end() ? nullptr : &*it;
+}
+
 // The string member `key`; "" when absent. InvalidArgument if not a string.
-absl::StatusOr<std::string> StringField(const JsonValue& obj,
-                                        absl::string_view key,
+absl::StatusOr<std::string> StringField(const Json& obj, absl::string_view key,
                                         absl::string_view where) {
-  const JsonValue* v = obj.Find(key);
+  const Json* v = Find(obj, key);
   if (v == nullptr || v->is_null()) return std::string();
   if (!v->is_string()) {
     return Invalid(where, absl::StrCat("\"", key, "\" must be a string"));
   }
-  return v->text();
+  return v->get<std::string>();
 }
 
 // The array member `key`; empty when absent.
-absl::StatusOr<std::vector<JsonValue>> ArrayField(const JsonValue& obj,
-                                                  absl::string_view key,
-                                                  absl::string_view where) {
-  const JsonValue* v = obj.Find(key);
-  if (v == nullptr || v->is_null()) return std::vector<JsonValue>();
+absl::StatusOr<Json> ArrayField(const Json& obj, absl::string_view key,
+                                absl::string_view where) {
+  const Json* v = Find(obj, key);
+  if (v == nullptr || v->is_null()) return Json::array();
   if (!v->is_array()) {
     return Invalid(where, absl::StrCat("\"", key, "\" must be an array"));
   }
-  return v->items();
+  return *v;
 }
 
-absl::StatusOr<CdiDeviceNode> ParseNode(const JsonValue& node,
+absl::StatusOr<CdiDeviceNode> ParseNode(const Json& node,
                                         const std::string& where) {
   VGPU_RETURN_IF_ERROR(
       CheckFields(node, where,
@@ -96,7 +95,7 @@ absl::StatusOr<CdiDeviceNode> ParseNode(const JsonValue& node,
 }
 
 // Parses containerEdits; returns its device nodes and whether it is empty.
-absl::StatusOr<std::vector<CdiDeviceNode>> ParseEdits(const JsonValue* edits,
+absl::StatusOr<std::vector<CdiDeviceNode>> ParseEdits(const Json* edits,
                                                       const std::string& where,
                                                       bool& empty) {
   empty = true;
@@ -106,13 +105,11 @@ absl::StatusOr<std::vector<CdiDeviceNode>> ParseEdits(const JsonValue* edits,
       *edits, where,
       {"env", "deviceNodes", "hooks", "mounts", "intelRdt", "additionalGids"}));
   for (const char* key : {"env", "hooks", "mounts", "additionalGids"}) {
-    VGPU_ASSIGN_OR_RETURN(std::vector<JsonValue> items,
-                          ArrayField(*edits, key, where));
+    VGPU_ASSIGN_OR_RETURN(Json items, ArrayField(*edits, key, where));
     if (!items.empty()) empty = false;
   }
-  if (edits->Find("intelRdt") != nullptr) empty = false;
-  VGPU_ASSIGN_OR_RETURN(std::vector<JsonValue> list,
-                        ArrayField(*edits, "deviceNodes", where));
+  if (Find(*edits, "intelRdt") != nullptr) empty = false;
+  VGPU_ASSIGN_OR_RETURN(Json list, ArrayField(*edits, "deviceNodes", where));
   for (size_t i = 0; i < list.size(); ++i) {
     VGPU_ASSIGN_OR_RETURN(
         CdiDeviceNode node,
@@ -123,11 +120,10 @@ absl::StatusOr<std::vector<CdiDeviceNode>> ParseEdits(const JsonValue* edits,
   return nodes;
 }
 
-absl::Status ParseDevices(const JsonValue& spec, const std::string& path,
+absl::Status ParseDevices(const Json& spec, const std::string& path,
                           const std::vector<CdiDeviceNode>& spec_nodes,
                           CdiSpecFile& out) {
-  VGPU_ASSIGN_OR_RETURN(std::vector<JsonValue> devices,
-                        ArrayField(spec, "devices", path));
+  VGPU_ASSIGN_OR_RETURN(Json devices, ArrayField(spec, "devices", path));
   std::set<std::string> names;
   for (size_t i = 0; i < devices.size(); ++i) {
     const std::string where = absl::StrCat(path, ": devices[", i, "]");
@@ -144,7 +140,7 @@ absl::Status ParseDevices(const JsonValue& spec, const std::string& path,
     bool empty = true;
     VGPU_ASSIGN_OR_RETURN(
         std::vector<CdiDeviceNode> nodes,
-        ParseEdits(devices[i].Find("containerEdits"),
+        ParseEdits(Find(devices[i], "containerEdits"),
                    absl::StrCat(where, ".containerEdits"), empty));
     if (empty) return Invalid(where, "invalid device, empty device edits");
     CdiDevice device{absl::StrCat(out.kind, "=", name), path, spec_nodes};
@@ -198,15 +194,6 @@ void LoadFile(const std::string& path, size_t priority, LoadState& state) {
   // A .yaml spec (nvidia-ctk writes /etc/cdi/nvidia.yaml) is read as the
   // CDI library reads it: YAML whose schema is the JSON one. Kata fails on
   // any bad file in the dirs, so a bad YAML spec is a problem here too.
-  if (absl::EndsWith(path, ".yaml")) {
-    absl::StatusOr<std::string> json = config::YamlToJson(*content);
-    if (!json.ok()) {
-      state.problems.push_back(absl::StrCat("invalid CDI spec ", path, ": ",
-                                            json.status().message()));
-      return;
-    }
-    *content = *std::move(json);
-  }
   absl::StatusOr<CdiSpecFile> spec = ParseCdiSpecFile(*content, path);
   if (!spec.ok()) {
     state.problems.push_back(std::string(spec.status().message()));
@@ -236,8 +223,15 @@ absl::Status LoadDir(const std::string& dir, size_t priority,
 absl::StatusOr<CdiSpecFile> ParseCdiSpecFile(absl::string_view content,
                                              absl::string_view path) {
   const std::string where(path);
-  absl::StatusOr<JsonValue> doc = ParseJson(content);
-  if (!doc.ok()) return Invalid(where, doc.status().message());
+  // A .yaml spec (nvidia-ctk writes /etc/cdi/nvidia.yaml) is read as the
+  // CDI library reads it: YAML whose schema is the JSON one.
+  const bool yaml = absl::EndsWith(path, ".yaml");
+  absl::StatusOr<Json> doc =
+      yaml ? config::YamlToJson(content) : ParseJson(content);
+  if (!doc.ok()) {
+    return Invalid(yaml ? absl::StrCat("invalid CDI spec ", where) : where,
+                   doc.status().message());
+  }
   VGPU_RETURN_IF_ERROR(CheckFields(
       *doc, where,
       {"cdiVersion", "kind", "annotations", "devices", "containerEdits"}));
@@ -256,7 +250,7 @@ absl::StatusOr<CdiSpecFile> ParseCdiSpecFile(absl::string_view content,
   }
   bool empty = true;
   VGPU_ASSIGN_OR_RETURN(std::vector<CdiDeviceNode> spec_nodes,
-                        ParseEdits(doc->Find("containerEdits"),
+                        ParseEdits(Find(*doc, "containerEdits"),
                                    where + ": containerEdits", empty));
   VGPU_RETURN_IF_ERROR(ParseDevices(*doc, where, spec_nodes, out));
   return out;

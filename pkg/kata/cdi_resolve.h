@@ -42,7 +42,8 @@ struct CdiSpecFile {
   std::vector<CdiDevice> devices;  // In file order.
 };
 
-// Parses and validates one spec's content like the CDI library (strict:
+// Parses and validates one spec's content like the CDI library: JSON, or
+// YAML when `path` ends in ".yaml" (strict:
 // unknown fields, duplicate keys, a bad version/kind/name, a device without
 // edits or a node without a path are errors). cdiVersion 0.1.0..0.6.0 (what
 // Kata's vendored CDI v0.6.0 accepts). InvalidArgument naming `path` and the

@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "pkg/base/json.h"
 #include "pkg/kata/coldplug_plan.h"
-#include "pkg/kata/json.h"
 
 namespace vgpu::kata {
 namespace {
@@ -36,26 +36,26 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
-JsonValue FunctionJson(const PlannedFunction& f) {
-  JsonValue o = JsonValue::Object();
-  o.Set("bdf", JsonValue::String(f.bdf));
-  o.Set("vendorId", JsonValue::String("0x" + Hex4(f.vendor_id)));
-  o.Set("deviceId", JsonValue::String("0x" + Hex4(f.device_id)));
-  o.Set("class", JsonValue::String(Class6(f.class_code)));
-  o.Set("handle", JsonValue::String(f.handle));
-  o.Set("iommufd", JsonValue::Bool(f.iommufd));
-  o.Set("cdiDevice", JsonValue::String(f.cdi_name));
-  o.Set("rootPort", JsonValue::String(f.root_port));
+Json FunctionJson(const PlannedFunction& f) {
+  Json o = Json::object();
+  o["bdf"] = f.bdf;
+  o["vendorId"] = "0x" + Hex4(f.vendor_id);
+  o["deviceId"] = "0x" + Hex4(f.device_id);
+  o["class"] = Class6(f.class_code);
+  o["handle"] = f.handle;
+  o["iommufd"] = f.iommufd;
+  o["cdiDevice"] = f.cdi_name;
+  o["rootPort"] = f.root_port;
   return o;
 }
 
-JsonValue MdevJson(const PlannedMdev& m) {
-  JsonValue o = JsonValue::Object();
-  o.Set("uuid", JsonValue::String(m.uuid));
-  o.Set("parent", JsonValue::String(m.parent));
-  o.Set("handle", JsonValue::String(m.handle));
-  o.Set("cdiDevice", JsonValue::String(m.cdi_name));
-  o.Set("coldPluggable", JsonValue::Bool(false));
+Json MdevJson(const PlannedMdev& m) {
+  Json o = Json::object();
+  o["uuid"] = m.uuid;
+  o["parent"] = m.parent;
+  o["handle"] = m.handle;
+  o["cdiDevice"] = m.cdi_name;
+  o["coldPluggable"] = false;
   return o;
 }
 
@@ -91,18 +91,19 @@ std::string RenderPlanTable(const ColdPlugPlan& plan) {
 }
 
 std::string RenderPlanJson(const ColdPlugPlan& plan) {
-  JsonValue o = JsonValue::Object();
-  o.Set("cdiDevices", JsonValue::StringArray(plan.cdi_names));
-  JsonValue& functions = o.Set("functions", JsonValue::Array());
-  for (const PlannedFunction& f : plan.functions)
-    functions.Append(FunctionJson(f));
-  JsonValue& mdevs = o.Set("mdevs", JsonValue::Array());
-  for (const PlannedMdev& m : plan.mdevs) mdevs.Append(MdevJson(m));
-  o.Set("rootPorts", JsonValue::Number(plan.root_ports));
-  o.Set("iommufd", JsonValue::Bool(plan.iommufd));
-  o.Set("qemuArgs", JsonValue::StringArray(plan.qemu_args));
-  o.Set("warnings", JsonValue::StringArray(plan.warnings));
-  return SerializeJson(o);
+  Json o = Json::object();
+  o["cdiDevices"] = plan.cdi_names;
+  o["functions"] = Json::array();
+  for (const PlannedFunction& f : plan.functions) {
+    o["functions"].push_back(FunctionJson(f));
+  }
+  o["mdevs"] = Json::array();
+  for (const PlannedMdev& m : plan.mdevs) o["mdevs"].push_back(MdevJson(m));
+  o["rootPorts"] = plan.root_ports;
+  o["iommufd"] = plan.iommufd;
+  o["qemuArgs"] = plan.qemu_args;
+  o["warnings"] = plan.warnings;
+  return DumpJson(o);
 }
 
 }  // namespace vgpu::kata

@@ -7,9 +7,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "pkg/kata/cdi_resolve.h"
+#include "pkg/coldplug/cdi_resolve.h"
 
-namespace vgpu::kata {
+namespace vgpu::coldplug {
 namespace {
 
 void Consume(const absl::StatusOr<CdiSpecFile>& spec) {
@@ -24,11 +24,13 @@ void Consume(const absl::StatusOr<CdiSpecFile>& spec) {
 }
 
 }  // namespace
-}  // namespace vgpu::kata
+}  // namespace vgpu::coldplug
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view text(reinterpret_cast<const char*>(data), size);
-  vgpu::kata::Consume(vgpu::kata::ParseCdiSpecFile(text, "/etc/cdi/f.json"));
-  vgpu::kata::Consume(vgpu::kata::ParseCdiSpecFile(text, "/etc/cdi/f.yaml"));
+  vgpu::coldplug::Consume(
+      vgpu::coldplug::ParseCdiSpecFile(text, "/etc/cdi/f.json"));
+  vgpu::coldplug::Consume(
+      vgpu::coldplug::ParseCdiSpecFile(text, "/etc/cdi/f.yaml"));
   return 0;
 }

@@ -1,8 +1,6 @@
 // `vgpuctl coldplug-plan`: what Kata will cold-plug for a pod, derived the
 // way Kata does it (PodResources Get -> CDI specs -> VFIO handles -> PCI
 // functions -> QEMU arguments); docs/kata.md.
-#include "pkg/kata/coldplug_plan.h"
-
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -13,8 +11,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cmd/vgpuctl/commands.h"
-#include "pkg/kata/cdi_resolve.h"
-#include "pkg/kata/pod_resources.h"
+#include "pkg/coldplug/cdi_resolve.h"
+#include "pkg/coldplug/plan.h"
+#include "pkg/kubelet/pod_resources.h"
 #include "pkg/sysfs/sysfs.h"
 
 namespace vgpu::vgpuctl {
@@ -47,7 +46,7 @@ constexpr char kUsage[] =
 struct PlanFlags {
   std::string pod;
   std::vector<std::string> devices;
-  std::string socket = kata::kDefaultPodResourcesSocket;
+  std::string socket = kubelet::kDefaultPodResourcesSocket;
   std::vector<std::string> cdi_dirs;
   std::string host_root = "/";
   std::string root_ports = "0";
@@ -95,7 +94,7 @@ int CheckFlags(PlanFlags& flags) {
     }
   }
   if (flags.cdi_dirs.empty()) {
-    flags.cdi_dirs = {kata::kEtcCdiDir, kata::kVarRunCdiDir};
+    flags.cdi_dirs = {coldplug::kEtcCdiDir, coldplug::kVarRunCdiDir};
   }
   return kExitOk;
 }
@@ -149,7 +148,7 @@ int RunColdplugPlan(int argc, char** argv) {
   if (int rc = ParseFlags(argc, argv, flags); rc != kExitOk) {
     return rc < 0 ? kExitOk : rc;
   }
-  kata::PlanOptions options;
+  coldplug::PlanOptions options;
   if (!absl::SimpleAtoi(flags.root_ports, &options.pcie_root_port) ||
       options.pcie_root_port < 0) {
     return Usage(absl::StrCat("--pcie-root-port \"", flags.root_ports,
@@ -158,25 +157,25 @@ int RunColdplugPlan(int argc, char** argv) {
   std::vector<std::string> names = flags.devices;
   if (!flags.pod.empty()) {
     const size_t slash = flags.pod.find('/');
-    absl::StatusOr<v1::PodResources> pod = kata::GetPodResources(
+    absl::StatusOr<v1::PodResources> pod = kubelet::GetPodResources(
         flags.socket, flags.pod.substr(0, slash), flags.pod.substr(slash + 1));
     if (!pod.ok()) return Fail(pod.status());
-    names = kata::PodCdiDeviceNames(*pod);
+    names = coldplug::PodCdiDeviceNames(*pod);
   }
-  absl::StatusOr<kata::CdiRegistry> registry =
-      kata::LoadCdiRegistry(flags.cdi_dirs);
+  absl::StatusOr<coldplug::CdiRegistry> registry =
+      coldplug::LoadCdiRegistry(flags.cdi_dirs);
   if (!registry.ok()) return Fail(registry.status());
   absl::StatusOr<std::unique_ptr<sysfs::Sysfs>> sysfs =
       sysfs::NewHostSysfs(flags.host_root);
   if (!sysfs.ok()) return Fail(sysfs.status());
-  absl::StatusOr<kata::ColdPlugPlan> plan =
-      kata::BuildColdPlugPlan(names, *registry, **sysfs, options);
+  absl::StatusOr<coldplug::ColdPlugPlan> plan =
+      coldplug::BuildColdPlugPlan(names, *registry, **sysfs, options);
   if (!plan.ok()) return Fail(plan.status());
   if (flags.json) {
-    std::fputs(kata::RenderPlanJson(*plan).c_str(), stdout);
+    std::fputs(coldplug::RenderPlanJson(*plan).c_str(), stdout);
   } else {
     if (!flags.pod.empty()) std::printf("pod %s: ", flags.pod.c_str());
-    std::fputs(kata::RenderPlanTable(*plan).c_str(), stdout);
+    std::fputs(coldplug::RenderPlanTable(*plan).c_str(), stdout);
   }
   return kExitOk;
 }

@@ -1,4 +1,4 @@
-#include "pkg/kata/coldplug_plan.h"
+#include "pkg/coldplug/plan.h"
 
 #include <algorithm>
 #include <map>
@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "pkg/base/status_macros.h"
 
-namespace vgpu::kata {
+namespace vgpu::coldplug {
 namespace {
 
 constexpr char kVfioDir[] = "/dev/vfio/";
@@ -271,6 +271,20 @@ absl::Status AddQemuArgs(const PlanOptions& options, ColdPlugPlan& plan) {
 
 }  // namespace
 
+std::vector<std::string> PodCdiDeviceNames(const v1::PodResources& pod) {
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  for (const v1::ContainerResources& container : pod.containers()) {
+    for (const v1::ContainerDevices& devices : container.devices()) {
+      for (const std::string& id : devices.device_ids()) {
+        std::string name = absl::StrCat(devices.resource_name(), "=", id);
+        if (seen.insert(name).second) names.push_back(std::move(name));
+      }
+    }
+  }
+  return names;
+}
+
 absl::StatusOr<ColdPlugPlan> BuildColdPlugPlan(
     const std::vector<std::string>& cdi_names, const CdiRegistry& registry,
     sysfs::Sysfs& sysfs, const PlanOptions& options) {
@@ -303,4 +317,4 @@ absl::StatusOr<ColdPlugPlan> BuildColdPlugPlan(
   return plan;
 }
 
-}  // namespace vgpu::kata
+}  // namespace vgpu::coldplug

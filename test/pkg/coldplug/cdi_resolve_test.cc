@@ -1,4 +1,4 @@
-#include "pkg/kata/cdi_resolve.h"
+#include "pkg/coldplug/cdi_resolve.h"
 
 #include <filesystem>
 #include <fstream>
@@ -11,7 +11,7 @@
 #include "test/testing/status_matchers.h"
 #include "test/testing/temp_dir.h"
 
-namespace vgpu::kata {
+namespace vgpu::coldplug {
 namespace {
 
 using ::testing::ElementsAre;
@@ -112,7 +112,7 @@ TEST_F(CdiResolveTest, OurRenderedSpecsParse) {
   d.id = "0000:42:00.0";
   d.vfio_nodes = {"/dev/vfio/25"};
   pool.devices = {d};
-  auto spec = ParseCdiSpecFile(RenderCdiSpec(pool), "p.json");
+  auto spec = ParseCdiSpecFile(kata::RenderCdiSpec(pool), "p.json");
   ASSERT_TRUE(spec.ok()) << spec.status();
   ASSERT_EQ(spec->devices.size(), 1u);
   EXPECT_EQ(spec->devices[0].device_nodes[0].path, "/dev/vfio/25");
@@ -226,4 +226,4 @@ TEST_F(CdiResolveTest, MissingDirsGiveAnEmptyRegistry) {
 }
 
 }  // namespace
-}  // namespace vgpu::kata
+}  // namespace vgpu::coldplug

@@ -1,4 +1,4 @@
-#include "pkg/kata/coldplug_plan.h"
+#include "pkg/coldplug/plan.h"
 
 #include <filesystem>
 #include <fstream>
@@ -11,13 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "pkg/kata/cdi_resolve.h"
+#include "pkg/coldplug/cdi_resolve.h"
 #include "pkg/simhost/sim_host.h"
 #include "pkg/sysfs/sysfs.h"
 #include "test/testing/status_matchers.h"
 #include "test/testing/temp_dir.h"
 
-namespace vgpu::kata {
+namespace vgpu::coldplug {
 namespace {
 
 using ::testing::ElementsAre;
@@ -334,5 +334,30 @@ TEST_F(ColdPlugPlanTest, RendersTableAndJson) {
   EXPECT_THAT(json, HasSubstr("\"warnings\": []"));
 }
 
+// As Kata's shim forms names: every container's devices, in order, without
+// repeats; DRA claims are not cold-plugged.
+TEST(PodCdiDeviceNamesTest, NamesEveryContainersDevicesInOrder) {
+  v1::PodResources pod;
+  v1::ContainerDevices* d = pod.add_containers()->add_devices();
+  d->set_resource_name("nvidia.com/pgpu");
+  d->add_device_ids("0000:42:00.0");
+  d->add_device_ids("0000:61:00.0");
+  v1::ContainerResources* b = pod.add_containers();
+  d = b->add_devices();
+  d->set_resource_name("nvidia.com/nvswitch");
+  d->add_device_ids("0000:07:00.0");
+  d = b->add_devices();
+  d->set_resource_name("nvidia.com/pgpu");
+  d->add_device_ids("0000:42:00.0");  // Handed on from an init container.
+  b->add_dynamic_resources()
+      ->add_claim_resources()
+      ->add_cdi_devices()
+      ->set_name("example.com/dra=1");
+  EXPECT_THAT(PodCdiDeviceNames(pod),
+              ::testing::ElementsAre("nvidia.com/pgpu=0000:42:00.0",
+                                     "nvidia.com/pgpu=0000:61:00.0",
+                                     "nvidia.com/nvswitch=0000:07:00.0"));
+}
+
 }  // namespace
-}  // namespace vgpu::kata
+}  // namespace vgpu::coldplug

@@ -8,8 +8,8 @@
 //
 // *.yaml files are read through config::YamlToJson (pkg/config alone uses
 // yaml-cpp), with the YAML 1.1 scalar rules of the CDI library's reader.
-#ifndef VGPU_PKG_KATA_CDI_RESOLVE_H_
-#define VGPU_PKG_KATA_CDI_RESOLVE_H_
+#ifndef VGPU_PKG_COLDPLUG_CDI_RESOLVE_H_
+#define VGPU_PKG_COLDPLUG_CDI_RESOLVE_H_
 
 #include <map>
 #include <string>
@@ -18,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace vgpu::kata {
+namespace vgpu::coldplug {
 
 inline constexpr char kEtcCdiDir[] = "/etc/cdi";
 inline constexpr char kVarRunCdiDir[] = "/var/run/cdi";
@@ -69,6 +69,6 @@ struct CdiRegistry {
 absl::StatusOr<CdiRegistry> LoadCdiRegistry(
     const std::vector<std::string>& dirs);
 
-}  // namespace vgpu::kata
+}  // namespace vgpu::coldplug
 
-#endif  // VGPU_PKG_KATA_CDI_RESOLVE_H_
+#endif  // VGPU_PKG_COLDPLUG_CDI_RESOLVE_H_

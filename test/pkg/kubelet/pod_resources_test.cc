@@ -1,4 +1,4 @@
-#include "pkg/kata/pod_resources.h"
+#include "pkg/kubelet/pod_resources.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -11,14 +11,14 @@
 #include "test/testing/status_matchers.h"
 #include "test/testing/temp_dir.h"
 
-namespace vgpu::kata {
+namespace vgpu::kubelet {
 namespace {
 
 using ::testing::ElementsAre;
 using ::vgpu::testing::StatusIs;
 
 // Answers Get like the kubelet: the pod when known, NotFound otherwise, or
-// the feature-gate error when Get is disabled.
+// the feature-gate error when Get is disabled. List answers the one pod.
 class FakePodResources final : public v1::PodResourcesLister::Service {
  public:
   explicit FakePodResources(v1::PodResources pod, bool enabled = true)
@@ -37,6 +37,12 @@ class FakePodResources final : public v1::PodResourcesLister::Service {
                               req->pod_namespace() + " not found");
     }
     *resp->mutable_pod_resources() = pod_;
+    return grpc::Status::OK;
+  }
+
+  grpc::Status List(grpc::ServerContext*, const v1::ListPodResourcesRequest*,
+                    v1::ListPodResourcesResponse* resp) override {
+    *resp->add_pod_resources() = pod_;
     return grpc::Status::OK;
   }
 
@@ -89,22 +95,22 @@ class PodResourcesTest : public ::testing::Test {
   std::unique_ptr<grpc::Server> server_;
 };
 
-TEST_F(PodResourcesTest, NamesEveryContainersDevicesInOrder) {
-  EXPECT_THAT(PodCdiDeviceNames(TwoContainerPod()),
-              ElementsAre("nvidia.com/pgpu=0000:42:00.0",
-                          "nvidia.com/pgpu=0000:61:00.0",
-                          "nvidia.com/nvswitch=0000:07:00.0"));
-}
-
 TEST_F(PodResourcesTest, GetsThePodOverTheSocket) {
   Serve();
   auto pod = GetPodResources(Socket(), "ml", "cuda");
   ASSERT_TRUE(pod.ok()) << pod.status();
   EXPECT_EQ(pod->name(), "cuda");
-  EXPECT_THAT(PodCdiDeviceNames(*pod),
-              ElementsAre("nvidia.com/pgpu=0000:42:00.0",
-                          "nvidia.com/pgpu=0000:61:00.0",
-                          "nvidia.com/nvswitch=0000:07:00.0"));
+  ASSERT_EQ(pod->containers_size(), 2);
+  EXPECT_THAT(pod->containers(0).devices(0).device_ids(),
+              ElementsAre("0000:42:00.0", "0000:61:00.0"));
+}
+
+TEST_F(PodResourcesTest, ListsEveryPodOverTheSocket) {
+  Serve();
+  auto list = ListPodResources(Socket());
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->pod_resources_size(), 1);
+  EXPECT_EQ(list->pod_resources(0).name(), "cuda");
 }
 
 TEST_F(PodResourcesTest, KubeletErrorsKeepTheirCodeAndSayWhatWasAsked) {
@@ -126,7 +132,11 @@ TEST_F(PodResourcesTest, DisabledGetIsReported) {
 TEST_F(PodResourcesTest, NoServerIsUnavailable) {
   EXPECT_THAT(GetPodResources(Socket(), "ml", "cuda", absl::Seconds(5)),
               StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(ListPodResources(Socket(), absl::Seconds(5)),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       ::testing::StartsWith("podresources List via " +
+                                             Socket() + ": ")));
 }
 
 }  // namespace
-}  // namespace vgpu::kata
+}  // namespace vgpu::kubelet

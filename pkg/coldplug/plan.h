@@ -1,3 +1,9 @@
+// pkg/coldplug models what Kata does with what we hand it (pkg/kata): CDI
+// resolution (cdi_resolve.h), the cold-plug plan and its renderings. It
+// re-reads sysfs on purpose, independently of pkg/inventory, as Kata does:
+// the plan is a check of discovery from the outside, so it must not reuse
+// discovery's conclusions. Used by `vgpuctl coldplug-plan` and the tests.
+//
 // The cold-plug plan: what Kata (Go runtime 3.24+, q35, cold_plug_vfio =
 // "root-port") puts on the QEMU command line for a pod, derived from the
 // outside: CDI names -> CDI specs -> VFIO handles -> PCI functions -> QEMU
@@ -9,18 +15,19 @@
 //   /dev/vfio/devices/vfioN  the one PCI function whose vfio-dev/vfioN it is.
 // Nodes outside /dev/vfio/ and /dev/vfio/vfio are not VFIO devices to Kata
 // (IsVFIODevice) and are skipped. Thread-compatible; reads sysfs only.
-#ifndef VGPU_PKG_KATA_COLDPLUG_PLAN_H_
-#define VGPU_PKG_KATA_COLDPLUG_PLAN_H_
+#ifndef VGPU_PKG_COLDPLUG_PLAN_H_
+#define VGPU_PKG_COLDPLUG_PLAN_H_
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "pkg/kata/cdi_resolve.h"
+#include "pkg/coldplug/cdi_resolve.h"
 #include "pkg/sysfs/sysfs.h"
+#include "podresources/v1/api.pb.h"
 
-namespace vgpu::kata {
+namespace vgpu::coldplug {
 
 // Kata's maxPCIeRootPort.
 inline constexpr int kMaxRootPorts = 16;
@@ -60,6 +67,13 @@ struct ColdPlugPlan {
   std::vector<std::string> warnings;
 };
 
+// The qualified names Kata forms from a PodResources answer
+// (containerd-shim-v2 getDeviceSpec): "<resource_name>=<device_id>" of every
+// device of every container, in answer order, without repeats. Only
+// `containers[].devices` count; dynamic_resources (DRA) are ignored, as
+// Kata ignores them.
+std::vector<std::string> PodCdiDeviceNames(const v1::PodResources& pod);
+
 // Builds the plan for `cdi_names` ("<resource>=<id>"). Errors name the
 // name, file, group or handle:
 //  - NotFound "unresolvable CDI devices nvidia.com/pgpu=X (...)";
@@ -78,6 +92,6 @@ std::string RenderPlanTable(const ColdPlugPlan& plan);
 // The plan as a JSON document (stable field order).
 std::string RenderPlanJson(const ColdPlugPlan& plan);
 
-}  // namespace vgpu::kata
+}  // namespace vgpu::coldplug
 
-#endif  // VGPU_PKG_KATA_COLDPLUG_PLAN_H_
+#endif  // VGPU_PKG_COLDPLUG_PLAN_H_

@@ -1,4 +1,4 @@
-#include "pkg/kata/cdi_resolve.h"
+#include "pkg/coldplug/cdi_resolve.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -18,7 +18,7 @@
 #include "pkg/config/yaml_json.h"
 #include "pkg/kata/cdi_spec.h"
 
-namespace vgpu::kata {
+namespace vgpu::coldplug {
 namespace {
 
 const std::set<std::string>& KnownVersions() {
@@ -131,7 +131,7 @@ absl::Status ParseDevices(const Json& spec, const std::string& path,
         devices[i], where, {"name", "annotations", "containerEdits"}));
     VGPU_ASSIGN_OR_RETURN(std::string name,
                           StringField(devices[i], "name", where));
-    if (absl::Status s = ValidateCdiDeviceName(name); !s.ok()) {
+    if (absl::Status s = kata::ValidateCdiDeviceName(name); !s.ok()) {
       return Invalid(where, s.message());
     }
     if (!names.insert(name).second) {
@@ -245,7 +245,7 @@ absl::StatusOr<CdiSpecFile> ParseCdiSpecFile(absl::string_view content,
   CdiSpecFile out;
   out.path = where;
   VGPU_ASSIGN_OR_RETURN(out.kind, StringField(*doc, "kind", where));
-  if (absl::Status s = ValidateCdiKind(out.kind); !s.ok()) {
+  if (absl::Status s = kata::ValidateCdiKind(out.kind); !s.ok()) {
     return Invalid(where, s.message());
   }
   bool empty = true;
@@ -280,4 +280,4 @@ absl::StatusOr<CdiRegistry> LoadCdiRegistry(
   return std::move(state.registry);
 }
 
-}  // namespace vgpu::kata
+}  // namespace vgpu::coldplug

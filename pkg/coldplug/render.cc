@@ -1,4 +1,4 @@
-// Text and JSON renderings of a ColdPlugPlan (declared in coldplug_plan.h).
+// Text and JSON renderings of a ColdPlugPlan (declared in plan.h).
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -6,9 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "pkg/base/json.h"
-#include "pkg/kata/coldplug_plan.h"
+#include "pkg/coldplug/plan.h"
 
-namespace vgpu::kata {
+namespace vgpu::coldplug {
 namespace {
 
 std::string Hex4(uint16_t v) { return absl::StrFormat("%04x", v); }
@@ -106,4 +106,4 @@ std::string RenderPlanJson(const ColdPlugPlan& plan) {
   return DumpJson(o);
 }
 
-}  // namespace vgpu::kata
+}  // namespace vgpu::coldplug

@@ -87,7 +87,31 @@ absl::Status At(const YAML::Mark& mark, absl::string_view what) {
       absl::StrCat(mark.line + 1, ":", mark.column + 1, ": ", what));
 }
 
-absl::StatusOr<Json> Convert(const YAML::Node& node) {
+// An alias shares its node in yaml-cpp but is copied into the Json value,
+// so a few lines of nested aliases ("billion laughs") would expand without
+// bound: the conversion has a node budget, and a depth limit as ParseJson.
+struct Limits {
+  int nodes_left = 100000;
+  int depth = 0;
+};
+constexpr int kMaxDepth = 64;
+
+absl::StatusOr<Json> Convert(const YAML::Node& node, Limits& limits);
+
+absl::StatusOr<Json> ConvertChild(const YAML::Node& node, Limits& limits) {
+  if (--limits.nodes_left < 0) {
+    return At(node.Mark(), "more than 100000 nodes (aliases expanded)");
+  }
+  if (limits.depth >= kMaxDepth) {
+    return At(node.Mark(), absl::StrCat("nesting deeper than ", kMaxDepth));
+  }
+  ++limits.depth;
+  absl::StatusOr<Json> value = Convert(node, limits);
+  --limits.depth;
+  return value;
+}
+
+absl::StatusOr<Json> Convert(const YAML::Node& node, Limits& limits) {
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -104,7 +128,7 @@ absl::StatusOr<Json> Convert(const YAML::Node& node) {
     case YAML::NodeType::Sequence: {
       Json out = Json::array();
       for (const YAML::Node& item : node) {
-        absl::StatusOr<Json> value = Convert(item);
+        absl::StatusOr<Json> value = ConvertChild(item, limits);
         if (!value.ok()) return value.status();
         out.push_back(*std::move(value));
       }
@@ -123,7 +147,7 @@ absl::StatusOr<Json> Convert(const YAML::Node& node) {
                     absl::StrCat("duplicate key ",
                                  DumpJson(Json(key), JsonStyle::kCompact)));
         }
-        absl::StatusOr<Json> value = Convert(entry.second);
+        absl::StatusOr<Json> value = ConvertChild(entry.second, limits);
         if (!value.ok()) return value.status();
         out[key] = *std::move(value);
       }
@@ -148,7 +172,8 @@ absl::StatusOr<Json> YamlToJson(absl::string_view yaml) {
         absl::StrCat("want one YAML document, found ", docs.size()));
   }
   if (docs.empty()) return Json(nullptr);
-  return Convert(docs[0]);
+  Limits limits;
+  return Convert(docs[0], limits);
 }
 
 }  // namespace vgpu::config

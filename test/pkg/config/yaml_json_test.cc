@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test/testing/status_matchers.h"
@@ -46,6 +47,20 @@ TEST(YamlToJsonTest, KeepsKeyOrderAndEveryStringByte) {
             "{\"z\":1,\"a\":2,\"m\":\"caf\xc3\xa9\"}");
 }
 
+// Nested aliases would expand exponentially ("billion laughs").
+TEST(YamlToJsonTest, AliasExpansionIsBounded) {
+  std::string yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 8; ++i) {
+    yaml += absl::StrCat("a", i, ": &a", i, " [");
+    for (int k = 0; k < 10; ++k)
+      absl::StrAppend(&yaml, k ? ", " : "", "*a", i - 1);
+    yaml += "]\n";
+  }
+  EXPECT_THAT(YamlToJson(yaml), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("more than 100000 nodes")));
+  EXPECT_EQ(AsJson("a: &x [1]\nb: *x\n"), R"({"a":[1],"b":[1]})");
+}
+
 TEST(YamlToJsonTest, ErrorsSayWhere) {
   EXPECT_THAT(YamlToJson("a: [1, 2\n"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("2:1: ")));
@@ -55,6 +70,9 @@ TEST(YamlToJsonTest, ErrorsSayWhere) {
   EXPECT_THAT(
       YamlToJson("a: 1\nb: 2\na: 3\n"),
       StatusIs(absl::StatusCode::kInvalidArgument, "3:1: duplicate key \"a\""));
+  EXPECT_THAT(YamlToJson(std::string(100, '[') + std::string(100, ']')),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("nesting deeper than 64")));
   EXPECT_THAT(YamlToJson("a: 1\n---\nb: 2\n"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("want one YAML document, found 2")));

@@ -29,6 +29,7 @@
 #include "pkg/deviceplugin/snapshot.h"
 #include "pkg/inventory/discovery.h"
 #include "pkg/kata/allocate_response.h"
+#include "pkg/kubelet/grpc_util.h"
 #include "pkg/resources/pools.h"
 #include "pkg/simhost/sim_host.h"
 #include "pkg/sysfs/sysfs.h"
@@ -120,8 +121,7 @@ struct Samples {
 absl::StatusOr<Samples> Measure(const std::string& socket,
                                 const std::vector<std::string>& ids,
                                 int calls) {
-  auto stub = v1beta1::DevicePlugin::NewStub(grpc::CreateChannel(
-      "unix:" + socket, grpc::InsecureChannelCredentials()));
+  auto stub = v1beta1::DevicePlugin::NewStub(kubelet::DialUnix(socket));
   // Allocate answers from what ListAndWatch sent: keep a stream open.
   grpc::ClientContext watch_ctx;
   auto watch = stub->ListAndWatch(&watch_ctx, v1beta1::Empty());

@@ -7,7 +7,8 @@ PKGS=(
   build-essential cmake ninja-build pkg-config ccache git
   clang libclang-rt-14-dev clang-format llvm-14
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev libyaml-cpp-dev prometheus-cpp-dev libcivetweb-dev libssl-dev
+  libabsl-dev libyaml-cpp-dev nlohmann-json3-dev prometheus-cpp-dev
+  libcivetweb-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libfuse3-dev
   pci.ids

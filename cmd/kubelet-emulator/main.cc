@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "cmd/common/flags.h"
 #include "grpcpp/grpcpp.h"
+#include "pkg/kubelet/pod_resources.h"
 #include "podresources/v1/api.grpc.pb.h"
 #include "test/testing/fake_kubelet.h"
 
@@ -137,21 +138,13 @@ void PrintAllocation(const vgpu::testing::PodAllocation& pod) {
 // Asks our own PodResources socket, as Kata does at sandbox creation.
 void PrintPodResources(const std::string& socket, const std::string& ns,
                        const std::string& name) {
-  auto stub = v1::PodResourcesLister::NewStub(grpc::CreateChannel(
-      "unix:" + socket, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-  v1::GetPodResourcesRequest request;
-  request.set_pod_namespace(ns);
-  request.set_pod_name(name);
-  v1::GetPodResourcesResponse response;
-  grpc::Status status = stub->Get(&context, request, &response);
-  if (!status.ok()) {
-    std::printf("podresources Get %s/%s: %s\n", ns.c_str(), name.c_str(),
-                status.error_message().c_str());
+  absl::StatusOr<v1::PodResources> pod =
+      vgpu::kubelet::GetPodResources(socket, ns, name, absl::Seconds(5));
+  if (!pod.ok()) {
+    std::printf("%s\n", std::string(pod.status().message()).c_str());
     return;
   }
-  for (const auto& c : response.pod_resources().containers()) {
+  for (const auto& c : pod->containers()) {
     for (const auto& d : c.devices()) {
       std::printf("podresources Get %s/%s: container %s %s=%s\n", ns.c_str(),
                   name.c_str(), c.name().c_str(), d.resource_name().c_str(),

@@ -1,8 +1,6 @@
 // `vgpuctl coldplug-plan`: what Kata will cold-plug for a pod, derived the
 // way Kata does it (PodResources Get -> CDI specs -> VFIO handles -> PCI
 // functions -> QEMU arguments); docs/kata.md.
-#include "pkg/kata/coldplug_plan.h"
-
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -12,15 +10,16 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "cmd/vgpuctl/commands.h"
-#include "pkg/kata/cdi_resolve.h"
-#include "pkg/kata/pod_resources.h"
+#include "pkg/coldplug/cdi_resolve.h"
+#include "pkg/coldplug/plan.h"
+#include "pkg/kubelet/pod_resources.h"
 #include "pkg/sysfs/sysfs.h"
 
 ABSL_FLAG(std::string, pod, "", "the pod to ask the kubelet about (NS/NAME)");
 ABSL_FLAG(std::vector<std::string>, device, {},
           "plan this CDI name (RESOURCE=ID) instead of --pod");
 ABSL_FLAG(std::string, pod_resources_socket,
-          vgpu::kata::kDefaultPodResourcesSocket,
+          vgpu::kubelet::kDefaultPodResourcesSocket,
           "kubelet PodResources socket");
 ABSL_FLAG(std::vector<std::string>, cdi_dir, {},
           "CDI spec dir, lowest priority first (default /etc/cdi then "
@@ -89,33 +88,35 @@ int RunColdplugPlan(int argc, char** argv) {
   }
   const std::string pod = absl::GetFlag(FLAGS_pod);
   std::vector<std::string> names = absl::GetFlag(FLAGS_device);
-  kata::PlanOptions options;
+  coldplug::PlanOptions options;
   options.pcie_root_port = absl::GetFlag(FLAGS_pcie_root_port);
   const std::string problem = CheckFlags(pod, names, options.pcie_root_port);
   if (!problem.empty()) return Usage(problem);
   if (!pod.empty()) {
     const size_t slash = pod.find('/');
     absl::StatusOr<v1::PodResources> resources =
-        kata::GetPodResources(absl::GetFlag(FLAGS_pod_resources_socket),
-                              pod.substr(0, slash), pod.substr(slash + 1));
+        kubelet::GetPodResources(absl::GetFlag(FLAGS_pod_resources_socket),
+                                 pod.substr(0, slash), pod.substr(slash + 1));
     if (!resources.ok()) return Fail(resources.status());
-    names = kata::PodCdiDeviceNames(*resources);
+    names = coldplug::PodCdiDeviceNames(*resources);
   }
   std::vector<std::string> cdi_dirs = absl::GetFlag(FLAGS_cdi_dir);
-  if (cdi_dirs.empty()) cdi_dirs = {kata::kEtcCdiDir, kata::kVarRunCdiDir};
-  absl::StatusOr<kata::CdiRegistry> registry = kata::LoadCdiRegistry(cdi_dirs);
+  if (cdi_dirs.empty())
+    cdi_dirs = {coldplug::kEtcCdiDir, coldplug::kVarRunCdiDir};
+  absl::StatusOr<coldplug::CdiRegistry> registry =
+      coldplug::LoadCdiRegistry(cdi_dirs);
   if (!registry.ok()) return Fail(registry.status());
   absl::StatusOr<std::unique_ptr<sysfs::Sysfs>> sysfs =
       sysfs::NewHostSysfs(absl::GetFlag(FLAGS_host_root));
   if (!sysfs.ok()) return Fail(sysfs.status());
-  absl::StatusOr<kata::ColdPlugPlan> plan =
-      kata::BuildColdPlugPlan(names, *registry, **sysfs, options);
+  absl::StatusOr<coldplug::ColdPlugPlan> plan =
+      coldplug::BuildColdPlugPlan(names, *registry, **sysfs, options);
   if (!plan.ok()) return Fail(plan.status());
   if (absl::GetFlag(FLAGS_json)) {
-    std::fputs(kata::RenderPlanJson(*plan).c_str(), stdout);
+    std::fputs(coldplug::RenderPlanJson(*plan).c_str(), stdout);
   } else {
     if (!pod.empty()) std::printf("pod %s: ", pod.c_str());
-    std::fputs(kata::RenderPlanTable(*plan).c_str(), stdout);
+    std::fputs(coldplug::RenderPlanTable(*plan).c_str(), stdout);
   }
   return kExitOk;
 }

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cmd/vgpuctl/discover_output.h"
-#include "cmd/vgpuctl/json_writer.h"
+#include "pkg/base/json.h"
 
 namespace vgpu::vgpuctl {
 namespace {
@@ -14,118 +14,110 @@ namespace {
 using inventory::Inventory;
 using inventory::PciFunction;
 
-std::optional<int64_t> NumaOrNull(int node) {
-  return node < 0 ? std::nullopt : std::optional<int64_t>(node);
+Json StringOrNull(const std::string& value) {
+  return value.empty() ? Json(nullptr) : Json(value);
 }
 
-std::optional<int64_t> Opt(const std::optional<int>& v) {
-  return v.has_value() ? std::optional<int64_t>(*v) : std::nullopt;
+template <typename T>
+Json OrNull(const std::optional<T>& value) {
+  return value.has_value() ? Json(*value) : Json(nullptr);
 }
 
-void WriteNvidiaVgpu(const inventory::NvidiaVgpuState& v, JsonWriter& w) {
-  w.BeginObject();
-  w.Key("currentType").Int(v.current_type);
-  w.Key("currentTypeName").String(v.current_type_name);
-  w.Key("creatableTypes").BeginArray();
+Json NumaOrNull(int node) { return node < 0 ? Json(nullptr) : Json(node); }
+
+Json NvidiaVgpuJson(const inventory::NvidiaVgpuState& v) {
+  Json types = Json::array();
   for (const auto& [id, name] : v.creatable_types) {
-    w.BeginObject().Key("id").Int(id).Key("name").String(name).EndObject();
+    types.push_back(Json::object({{"id", id}, {"name", name}}));
   }
-  w.EndArray().EndObject();
+  Json o = Json::object();
+  o["currentType"] = v.current_type;
+  o["currentTypeName"] = v.current_type_name;
+  o["creatableTypes"] = std::move(types);
+  return o;
 }
 
-void WriteFunction(const PciFunction& fn, JsonWriter& w) {
-  w.BeginObject();
-  w.Key("bdf").String(fn.bdf);
-  w.Key("vendorId").String(absl::StrFormat("0x%04x", fn.vendor_id));
-  w.Key("deviceId").String(absl::StrFormat("0x%04x", fn.device_id));
-  w.Key("subsystemVendorId")
-      .String(absl::StrFormat("0x%04x", fn.subsystem_vendor_id));
-  w.Key("subsystemDeviceId")
-      .String(absl::StrFormat("0x%04x", fn.subsystem_device_id));
-  w.Key("classCode").String(absl::StrFormat("0x%06x", fn.class_code));
-  w.Key("role").String(RoleName(fn.role));
-  w.Key("vendorName").StringOrNull(fn.vendor_name);
-  w.Key("deviceName").StringOrNull(fn.device_name);
-  w.Key("model").String(ModelName(fn));
-  w.Key("driver").StringOrNull(fn.driver);
-  w.Key("numaNode").IntOrNull(NumaOrNull(fn.numa_node));
-  w.Key("iommuGroup").IntOrNull(Opt(fn.iommu_group));
-  w.Key("vfioCdev").StringOrNull(fn.vfio_cdev);
-  w.Key("physfn").StringOrNull(fn.physfn);
-  w.Key("virtfns").StringArray(fn.virtfns);
-  w.Key("sysfsPath").String(fn.sysfs_path);
-  w.Key("parentBridges").StringArray(fn.parent_bridges);
-  w.Key("isMdevParent").Bool(fn.is_mdev_parent);
-  w.Key("nvidiaVgpu");
-  if (fn.nvidia_vgpu.has_value()) {
-    WriteNvidiaVgpu(*fn.nvidia_vgpu, w);
-  } else {
-    w.Null();
-  }
-  w.EndObject();
+Json FunctionJson(const PciFunction& fn) {
+  Json o = Json::object();
+  o["bdf"] = fn.bdf;
+  o["vendorId"] = absl::StrFormat("0x%04x", fn.vendor_id);
+  o["deviceId"] = absl::StrFormat("0x%04x", fn.device_id);
+  o["subsystemVendorId"] = absl::StrFormat("0x%04x", fn.subsystem_vendor_id);
+  o["subsystemDeviceId"] = absl::StrFormat("0x%04x", fn.subsystem_device_id);
+  o["classCode"] = absl::StrFormat("0x%06x", fn.class_code);
+  o["role"] = RoleName(fn.role);
+  o["vendorName"] = StringOrNull(fn.vendor_name);
+  o["deviceName"] = StringOrNull(fn.device_name);
+  o["model"] = ModelName(fn);
+  o["driver"] = StringOrNull(fn.driver);
+  o["numaNode"] = NumaOrNull(fn.numa_node);
+  o["iommuGroup"] = OrNull(fn.iommu_group);
+  o["vfioCdev"] = StringOrNull(fn.vfio_cdev);
+  o["physfn"] = StringOrNull(fn.physfn);
+  o["virtfns"] = fn.virtfns;
+  o["sysfsPath"] = fn.sysfs_path;
+  o["parentBridges"] = fn.parent_bridges;
+  o["isMdevParent"] = fn.is_mdev_parent;
+  o["nvidiaVgpu"] = fn.nvidia_vgpu.has_value() ? NvidiaVgpuJson(*fn.nvidia_vgpu)
+                                               : Json(nullptr);
+  return o;
 }
 
-void WriteUnit(const inventory::PassthroughUnit& u, JsonWriter& w) {
-  w.BeginObject();
-  w.Key("iommuGroup").Int(u.iommu_group);
-  w.Key("primary").String(u.primary_bdf);
-  w.Key("role").String(RoleName(u.role));
-  w.Key("functions").StringArray(u.functions);
-  w.Key("bridges").StringArray(u.bridges);
-  w.Key("viable").Bool(u.viable);
-  w.Key("notViableReason").StringOrNull(u.not_viable_reason);
-  w.Key("numaNode").IntOrNull(NumaOrNull(u.numa_node));
-  w.EndObject();
+Json UnitJson(const inventory::PassthroughUnit& u) {
+  Json o = Json::object();
+  o["iommuGroup"] = u.iommu_group;
+  o["primary"] = u.primary_bdf;
+  o["role"] = RoleName(u.role);
+  o["functions"] = u.functions;
+  o["bridges"] = u.bridges;
+  o["viable"] = u.viable;
+  o["notViableReason"] = StringOrNull(u.not_viable_reason);
+  o["numaNode"] = NumaOrNull(u.numa_node);
+  return o;
 }
 
-void WriteMdevType(const inventory::MdevType& t, JsonWriter& w) {
-  w.BeginObject();
-  w.Key("id").String(t.id);
-  w.Key("name").String(t.name);
-  w.Key("description").String(t.description);
-  w.Key("deviceApi").String(t.device_api);
-  w.Key("availableInstances").Int(t.available_instances);
-  w.Key("framebufferBytes")
-      .IntOrNull(t.framebuffer_bytes.has_value()
-                     ? std::optional<int64_t>(
-                           static_cast<int64_t>(*t.framebuffer_bytes))
-                     : std::nullopt);
-  w.Key("maxInstances").IntOrNull(Opt(t.max_instances));
-  w.Key("instances").StringArray(t.instance_uuids);
-  w.EndObject();
+Json MdevTypeJson(const inventory::MdevType& t) {
+  Json o = Json::object();
+  o["id"] = t.id;
+  o["name"] = t.name;
+  o["description"] = t.description;
+  o["deviceApi"] = t.device_api;
+  o["availableInstances"] = t.available_instances;
+  o["framebufferBytes"] = OrNull(t.framebuffer_bytes);
+  o["maxInstances"] = OrNull(t.max_instances);
+  o["instances"] = t.instance_uuids;
+  return o;
 }
 
-void WriteMdevParent(const inventory::MdevParent& p, JsonWriter& w) {
-  w.BeginObject();
-  w.Key("name").String(p.name);
-  w.Key("isPci").Bool(p.is_pci);
-  w.Key("numaNode").IntOrNull(NumaOrNull(p.numa_node));
-  w.Key("types").BeginArray();
-  for (const inventory::MdevType& t : p.types) WriteMdevType(t, w);
-  w.EndArray().EndObject();
+Json MdevParentJson(const inventory::MdevParent& p) {
+  Json types = Json::array();
+  for (const inventory::MdevType& t : p.types) types.push_back(MdevTypeJson(t));
+  Json o = Json::object();
+  o["name"] = p.name;
+  o["isPci"] = p.is_pci;
+  o["numaNode"] = NumaOrNull(p.numa_node);
+  o["types"] = std::move(types);
+  return o;
 }
 
-void WriteMdev(const inventory::MdevDevice& m, JsonWriter& w) {
-  w.BeginObject();
-  w.Key("uuid").String(m.uuid);
-  w.Key("parent").String(m.parent);
-  w.Key("typeId").String(m.type_id);
-  w.Key("typeName").String(m.type_name);
-  w.Key("iommuGroup").IntOrNull(Opt(m.iommu_group));
-  w.Key("driver").StringOrNull(m.driver);
-  w.Key("numaNode").IntOrNull(NumaOrNull(m.numa_node));
-  w.EndObject();
+Json MdevJson(const inventory::MdevDevice& m) {
+  Json o = Json::object();
+  o["uuid"] = m.uuid;
+  o["parent"] = m.parent;
+  o["typeId"] = m.type_id;
+  o["typeName"] = m.type_name;
+  o["iommuGroup"] = OrNull(m.iommu_group);
+  o["driver"] = StringOrNull(m.driver);
+  o["numaNode"] = NumaOrNull(m.numa_node);
+  return o;
 }
 
-void WriteHost(const Inventory& inv, const std::string& host_root,
-               JsonWriter& w) {
-  w.Key("hostRoot").String(host_root);
-  w.Key("vfioContainer").Bool(inv.vfio_container);
-  w.Key("iommufd").Bool(inv.iommufd);
-  w.Key("vfioGroupNodes").BeginArray();
-  for (int n : inv.vfio_group_nodes) w.Int(n);
-  w.EndArray();
-  w.Key("vfioCdevNodes").StringArray(inv.vfio_cdev_nodes);
+// `items` mapped through `to_json` into an array ([] when empty).
+template <typename T, typename F>
+Json ArrayOf(const std::vector<T>& items, F to_json) {
+  Json out = Json::array();
+  for (const T& item : items) out.push_back(to_json(item));
+  return out;
 }
 
 }  // namespace
@@ -165,30 +157,24 @@ bool HasNoGpus(const Inventory& inv) {
 }
 
 std::string FormatJson(const Inventory& inv, const std::string& host_root) {
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("schemaVersion").Int(1);
-  WriteHost(inv, host_root, w);
-  w.Key("units").BeginArray();
-  for (const auto& u : inv.units) WriteUnit(u, w);
-  w.EndArray();
-  w.Key("functions").BeginArray();
-  for (const auto& fn : inv.functions) WriteFunction(fn, w);
-  w.EndArray();
-  w.Key("mdevParents").BeginArray();
-  for (const auto& p : inv.mdev_parents) WriteMdevParent(p, w);
-  w.EndArray();
-  w.Key("mdevs").BeginArray();
-  for (const auto& m : inv.mdevs) WriteMdev(m, w);
-  w.EndArray();
-  w.Key("problems").BeginArray();
+  Json o = Json::object();
+  o["schemaVersion"] = 1;
+  o["hostRoot"] = host_root;
+  o["vfioContainer"] = inv.vfio_container;
+  o["iommufd"] = inv.iommufd;
+  o["vfioGroupNodes"] = Json::array();
+  for (int n : inv.vfio_group_nodes) o["vfioGroupNodes"].push_back(n);
+  o["vfioCdevNodes"] = inv.vfio_cdev_nodes;
+  o["units"] = ArrayOf(inv.units, UnitJson);
+  o["functions"] = ArrayOf(inv.functions, FunctionJson);
+  o["mdevParents"] = ArrayOf(inv.mdev_parents, MdevParentJson);
+  o["mdevs"] = ArrayOf(inv.mdevs, MdevJson);
+  o["problems"] = Json::array();
   for (const auto& p : inv.problems) {
-    w.BeginObject().Key("object").String(p.object);
-    w.Key("reason").String(p.reason).EndObject();
+    o["problems"].push_back(
+        Json::object({{"object", p.object}, {"reason", p.reason}}));
   }
-  w.EndArray();
-  w.EndObject();
-  return w.Finish();
+  return DumpJson(o);
 }
 
 }  // namespace vgpu::vgpuctl

@@ -11,7 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "pkg/base/json_quote.h"
+#include "pkg/base/json.h"
 
 namespace vgpu::logging {
 namespace {
@@ -75,27 +75,22 @@ std::string FormatLine(
                                     absl::UTCTimeZone());
   std::string out;
   if (format == Format::kJson) {
-    out = "{\"ts\":";
-    AppendJsonQuoted(&out, ts);
-    out += ",\"level\":";
-    AppendJsonQuoted(&out, LevelName(level));
-    out += ",\"msg\":";
-    AppendJsonQuoted(&out, message);
-    for (const auto& [k, v] : fields) {
-      out.push_back(',');
-      AppendJsonQuoted(&out, k);
-      out.push_back(':');
-      AppendJsonQuoted(&out, v);
-    }
-    out += "}\n";
-    return out;
+    Json line = Json::object();
+    line["ts"] = ts;
+    line["level"] = LevelName(level);
+    line["msg"] = std::string(message);
+    // Fields follow in the order given, a repeated key included, as the
+    // line has always been written (so not through operator[]).
+    Json::object_t& members = line.get_ref<Json::object_t&>();
+    for (const auto& [k, v] : fields) members.emplace_back(k, v);
+    return DumpJson(line, JsonStyle::kCompact) + "\n";
   }
   std::string lvl = absl::AsciiStrToUpper(LevelName(level));
   out = absl::StrCat(ts, " ", lvl, " ", message);
   for (const auto& [k, v] : fields) {
     absl::StrAppend(&out, " ", k, "=");
     if (NeedsQuoting(v)) {
-      AppendJsonQuoted(&out, v);
+      out += DumpJson(Json(v), JsonStyle::kCompact);
     } else {
       out += v;
     }

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -10,25 +11,32 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "pkg/base/json_quote.h"
 #include "yaml-cpp/yaml.h"
 
 namespace vgpu::config {
 namespace {
 
+// A negative integer as JSON; beyond int64 it can only be a float.
+Json Negative(uint64_t magnitude) {
+  if (magnitude <= static_cast<uint64_t>(INT64_MAX) + 1) {
+    return Json(static_cast<int64_t>(0 - magnitude));
+  }
+  return Json(-static_cast<double>(magnitude));
+}
+
 // A plain scalar as JSON: null, true/false, an integer or a float when the
-// core schema says so, else nullopt (a string).
-std::optional<std::string> PlainScalarJson(const std::string& s) {
+// YAML 1.1 schema says so, else nullopt (a string).
+std::optional<Json> PlainScalarJson(const std::string& s) {
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") {
-    return "null";
+    return Json(nullptr);
   }
   for (const char* t : {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
                         "on", "On", "ON"}) {
-    if (s == t) return "true";
+    if (s == t) return Json(true);
   }
   for (const char* f : {"n", "N", "no", "No", "NO", "false", "False", "FALSE",
                         "off", "Off", "OFF"}) {
-    if (s == f) return "false";
+    if (s == f) return Json(false);
   }
   const bool negative = s[0] == '-';
   const size_t sign = (s[0] == '-' || s[0] == '+') ? 1 : 0;
@@ -60,7 +68,7 @@ std::optional<std::string> PlainScalarJson(const std::string& s) {
       }
       value = value * base + static_cast<uint64_t>(d);
     }
-    if (ok) return absl::StrCat(negative ? "-" : "", value);
+    if (ok) return negative ? Negative(value) : Json(value);
   }
   double d = 0;
   const bool numeric_start =
@@ -69,58 +77,81 @@ std::optional<std::string> PlainScalarJson(const std::string& s) {
        digits[0] == '.');
   if (numeric_start && absl::SimpleAtod(s, &d) &&
       s.find_first_not_of("+-.0123456789eE") == std::string::npos) {
-    return absl::StrCat(d);  // "09" is 9 (go-yaml: a float); JSON has no "09".
+    return Json(d);  // "09" is 9.0 (go-yaml: a float); JSON has no "09".
   }
   return std::nullopt;
 }
 
-absl::Status Convert(const YAML::Node& node, std::string& out) {
+absl::Status At(const YAML::Mark& mark, absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(mark.line + 1, ":", mark.column + 1, ": ", what));
+}
+
+// An alias shares its node in yaml-cpp but is copied into the Json value,
+// so a few lines of nested aliases ("billion laughs") would expand without
+// bound: the conversion has a node budget, and a depth limit as ParseJson.
+struct Limits {
+  int nodes_left = 100000;
+  int depth = 0;
+};
+constexpr int kMaxDepth = 64;
+
+absl::StatusOr<Json> Convert(const YAML::Node& node, Limits& limits);
+
+absl::StatusOr<Json> ConvertChild(const YAML::Node& node, Limits& limits) {
+  if (--limits.nodes_left < 0) {
+    return At(node.Mark(), "more than 100000 nodes (aliases expanded)");
+  }
+  if (limits.depth >= kMaxDepth) {
+    return At(node.Mark(), absl::StrCat("nesting deeper than ", kMaxDepth));
+  }
+  ++limits.depth;
+  absl::StatusOr<Json> value = Convert(node, limits);
+  --limits.depth;
+  return value;
+}
+
+absl::StatusOr<Json> Convert(const YAML::Node& node, Limits& limits) {
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
-      out += "null";
-      return absl::OkStatus();
+      return Json(nullptr);
     case YAML::NodeType::Scalar: {
-      const std::string& s = node.Scalar();
       // Tag "!" marks a quoted (non-plain) scalar: always a string.
       if (node.Tag() != "!") {
-        if (std::optional<std::string> json = PlainScalarJson(s)) {
-          out += *json;
-          return absl::OkStatus();
+        if (std::optional<Json> json = PlainScalarJson(node.Scalar())) {
+          return *std::move(json);
         }
       }
-      out += JsonQuote(s);
-      return absl::OkStatus();
+      return Json(node.Scalar());
     }
     case YAML::NodeType::Sequence: {
-      out += '[';
-      bool first = true;
+      Json out = Json::array();
       for (const YAML::Node& item : node) {
-        if (!first) out += ',';
-        first = false;
-        if (absl::Status s = Convert(item, out); !s.ok()) return s;
+        absl::StatusOr<Json> value = ConvertChild(item, limits);
+        if (!value.ok()) return value.status();
+        out.push_back(*std::move(value));
       }
-      out += ']';
-      return absl::OkStatus();
+      return out;
     }
     case YAML::NodeType::Map: {
-      out += '{';
-      bool first = true;
+      Json out = Json::object();
+      std::set<std::string> keys;
       for (const auto& entry : node) {
         if (!entry.first.IsScalar()) {
-          const YAML::Mark mark = entry.first.Mark();
-          return absl::InvalidArgumentError(
-              absl::StrCat(mark.line + 1, ":", mark.column + 1,
-                           ": map key is not a scalar"));
+          return At(entry.first.Mark(), "map key is not a scalar");
         }
-        if (!first) out += ',';
-        first = false;
-        out += JsonQuote(entry.first.Scalar());
-        out += ':';
-        if (absl::Status s = Convert(entry.second, out); !s.ok()) return s;
+        const std::string& key = entry.first.Scalar();
+        if (!keys.insert(key).second) {
+          return At(entry.first.Mark(),
+                    absl::StrCat("duplicate key ",
+                                 DumpJson(Json(key), JsonStyle::kCompact)));
+        }
+        absl::StatusOr<Json> value = ConvertChild(entry.second, limits);
+        if (!value.ok()) return value.status();
+        out[key] = *std::move(value);
       }
-      out += '}';
-      return absl::OkStatus();
+      return out;
     }
   }
   return absl::InternalError("unknown YAML node type");
@@ -128,7 +159,7 @@ absl::Status Convert(const YAML::Node& node, std::string& out) {
 
 }  // namespace
 
-absl::StatusOr<std::string> YamlToJson(absl::string_view yaml) {
+absl::StatusOr<Json> YamlToJson(absl::string_view yaml) {
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(std::string(yaml));
@@ -140,11 +171,9 @@ absl::StatusOr<std::string> YamlToJson(absl::string_view yaml) {
     return absl::InvalidArgumentError(
         absl::StrCat("want one YAML document, found ", docs.size()));
   }
-  std::string out;
-  if (docs.empty()) return std::string("null");
-  absl::Status converted = Convert(docs[0], out);
-  if (!converted.ok()) return converted;
-  return out;
+  if (docs.empty()) return Json(nullptr);
+  Limits limits;
+  return Convert(docs[0], limits);
 }
 
 }  // namespace vgpu::config

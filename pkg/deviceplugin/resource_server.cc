@@ -13,6 +13,7 @@
 #include "pkg/base/errno_status.h"
 #include "pkg/base/logging.h"
 #include "pkg/deviceplugin/requests.h"
+#include "pkg/kubelet/grpc_util.h"
 #include "pkg/metrics/daemon_metrics.h"
 
 namespace vgpu::deviceplugin {
@@ -128,7 +129,7 @@ class DevicePluginService : public v1beta1::DevicePlugin::CallbackService {
                                   server_.options_.vgpu_policy);
     if (result.ok()) *response = *std::move(result);
     auto* reactor = context->DefaultReactor();
-    reactor->Finish(ToGrpcStatus(result.status()));
+    reactor->Finish(kubelet::ToGrpcStatus(result.status()));
     return reactor;
   }
 
@@ -143,7 +144,7 @@ class DevicePluginService : public v1beta1::DevicePlugin::CallbackService {
     Report(*request, result.status(), took);
     if (result.ok()) *response = *std::move(result);
     auto* reactor = context->DefaultReactor();
-    reactor->Finish(ToGrpcStatus(result.status()));
+    reactor->Finish(kubelet::ToGrpcStatus(result.status()));
     return reactor;
   }
 

@@ -30,10 +30,4 @@ v1beta1::ListAndWatchResponse ToListAndWatchResponse(
   return response;
 }
 
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
-}
-
 }  // namespace vgpu::deviceplugin

@@ -9,7 +9,6 @@
 
 #include "absl/status/status.h"
 #include "deviceplugin/v1beta1/api.pb.h"
-#include "grpcpp/support/status.h"
 #include "pkg/resources/pools.h"
 
 namespace vgpu::deviceplugin {
@@ -31,9 +30,6 @@ v1beta1::Device ToApiDevice(const resources::PoolDevice& device);
 // Every device of the pool, in pool order.
 v1beta1::ListAndWatchResponse ToListAndWatchResponse(
     const resources::Pool& pool);
-
-// absl::Status -> grpc::Status (the codes share google.rpc numbering).
-grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace vgpu::deviceplugin
 

@@ -17,9 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "pkg/base/errno_status.h"
+#include "pkg/base/json.h"
 #include "pkg/base/local_file.h"
 #include "pkg/base/status_macros.h"
-#include "pkg/kata/json.h"
 
 namespace vgpu::kata {
 namespace {
@@ -147,17 +147,16 @@ absl::Status EnsureDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-JsonValue DeviceJson(const resources::PoolDevice& device) {
-  JsonValue nodes = JsonValue::Array();
+Json DeviceJson(const resources::PoolDevice& device) {
+  Json nodes = Json::array();
   std::set<std::string> seen;
   for (const std::string& node : device.vfio_nodes) {
     if (!seen.insert(node).second) continue;
-    nodes.Append(JsonValue::Object()).Set("path", JsonValue::String(node));
+    nodes.push_back(Json::object({{"path", node}}));
   }
-  JsonValue out = JsonValue::Object();
-  out.Set("name", JsonValue::String(device.id));
-  out.Set("containerEdits", JsonValue::Object())
-      .Set("deviceNodes", std::move(nodes));
+  Json out = Json::object();
+  out["name"] = device.id;
+  out["containerEdits"] = Json::object({{"deviceNodes", std::move(nodes)}});
   return out;
 }
 
@@ -211,14 +210,15 @@ bool CdiListsDevice(const resources::PoolDevice& device) {
 }
 
 std::string RenderCdiSpec(const resources::Pool& pool) {
-  JsonValue spec = JsonValue::Object();
-  spec.Set("cdiVersion", JsonValue::String(kCdiVersion));
-  spec.Set("kind", JsonValue::String(pool.resource_name));
-  JsonValue& devices = spec.Set("devices", JsonValue::Array());
+  Json devices = Json::array();
   for (const resources::PoolDevice& device : pool.devices) {
-    if (CdiListsDevice(device)) devices.Append(DeviceJson(device));
+    if (CdiListsDevice(device)) devices.push_back(DeviceJson(device));
   }
-  return SerializeJson(spec);
+  Json spec = Json::object();
+  spec["cdiVersion"] = kCdiVersion;
+  spec["kind"] = pool.resource_name;
+  spec["devices"] = std::move(devices);
+  return DumpJson(spec);
 }
 
 std::string CdiSpecFileName(const std::string& resource_name) {

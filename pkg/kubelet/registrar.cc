@@ -8,29 +8,16 @@
 #include "absl/strings/str_cat.h"
 #include "deviceplugin/v1beta1/api.grpc.pb.h"
 #include "pkg/base/logging.h"
+#include "pkg/kubelet/grpc_util.h"
 
 namespace vgpu::kubelet {
-namespace {
-
-std::shared_ptr<grpc::Channel> DialUnix(const std::string& path) {
-  grpc::ChannelArguments args;
-  // A private subchannel pool: a channel that saw the old kubelet fail must
-  // not make this one wait out its reconnect backoff.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 1);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
-  return grpc::CreateCustomChannel("unix:" + path,
-                                   grpc::InsecureChannelCredentials(), args);
-}
-
-}  // namespace
 
 absl::Status RegisterOnce(const std::string& kubelet_socket,
                           const Registration& registration,
                           absl::Duration timeout,
                           grpc::ClientContext* context) {
-  auto stub = v1beta1::Registration::NewStub(DialUnix(kubelet_socket));
+  auto stub = v1beta1::Registration::NewStub(
+      DialUnix(kubelet_socket, {.fast_reconnect = true}));
   v1beta1::RegisterRequest request;
   request.set_version(kApiVersion);
   request.set_endpoint(registration.endpoint);
@@ -42,12 +29,9 @@ absl::Status RegisterOnce(const std::string& kubelet_socket,
   if (context == nullptr) context = &own_context;
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   v1beta1::Empty response;
-  grpc::Status status = stub->Register(context, request, &response);
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(
-      static_cast<absl::StatusCode>(status.error_code()),
-      absl::StrCat("register ", registration.resource_name, " with ",
-                   kubelet_socket, ": ", status.error_message()));
+  return FromGrpcStatus(stub->Register(context, request, &response),
+                        absl::StrCat("register ", registration.resource_name,
+                                     " with ", kubelet_socket));
 }
 
 Registrar::Registrar(RegistrarOptions options, Callback on_registered)

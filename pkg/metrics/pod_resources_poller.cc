@@ -6,9 +6,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "grpcpp/grpcpp.h"
 #include "pkg/base/logging.h"
-#include "podresources/v1/api.grpc.pb.h"
+#include "pkg/kubelet/pod_resources.h"
 
 namespace vgpu::metrics {
 namespace {
@@ -22,17 +21,10 @@ absl::StatusOr<v1::ListPodResourcesResponse> List(
     return absl::NotFoundError(absl::StrCat("pod resources socket ",
                                             options.socket_path, " is absent"));
   }
-  auto stub = v1::PodResourcesLister::NewStub(grpc::CreateChannel(
-      "unix:" + options.socket_path, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options.rpc_timeout));
-  v1::ListPodResourcesResponse response;
-  const grpc::Status rpc =
-      stub->List(&context, v1::ListPodResourcesRequest(), &response);
-  if (!rpc.ok()) {
-    return absl::UnavailableError(absl::StrCat("list pod resources on ",
-                                               options.socket_path, ": ",
-                                               rpc.error_message()));
+  absl::StatusOr<v1::ListPodResourcesResponse> response =
+      kubelet::ListPodResources(options.socket_path, options.rpc_timeout);
+  if (!response.ok()) {
+    return absl::UnavailableError(response.status().message());
   }
   return response;
 }

@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "pkg/kata/cdi_resolve.h"
-#include "pkg/kata/coldplug_plan.h"
-#include "pkg/kata/pod_resources.h"
+#include "pkg/coldplug/cdi_resolve.h"
+#include "pkg/coldplug/plan.h"
+#include "pkg/kubelet/pod_resources.h"
 #include "test/integration/e2e_fixture.h"
 
 namespace vgpu::testing {
@@ -27,28 +27,29 @@ class ColdPlugE2eTest : public E2eTest {
  protected:
   // Allocates `count` of `resource` to ns/pod through the emulator, then
   // builds the plan from PodResources Get and the daemon's CDI dir.
-  kata::ColdPlugPlan PlanFor(const std::string& pod,
-                             const std::string& resource, int count) {
+  coldplug::ColdPlugPlan PlanFor(const std::string& pod,
+                                 const std::string& resource, int count) {
     auto allocated = kubelet_->AllocatePod(
         {"default", pod, {{"main", {{resource, count}}}}});
     EXPECT_THAT(allocated, IsOk()) << daemon_->Log();
     auto pod_resources =
-        kata::GetPodResources(work_ + "/pod-resources.sock", "default", pod);
+        kubelet::GetPodResources(work_ + "/pod-resources.sock", "default", pod);
     EXPECT_THAT(pod_resources, IsOk());
     if (!pod_resources.ok()) return {};
-    std::vector<std::string> names = kata::PodCdiDeviceNames(*pod_resources);
+    std::vector<std::string> names =
+        coldplug::PodCdiDeviceNames(*pod_resources);
     EXPECT_EQ(names.size(), static_cast<size_t>(count));
-    auto registry = kata::LoadCdiRegistry({work_ + "/cdi"});
+    auto registry = coldplug::LoadCdiRegistry({work_ + "/cdi"});
     EXPECT_THAT(registry, IsOk());
     auto sysfs = sysfs::NewHostSysfs(root_);
     EXPECT_THAT(sysfs, IsOk());
     if (!registry.ok() || !sysfs.ok()) return {};
-    auto plan = kata::BuildColdPlugPlan(names, *registry, **sysfs, {});
+    auto plan = coldplug::BuildColdPlugPlan(names, *registry, **sysfs, {});
     EXPECT_THAT(plan, IsOk());
-    return plan.ok() ? *plan : kata::ColdPlugPlan();
+    return plan.ok() ? *plan : coldplug::ColdPlugPlan();
   }
 
-  static std::vector<std::string> Bdfs(const kata::ColdPlugPlan& plan) {
+  static std::vector<std::string> Bdfs(const coldplug::ColdPlugPlan& plan) {
     std::vector<std::string> out;
     for (const auto& f : plan.functions) out.push_back(f.bdf);
     return out;
@@ -73,7 +74,7 @@ TEST_F(ColdPlugE2eTest, WorkstationOneAndTwoGpusEachWithItsAudioOnce) {
   StartDaemon();
   ASSERT_TRUE(WaitForHealth("nvidia.com/pgpu", "0000:42:00.0", "Healthy"))
       << daemon_->Log();
-  kata::ColdPlugPlan one = PlanFor("vm1", "nvidia.com/pgpu", 1);
+  coldplug::ColdPlugPlan one = PlanFor("vm1", "nvidia.com/pgpu", 1);
   EXPECT_THAT(Bdfs(one), ElementsAre("0000:42:00.0", "0000:42:00.1"));
   EXPECT_EQ(one.root_ports, 2);
   EXPECT_FALSE(one.iommufd);
@@ -86,7 +87,7 @@ TEST_F(ColdPlugE2eTest, WorkstationOneAndTwoGpusEachWithItsAudioOnce) {
   ASSERT_TRUE(WaitForHealth("nvidia.com/pgpu", "0000:61:00.0", "Healthy"))
       << daemon_->Log();
   ASSERT_TRUE(kubelet_->DeletePod("default", "vm1"));
-  kata::ColdPlugPlan two = PlanFor("vm2", "nvidia.com/pgpu", 2);
+  coldplug::ColdPlugPlan two = PlanFor("vm2", "nvidia.com/pgpu", 2);
   EXPECT_THAT(Bdfs(two), ElementsAre("0000:42:00.0", "0000:42:00.1",
                                      "0000:61:00.0", "0000:61:00.1"));
   EXPECT_EQ(two.root_ports, 4);
@@ -111,7 +112,7 @@ TEST_F(ColdPlugE2eTest, HgxUsesVfioCdevsNeverGroupNodes) {
   }
   ASSERT_TRUE(kubelet_->DeletePod("default", "vm0"));
 
-  kata::ColdPlugPlan gpus = PlanFor("vm1", "nvidia.com/pgpu", 2);
+  coldplug::ColdPlugPlan gpus = PlanFor("vm1", "nvidia.com/pgpu", 2);
   ASSERT_EQ(gpus.functions.size(), 2u);
   EXPECT_TRUE(gpus.iommufd);
   for (const auto& f : gpus.functions) {
@@ -120,7 +121,7 @@ TEST_F(ColdPlugE2eTest, HgxUsesVfioCdevsNeverGroupNodes) {
     EXPECT_EQ(f.device_id, 0x2330);
   }
   EXPECT_THAT(gpus.qemu_args, ::testing::Contains("iommufd,id=iommufd0"));
-  kata::ColdPlugPlan sw = PlanFor("vm2", "nvidia.com/nvswitch", 1);
+  coldplug::ColdPlugPlan sw = PlanFor("vm2", "nvidia.com/nvswitch", 1);
   ASSERT_EQ(sw.functions.size(), 1u);
   EXPECT_EQ(sw.functions[0].class_code, 0x068000u);
   EXPECT_THAT(sw.functions[0].handle, HasSubstr("/dev/vfio/devices/vfio"));
@@ -152,7 +153,7 @@ TEST_F(ColdPlugE2eTest, AdaVfVgpuResolvesAsAPciFunction) {
       },
       kE2eWait))
       << daemon_->Log();
-  kata::ColdPlugPlan plan = PlanFor("vm1", "nvidia.com/vgpu", 1);
+  coldplug::ColdPlugPlan plan = PlanFor("vm1", "nvidia.com/vgpu", 1);
   ASSERT_EQ(plan.functions.size(), 1u);
   EXPECT_TRUE(plan.mdevs.empty());
   EXPECT_EQ(plan.functions[0].driver, "nvidia");
@@ -173,7 +174,7 @@ TEST_F(ColdPlugE2eTest, T4MdevGetsItsGroupNodeAndAWarning) {
   for (const auto& d : response.devices()) nodes.insert(d.host_path());
   EXPECT_TRUE(nodes.count("/dev/vfio/vfio"));
   ASSERT_EQ(nodes.size(), 2u);
-  kata::ColdPlugPlan plan = PlanFor("vm2", "nvidia.com/vgpu", 1);
+  coldplug::ColdPlugPlan plan = PlanFor("vm2", "nvidia.com/vgpu", 1);
   EXPECT_TRUE(plan.functions.empty());
   ASSERT_EQ(plan.mdevs.size(), 1u);
   EXPECT_THAT(plan.mdevs[0].handle, HasSubstr("/dev/vfio/"));

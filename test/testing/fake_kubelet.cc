@@ -15,17 +15,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "deviceplugin/v1beta1/api.grpc.pb.h"
+#include "pkg/kubelet/grpc_util.h"
 #include "podresources/v1/api.grpc.pb.h"
-#include "test/testing/grpc_util.h"
 
 namespace vgpu::testing {
 namespace {
-
-grpc::Status ToGrpc(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
-}
 
 bool IsQualifiedPart(const std::string& s) {
   if (s.empty() || s.size() > 63) return false;
@@ -109,7 +103,7 @@ class FakeKubelet::RegistrationService final
   grpc::Status Register(grpc::ServerContext*,
                         const v1beta1::RegisterRequest* request,
                         v1beta1::Empty*) override {
-    return ToGrpc(kubelet_.HandleRegister(*request));
+    return kubelet::ToGrpcStatus(kubelet_.HandleRegister(*request));
   }
 
  private:
@@ -226,7 +220,7 @@ absl::Status FakeKubelet::HandleRegister(
   }
   auto stream = std::make_unique<Stream>();
   stream->stub = v1beta1::DevicePlugin::NewStub(
-      DialUnixSocket(options_.plugin_dir + "/" + request.endpoint()));
+      kubelet::DialUnix(options_.plugin_dir + "/" + request.endpoint()));
   // Like the kubelet: dial back and ask for the options inside Register.
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.dial_timeout));
@@ -236,9 +230,10 @@ absl::Status FakeKubelet::HandleRegister(
     dialing_.insert(&context);
   }
   v1beta1::DevicePluginOptions plugin_options;
-  status = FromGrpc(stream->stub->GetDevicePluginOptions(
-                        &context, v1beta1::Empty(), &plugin_options),
-                    "GetDevicePluginOptions of " + request.endpoint());
+  status = kubelet::FromGrpcStatus(
+      stream->stub->GetDevicePluginOptions(&context, v1beta1::Empty(),
+                                           &plugin_options),
+      "GetDevicePluginOptions of " + request.endpoint());
   {
     absl::MutexLock lock(&mu_);
     dialing_.erase(&context);

@@ -6,9 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "deviceplugin/v1beta1/api.grpc.pb.h"
+#include "pkg/kubelet/grpc_util.h"
 #include "podresources/v1/api.grpc.pb.h"
 #include "test/testing/fake_kubelet.h"
-#include "test/testing/grpc_util.h"
 
 namespace vgpu::testing {
 namespace {
@@ -111,15 +111,15 @@ absl::StatusOr<v1beta1::AllocateResponse> FakeKubelet::Allocate(
     return absl::NotFoundError("resource " + resource + " not registered");
   }
   auto stub = v1beta1::DevicePlugin::NewStub(
-      DialUnixSocket(options_.plugin_dir + "/" + endpoint));
+      kubelet::DialUnix(options_.plugin_dir + "/" + endpoint));
   v1beta1::AllocateRequest request;
   auto* container = request.add_container_requests();
   for (const std::string& id : ids) container->add_devices_ids(id);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + kRpcTimeout));
   v1beta1::AllocateResponse response;
-  absl::Status status = FromGrpc(stub->Allocate(&context, request, &response),
-                                 "Allocate " + resource);
+  absl::Status status = kubelet::FromGrpcStatus(
+      stub->Allocate(&context, request, &response), "Allocate " + resource);
   if (!status.ok()) return status;
   return response;
 }
@@ -132,7 +132,7 @@ absl::StatusOr<std::vector<std::string>> FakeKubelet::GetPreferredAllocation(
     return absl::NotFoundError("resource " + resource + " not registered");
   }
   auto stub = v1beta1::DevicePlugin::NewStub(
-      DialUnixSocket(options_.plugin_dir + "/" + endpoint));
+      kubelet::DialUnix(options_.plugin_dir + "/" + endpoint));
   v1beta1::PreferredAllocationRequest request;
   auto* container = request.add_container_requests();
   for (const auto& id : available) container->add_available_deviceids(id);
@@ -141,9 +141,9 @@ absl::StatusOr<std::vector<std::string>> FakeKubelet::GetPreferredAllocation(
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + kRpcTimeout));
   v1beta1::PreferredAllocationResponse response;
-  absl::Status status =
-      FromGrpc(stub->GetPreferredAllocation(&context, request, &response),
-               "GetPreferredAllocation " + resource);
+  absl::Status status = kubelet::FromGrpcStatus(
+      stub->GetPreferredAllocation(&context, request, &response),
+      "GetPreferredAllocation " + resource);
   if (!status.ok()) return status;
   if (response.container_responses_size() != 1) {
     return absl::InternalError(absl::StrCat(

@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "pkg/base/json.h"
 #include "pkg/simhost/profiles.h"
 #include "pkg/simhost/sim_host.h"
 #include "test/testing/status_matchers.h"
@@ -40,120 +41,6 @@ Result RunVgpuctl(const std::string& args) {
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
-
-// A minimal JSON reader for checking the output: values keep their kind
-// and text, objects their members.
-struct Json {
-  enum Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = kNull;
-  std::string text;
-  std::vector<Json> items;
-  std::map<std::string, Json> members;
-  const Json& operator[](const std::string& key) const {
-    static const Json kMissing;
-    auto it = members.find(key);
-    return it == members.end() ? kMissing : it->second;
-  }
-};
-
-class JsonReader {
- public:
-  explicit JsonReader(const std::string& s) : s_(s) {}
-  bool Parse(Json& out) {
-    if (!Value(out)) return false;
-    Skip();
-    return i_ == s_.size();
-  }
-
- private:
-  void Skip() {
-    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) {
-      ++i_;
-    }
-  }
-  bool Eat(char c) {
-    Skip();
-    if (i_ >= s_.size() || s_[i_] != c) return false;
-    ++i_;
-    return true;
-  }
-  bool Literal(const char* word, Json::Kind kind, Json& out) {
-    const std::string w(word);
-    if (s_.compare(i_, w.size(), w) != 0) return false;
-    i_ += w.size();
-    out.kind = kind;
-    out.text = w;
-    return true;
-  }
-  bool String(std::string& out) {
-    if (!Eat('"')) return false;
-    while (i_ < s_.size() && s_[i_] != '"') {
-      if (static_cast<unsigned char>(s_[i_]) < 0x20) return false;
-      if (s_[i_] == '\\') {
-        if (++i_ >= s_.size()) return false;
-        const char e = s_[i_];
-        if (e == 'u') {
-          if (i_ + 4 >= s_.size()) return false;
-          out += '?';
-          i_ += 4;
-        } else if (std::string("\"\\/bfnrt").find(e) == std::string::npos) {
-          return false;
-        } else {
-          out += e == 'n' ? '\n' : e == 't' ? '\t' : e;
-        }
-        ++i_;
-        continue;
-      }
-      out += s_[i_++];
-    }
-    return Eat('"');
-  }
-  bool Value(Json& out) {
-    Skip();
-    if (i_ >= s_.size()) return false;
-    const char c = s_[i_];
-    if (c == '{') return Object(out);
-    if (c == '[') return Array(out);
-    if (c == '"') {
-      out.kind = Json::kString;
-      return String(out.text);
-    }
-    if (c == 't') return Literal("true", Json::kBool, out);
-    if (c == 'f') return Literal("false", Json::kBool, out);
-    if (c == 'n') return Literal("null", Json::kNull, out);
-    size_t start = i_;
-    if (s_[i_] == '-') ++i_;
-    while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) {
-      ++i_;
-    }
-    out.kind = Json::kNumber;
-    out.text = s_.substr(start, i_ - start);
-    return !out.text.empty() && out.text != "-";
-  }
-  bool Array(Json& out) {
-    out.kind = Json::kArray;
-    Eat('[');
-    if (Eat(']')) return true;
-    do {
-      out.items.emplace_back();
-      if (!Value(out.items.back())) return false;
-    } while (Eat(','));
-    return Eat(']');
-  }
-  bool Object(Json& out) {
-    out.kind = Json::kObject;
-    Eat('{');
-    if (Eat('}')) return true;
-    do {
-      std::string key;
-      if (!String(key) || !Eat(':')) return false;
-      if (out.members.count(key) != 0) return false;  // Duplicate key.
-      if (!Value(out.members[key])) return false;
-    } while (Eat(','));
-    return Eat('}');
-  }
-  const std::string& s_;
-  size_t i_ = 0;
-};
 
 class VgpuctlDiscoverTest : public ::testing::Test {
  protected:
@@ -196,41 +83,42 @@ TEST_F(VgpuctlDiscoverTest, JsonParsesBackToTheSchema) {
   const std::string root = BuildProfile("ada-vf-vgpu");
   Result r = RunVgpuctl("discover --json --host-root " + root);
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  Json doc;
-  ASSERT_TRUE(JsonReader(r.out).Parse(doc)) << r.out;
-  EXPECT_EQ(doc["schemaVersion"].text, "1");
-  EXPECT_EQ(doc["iommufd"].text, "true");
-  ASSERT_EQ(doc["units"].items.size(), 1u);
-  const Json& unit = doc["units"].items[0];
-  EXPECT_EQ(unit["iommuGroup"].text, "40");
-  EXPECT_EQ(unit["viable"].text, "false");
-  EXPECT_EQ(unit["notViableReason"].text,
+  absl::StatusOr<Json> parsed = ParseJson(r.out);
+  ASSERT_TRUE(parsed.ok()) << parsed.status() << r.out;
+  const Json& doc = *parsed;
+  EXPECT_EQ(doc["schemaVersion"], 1);
+  EXPECT_EQ(doc["iommufd"], true);
+  ASSERT_EQ(doc["units"].size(), 1u);
+  const Json& unit = doc["units"][0];
+  EXPECT_EQ(unit["iommuGroup"], 40);
+  EXPECT_EQ(unit["viable"], false);
+  EXPECT_EQ(unit["notViableReason"],
             "0000:81:00.0 is bound to nvidia, not vfio-pci");
-  ASSERT_EQ(doc["functions"].items.size(), 12u);
-  const Json& vf = doc["functions"].items[2];
-  EXPECT_EQ(vf["bdf"].text, "0000:01:00.4");
-  EXPECT_EQ(vf["vendorId"].text, "0x10de");
-  EXPECT_EQ(vf["physfn"].text, "0000:01:00.0");
-  EXPECT_EQ(vf["vfioCdev"].text, "vfio0");
-  EXPECT_EQ(vf["nvidiaVgpu"]["currentType"].text, "1148");
-  EXPECT_EQ(doc["functions"].items[0]["nvidiaVgpu"].kind, Json::kNull);
-  EXPECT_EQ(doc["mdevParents"].kind, Json::kArray);
-  EXPECT_EQ(doc["mdevs"].kind, Json::kArray);
-  EXPECT_EQ(doc["problems"].kind, Json::kArray);
+  ASSERT_EQ(doc["functions"].size(), 12u);
+  const Json& vf = doc["functions"][2];
+  EXPECT_EQ(vf["bdf"], "0000:01:00.4");
+  EXPECT_EQ(vf["vendorId"], "0x10de");
+  EXPECT_EQ(vf["physfn"], "0000:01:00.0");
+  EXPECT_EQ(vf["vfioCdev"], "vfio0");
+  EXPECT_EQ(vf["nvidiaVgpu"]["currentType"], 1148);
+  EXPECT_TRUE(doc["functions"][0]["nvidiaVgpu"].is_null());
+  EXPECT_TRUE(doc["mdevParents"].is_array());
+  EXPECT_TRUE(doc["mdevs"].is_array());
+  EXPECT_TRUE(doc["problems"].is_array());
 }
 
 TEST_F(VgpuctlDiscoverTest, JsonOfBrokenHostCarriesProblems) {
   const std::string root = BuildProfile("broken");
   Result r = RunVgpuctl("discover --json --host-root " + root);
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  Json doc;
-  ASSERT_TRUE(JsonReader(r.out).Parse(doc)) << r.out;
-  ASSERT_GE(doc["problems"].items.size(), 7u);
-  EXPECT_EQ(doc["problems"].items[0]["object"].text, "0000:08:00.0");
-  EXPECT_EQ(doc["problems"].items[0]["reason"].text,
+  absl::StatusOr<Json> parsed = ParseJson(r.out);
+  ASSERT_TRUE(parsed.ok()) << parsed.status() << r.out;
+  const Json& doc = *parsed;
+  ASSERT_GE(doc["problems"].size(), 7u);
+  EXPECT_EQ(doc["problems"][0]["object"], "0000:08:00.0");
+  EXPECT_EQ(doc["problems"][0]["reason"],
             "vendor: id \"10de\\n\": want 0x and 4 hex digits");
-  EXPECT_EQ(doc["mdevs"].items[0]["uuid"].text,
-            "c0ffee00-aaaa-4bbb-8ccc-ddddeeeeffff");
+  EXPECT_EQ(doc["mdevs"][0]["uuid"], "c0ffee00-aaaa-4bbb-8ccc-ddddeeeeffff");
 }
 
 // The layout `vgpuctl discover` met on a real cloud machine (an H200 in a
@@ -274,17 +162,18 @@ TEST_F(VgpuctlDiscoverTest, GpuWithoutIommuGroupIsListedWithTheReason) {
 
   Result json = RunVgpuctl("discover --json --host-root " + root);
   ASSERT_EQ(json.exit_code, 0) << json.out;
-  Json doc;
-  ASSERT_TRUE(JsonReader(json.out).Parse(doc)) << json.out;
-  EXPECT_TRUE(doc["units"].items.empty());
-  ASSERT_EQ(doc["functions"].items.size(), 7u);
-  const Json& gpu = doc["functions"].items[6];
-  EXPECT_EQ(gpu["role"].text, "gpu");
-  EXPECT_EQ(gpu["classCode"].text, "0x030200");
-  EXPECT_EQ(gpu["driver"].text, "nvidia");
-  EXPECT_EQ(gpu["iommuGroup"].kind, Json::kNull);
-  ASSERT_EQ(doc["problems"].items.size(), 1u);
-  EXPECT_EQ(doc["problems"].items[0]["object"].text, "0000:00:06.0");
+  absl::StatusOr<Json> parsed = ParseJson(json.out);
+  ASSERT_TRUE(parsed.ok()) << parsed.status() << json.out;
+  const Json& doc = *parsed;
+  EXPECT_TRUE(doc["units"].empty());
+  ASSERT_EQ(doc["functions"].size(), 7u);
+  const Json& gpu = doc["functions"][6];
+  EXPECT_EQ(gpu["role"], "gpu");
+  EXPECT_EQ(gpu["classCode"], "0x030200");
+  EXPECT_EQ(gpu["driver"], "nvidia");
+  EXPECT_TRUE(gpu["iommuGroup"].is_null());
+  ASSERT_EQ(doc["problems"].size(), 1u);
+  EXPECT_EQ(doc["problems"][0]["object"], "0000:00:06.0");
 }
 
 TEST_F(VgpuctlDiscoverTest, SaysSoWhenThereAreNoGpus) {

@@ -2,7 +2,11 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -45,6 +49,44 @@ TEST(LoggingTest, JsonLineEscapes) {
   EXPECT_THAT(line, StartsWith("{\"ts\":"));
   EXPECT_THAT(line, HasSubstr("\"level\":\"info\",\"msg\":\"a \\\"b\\\"\\n\","
                               "\"k\":\"v\\\\\"}\n"));
+}
+
+// Every line with its timestamp replaced by TS, so it can be compared.
+std::string WithoutTimestamp(std::string line) {
+  const size_t ts = line.find("20");
+  if (ts != std::string::npos) line.replace(ts, 24, "TS");
+  return line;
+}
+
+// JSON (and quoted text) log lines stay byte-for-byte what they were:
+// test/testdata/golden/logs/lines.golden. VGPU_UPDATE_GOLDEN=1 rewrites it.
+TEST(LoggingTest, LinesMatchGolden) {
+  static constexpr char kControl[] = "nul\0 bel\x07 del\x7f tab\t cr\r";
+  const std::vector<std::pair<std::string, std::string>> fields = {
+      {"device", "0000:42:00.0"},
+      {"quote\"key", "back\\slash"},
+      {"ctl", std::string(kControl, sizeof(kControl) - 1)},
+      {"utf8", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+      {"bad", "\xff \xc3 \xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80"},
+      {"empty", ""}};
+  std::string got;
+  for (Format format : {Format::kJson, Format::kText}) {
+    got += WithoutTimestamp(FormatLine(Level::kInfo, format, "plain", {}));
+    got += WithoutTimestamp(
+        FormatLine(Level::kError, format, "msg \"q\"\nnext", fields));
+    got += WithoutTimestamp(
+        FormatLine(Level::kWarning, format, "\xe2\x9c\x93 \xfe", fields));
+  }
+  const std::string path = VGPU_GOLDEN_DIR "/logs/lines.golden";
+  if (const char* update = std::getenv("VGPU_UPDATE_GOLDEN");
+      update != nullptr && std::string(update) == "1") {
+    std::ofstream(path, std::ios::binary) << got;
+  }
+  std::ifstream in(path, std::ios::binary);
+  ASSERT_TRUE(in.good()) << path;
+  std::stringstream want;
+  want << in.rdbuf();
+  EXPECT_EQ(got, want.str());
 }
 
 TEST(LoggingTest, MacroWritesOneLineAndRespectsMinLevel) {

@@ -10,6 +10,7 @@
 #include "deviceplugin/v1beta1/api.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "pkg/kubelet/grpc_util.h"
 #include "pkg/metrics/daemon_metrics.h"
 #include "pkg/metrics/metrics_server.h"
 #include "test/pkg/deviceplugin/test_pools.h"
@@ -83,8 +84,8 @@ class ResourceServerTest : public ::testing::Test {
             dir_.path(), "nvidia.com/pgpu", {}, {}, &metrics_},
         Snap(PgpuPool()));
     ASSERT_THAT(server_->Start(), IsOk());
-    stub_ = v1beta1::DevicePlugin::NewStub(grpc::CreateChannel(
-        "unix:" + server_->socket_path(), grpc::InsecureChannelCredentials()));
+    stub_ = v1beta1::DevicePlugin::NewStub(
+        kubelet::DialUnix(server_->socket_path()));
   }
 
   grpc::Status Allocate(const std::vector<std::vector<std::string>>& ids,
@@ -254,8 +255,8 @@ TEST_F(ResourceServerTest, StopEndsStreamsRemovesSocketAndRestarts) {
   EXPECT_FALSE(server_->serving());
   ASSERT_THAT(server_->Start(), IsOk());
   EXPECT_EQ(::stat(server_->socket_path().c_str(), &st), 0);
-  auto stub = v1beta1::DevicePlugin::NewStub(grpc::CreateChannel(
-      "unix:" + server_->socket_path(), grpc::InsecureChannelCredentials()));
+  auto stub =
+      v1beta1::DevicePlugin::NewStub(kubelet::DialUnix(server_->socket_path()));
   StreamReader again(*stub);
   EXPECT_TRUE(again.WaitFor([](const auto& m) { return m.devices_size() == 3; })
                   .has_value());

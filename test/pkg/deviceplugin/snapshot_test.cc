@@ -34,12 +34,5 @@ TEST(SnapshotTest, ListKeepsPoolOrder) {
   EXPECT_EQ(r.devices(2).health(), "Unhealthy");
 }
 
-TEST(SnapshotTest, GrpcStatusKeepsCodeAndMessage) {
-  grpc::Status s = ToGrpcStatus(absl::InvalidArgumentError("bad id x"));
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(s.error_message(), "bad id x");
-  EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
-}
-
 }  // namespace
 }  // namespace vgpu::deviceplugin

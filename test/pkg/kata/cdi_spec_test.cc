@@ -11,12 +11,15 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "pkg/kata/cdi_resolve.h"
+#include "pkg/coldplug/cdi_resolve.h"
 #include "test/testing/status_matchers.h"
 #include "test/testing/temp_dir.h"
 
 namespace vgpu::kata {
 namespace {
+
+using ::vgpu::coldplug::CdiSpecFile;
+using ::vgpu::coldplug::ParseCdiSpecFile;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;

@@ -11,12 +11,12 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "pkg/coldplug/cdi_resolve.h"
+#include "pkg/coldplug/plan.h"
 #include "pkg/config/config.h"
 #include "pkg/inventory/discovery.h"
 #include "pkg/kata/allocate_response.h"
-#include "pkg/kata/cdi_resolve.h"
 #include "pkg/kata/cdi_spec.h"
-#include "pkg/kata/coldplug_plan.h"
 #include "pkg/resources/pools.h"
 #include "pkg/simhost/sim_host.h"
 #include "pkg/sysfs/sysfs.h"
@@ -25,6 +25,13 @@
 
 namespace vgpu::kata {
 namespace {
+
+using ::vgpu::coldplug::BuildColdPlugPlan;
+using ::vgpu::coldplug::CdiDevice;
+using ::vgpu::coldplug::CdiDeviceNode;
+using ::vgpu::coldplug::CdiRegistry;
+using ::vgpu::coldplug::LoadCdiRegistry;
+using ::vgpu::coldplug::PlannedFunction;
 
 using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;

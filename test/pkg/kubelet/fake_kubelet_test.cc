@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pkg/deviceplugin/resource_server.h"
+#include "pkg/kubelet/grpc_util.h"
 #include "pkg/kubelet/registrar.h"
 #include "podresources/v1/api.grpc.pb.h"
 #include "test/testing/status_matchers.h"
@@ -56,22 +57,19 @@ class FakeKubeletTest : public ::testing::Test {
   absl::Status Register(const std::string& version, const std::string& name) {
     grpc::ClientContext context;
     auto stub = v1beta1::Registration::NewStub(
-        grpc::CreateChannel("unix:" + dir_.path() + "/kubelet.sock",
-                            grpc::InsecureChannelCredentials()));
+        kubelet::DialUnix(dir_.path() + "/kubelet.sock"));
     v1beta1::RegisterRequest request;
     request.set_version(version);
     request.set_endpoint("vgpu-example.com-gpu.sock");
     request.set_resource_name(name);
     v1beta1::Empty empty;
-    grpc::Status s = stub->Register(&context, request, &empty);
-    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                        s.error_message());
+    return kubelet::FromGrpcStatus(stub->Register(&context, request, &empty),
+                                   "register");
   }
 
   std::unique_ptr<v1::PodResourcesLister::Stub> PodStub() {
     return v1::PodResourcesLister::NewStub(
-        grpc::CreateChannel("unix:" + dir_.path() + "/pod-resources.sock",
-                            grpc::InsecureChannelCredentials()));
+        kubelet::DialUnix(dir_.path() + "/pod-resources.sock"));
   }
 
   TempDir dir_;

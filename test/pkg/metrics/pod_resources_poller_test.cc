@@ -188,7 +188,7 @@ TEST_F(PodResourcesPollerTest, FailedListIsUnavailableAndDropsTheGauge) {
   fake_.Set({}, grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "nope"));
   EXPECT_THAT(poller.PollOnce().status(),
               StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("list pod resources on " + socket_)));
+                       HasSubstr("podresources List via " + socket_)));
   EXPECT_THAT(Exposition(), Not(HasSubstr("allocated_devices{")));
 }
 

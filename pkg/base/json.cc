@@ -208,6 +208,19 @@ absl::StatusOr<Json> ParseJson(absl::string_view text) {
   }
 }
 
+size_t FirstInvalidUtf8(absl::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t len = Utf8SequenceLength(text, i);
+    if (len == 0) return i;
+    i += len;
+  }
+  return text.size();
+}
+
 std::string DumpJson(const Json& value, JsonStyle style) {
   std::string out;
   Writer(style, out).Write(value, 0);

@@ -36,6 +36,10 @@ enum class JsonStyle {
 // written in order, duplicates included.
 std::string DumpJson(const Json& value, JsonStyle style = JsonStyle::kPretty);
 
+// Where `text` stops being well-formed UTF-8 (JSON and YAML text must be):
+// the byte offset of the first invalid sequence, or text.size() if none.
+size_t FirstInvalidUtf8(absl::string_view text);
+
 }  // namespace vgpu
 
 #endif  // VGPU_PKG_BASE_JSON_H_

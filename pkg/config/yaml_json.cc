@@ -1,5 +1,6 @@
 #include "pkg/config/yaml_json.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -160,6 +161,17 @@ absl::StatusOr<Json> Convert(const YAML::Node& node, Limits& limits) {
 }  // namespace
 
 absl::StatusOr<Json> YamlToJson(absl::string_view yaml) {
+  // go-yaml rejects text that is not UTF-8, and yaml-cpp 0.7 can loop
+  // without bound on some of it (fuzz/cdi_spec_fuzzer found one).
+  if (const size_t bad = FirstInvalidUtf8(yaml); bad < yaml.size()) {
+    const absl::string_view before = yaml.substr(0, bad);
+    const size_t line_start = before.rfind('\n');
+    const size_t column =
+        line_start == absl::string_view::npos ? bad : bad - line_start - 1;
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::count(before.begin(), before.end(), '\n') + 1, ":",
+                     column + 1, ": invalid UTF-8"));
+  }
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(std::string(yaml));

@@ -18,10 +18,10 @@ namespace vgpu::config {
 // integers in decimal, `0o`/leading-0 octal and `0x` hex -> numbers (`0644`
 // -> 420); decimal floats -> numbers (`09` -> 9.0). Every other scalar, and
 // every quoted one, is a string. An empty document is null. InvalidArgument
-// with line:column on a YAML error, a map key that is not a scalar or that
-// appears twice in one map (go-yaml rejects both), nesting deeper than 64,
-// more than 100000 nodes once aliases are expanded, and on more than one
-// document.
+// with line:column on text that is not UTF-8, a YAML error, a map key that is
+// not a scalar or that appears twice in one map (go-yaml rejects both), nesting
+// deeper than 64, more than 100000 nodes once aliases are expanded, and on more
+// than one document.
 absl::StatusOr<Json> YamlToJson(absl::string_view yaml);
 
 }  // namespace vgpu::config

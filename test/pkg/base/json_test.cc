@@ -68,6 +68,13 @@ TEST(JsonTest, EscapesControlQuotesAndInvalidUtf8) {
   EXPECT_EQ(Quoted(std::string("\0", 1)), "\"\\u0000\"");
 }
 
+TEST(JsonTest, FindsFirstInvalidUtf8) {
+  EXPECT_EQ(FirstInvalidUtf8("plain caf\xc3\xa9 \xf0\x9f\x98\x80"), 16u);
+  EXPECT_EQ(FirstInvalidUtf8("ab\xff"), 2u);
+  EXPECT_EQ(FirstInvalidUtf8("a\xed\xa0\x80"), 1u);  // Surrogate.
+  EXPECT_EQ(FirstInvalidUtf8(""), 0u);
+}
+
 TEST(JsonTest, ParsesWhatItDumps) {
   Json o = Json::object();
   o["s"] = "tab\there \xc3\xa9";

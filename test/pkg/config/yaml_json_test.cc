@@ -73,6 +73,13 @@ TEST(YamlToJsonTest, ErrorsSayWhere) {
   EXPECT_THAT(YamlToJson(std::string(100, '[') + std::string(100, ']')),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("nesting deeper than 64")));
+  // fuzz/cdi_spec_fuzzer: yaml-cpp looped on this, go-yaml rejects it.
+  EXPECT_THAT(
+      YamlToJson("# A CD\xff\xff{\n   ,\n  ai"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "1:7: invalid UTF-8"));
+  EXPECT_THAT(
+      YamlToJson("a: caf\xc3\xa9\nb: \xc3"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "2:4: invalid UTF-8"));
   EXPECT_THAT(YamlToJson("a: 1\n---\nb: 2\n"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("want one YAML document, found 2")));

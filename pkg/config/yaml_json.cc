@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace vgpu::config {
@@ -97,6 +99,23 @@ struct Limits {
 };
 constexpr int kMaxDepth = 64;
 
+// Parses without building nodes: only counts the documents.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 absl::StatusOr<Json> Convert(const YAML::Node& node, Limits& limits);
 
 absl::StatusOr<Json> ConvertChild(const YAML::Node& node, Limits& limits) {
@@ -172,20 +191,28 @@ absl::StatusOr<Json> YamlToJson(absl::string_view yaml) {
         absl::StrCat(std::count(before.begin(), before.end(), '\n') + 1, ":",
                      column + 1, ": invalid UTF-8"));
   }
-  std::vector<YAML::Node> docs;
+  // Count the documents first, at most two: yaml-cpp 0.7's LoadAll never
+  // ends on a stray flow indicator at the top (",3" yields empty documents
+  // until memory runs out; fuzz/cdi_spec_fuzzer found it).
+  YAML::Node doc;
   try {
-    docs = YAML::LoadAll(std::string(yaml));
+    std::istringstream in{std::string(yaml)};
+    YAML::Parser parser(in);
+    DocumentCounter counter;
+    int documents = 0;
+    while (documents < 2 && parser.HandleNextDocument(counter)) ++documents;
+    if (documents > 1) {
+      return absl::InvalidArgumentError(
+          "want one YAML document, found more than one");
+    }
+    if (documents == 0) return Json(nullptr);
+    doc = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
   }
-  if (docs.size() > 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("want one YAML document, found ", docs.size()));
-  }
-  if (docs.empty()) return Json(nullptr);
   Limits limits;
-  return Convert(docs[0], limits);
+  return Convert(doc, limits);
 }
 
 }  // namespace vgpu::config

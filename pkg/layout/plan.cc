@@ -1,5 +1,5 @@
 // The planner; the rules it follows are in plan.h, the kernel's behaviour
-// behind them in sysfs-reference.md §3.5-§3.7.
+// behind them in docs/sysfs.md (mdev, NVIDIA vendor VFIO).
 #include "pkg/layout/plan.h"
 
 #include <algorithm>

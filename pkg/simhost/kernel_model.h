@@ -1,6 +1,6 @@
 // KernelModel: what the kernel does, synchronously, when a process writes a
-// control file of a simulated host (sysfs-reference.md §3.5-§3.7 and
-// real-kernel-lab.md §9 #13; where they differ, the kernel wins):
+// control file of a simulated host (docs/sysfs.md: mdev, NVIDIA vendor
+// VFIO; where a simulator and the kernel differ, the kernel wins):
 //   <parent>/mdev_supported_types/<type>/create  UUID -> a new instance
 //   <parent>/<uuid>/remove                       non-zero -> instance gone
 //   <pf>/sriov_numvfs                            N -> VFs 0..N-1, 0 -> none

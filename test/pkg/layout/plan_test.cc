@@ -1,5 +1,5 @@
 // Planner tables per generation and rule, on the simulated profiles
-// (sysfs-reference.md §5): t4-vgpu, a100-sriov, ada-vf-vgpu, intel-gvt.
+// (docs/sysfs.md): t4-vgpu, a100-sriov, ada-vf-vgpu, intel-gvt.
 #include "pkg/layout/plan.h"
 
 #include <string>

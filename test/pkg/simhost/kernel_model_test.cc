@@ -1,5 +1,5 @@
-// KernelModel: one test per kernel rule and errno of sysfs-reference.md
-// §3.5-§3.7, on the profiles' trees (no FUSE).
+// KernelModel: one test per kernel rule and errno of docs/sysfs.md (mdev,
+// NVIDIA vendor VFIO), on the profiles' trees (no FUSE).
 #include "pkg/simhost/kernel_model.h"
 
 #include <cerrno>

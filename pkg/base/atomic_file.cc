@@ -27,7 +27,9 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status FsyncDir(const std::string& dir) {
+}  // namespace
+
+absl::Status FsyncDirectory(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "open", dir);
   const int rc = ::fsync(fd);
@@ -36,8 +38,6 @@ absl::Status FsyncDir(const std::string& dir) {
   if (rc != 0) return ErrnoStatus(err, "fsync", dir);
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view content, unsigned int mode) {
@@ -67,7 +67,7 @@ absl::Status WriteFileAtomically(const std::string& path,
     ::unlink(tmp.c_str());
     return status;
   }
-  return FsyncDir(dir);
+  return FsyncDirectory(dir);
 }
 
 }  // namespace vgpu

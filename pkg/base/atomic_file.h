@@ -19,6 +19,10 @@ absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view content,
                                  unsigned int mode = 0644);
 
+// fsyncs the directory `dir`, so that a rename or unlink in it survives a
+// crash. Errors name the step and the directory.
+absl::Status FsyncDirectory(const std::string& dir);
+
 }  // namespace vgpu
 
 #endif  // VGPU_PKG_BASE_ATOMIC_FILE_H_

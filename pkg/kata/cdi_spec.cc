@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "pkg/base/atomic_file.h"
 #include "pkg/base/errno_status.h"
 #include "pkg/base/json.h"
 #include "pkg/base/local_file.h"
@@ -52,53 +53,6 @@ std::string CheckName(absl::string_view s, First first, Middle middle,
     }
   }
   return "";
-}
-
-absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(errno, "write", path);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status FsyncDir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, "open", dir);
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return ErrnoStatus(err, "fsync", dir);
-  return absl::OkStatus();
-}
-
-// Temp file in `dir`, fsync, rename over `path`, fsync `dir`: readers see
-// the old or the new file, never a partial one, even across a crash.
-absl::Status WriteAtomically(const std::string& dir, const std::string& path,
-                             absl::string_view content) {
-  std::string tmp = absl::StrCat(dir, "/", kTempPrefix, "XXXXXX", kTempSuffix);
-  const int fd = ::mkstemps(tmp.data(), sizeof(kTempSuffix) - 1);
-  if (fd < 0) return ErrnoStatus(errno, "create temp file in", dir);
-  absl::Status status = WriteAll(fd, content, tmp);
-  if (status.ok() && ::fchmod(fd, 0644) != 0) {
-    status = ErrnoStatus(errno, "chmod", tmp);
-  }
-  if (status.ok() && ::fsync(fd) != 0)
-    status = ErrnoStatus(errno, "fsync", tmp);
-  if (::close(fd) != 0 && status.ok())
-    status = ErrnoStatus(errno, "close", tmp);
-  if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    status = ErrnoStatus(errno, "rename to " + path, tmp);
-  }
-  if (!status.ok()) {
-    ::unlink(tmp.c_str());
-    return status;
-  }
-  return FsyncDir(dir);
 }
 
 bool IsOwnedSpec(absl::string_view name) {
@@ -255,7 +209,7 @@ absl::Status CdiWriter::Sync(const resources::PoolSet& pools) {
     wanted.insert(name);
     absl::StatusOr<std::string> old = ReadLocalFile(path);
     if (old.ok() && *old == content) continue;
-    if (absl::Status s = WriteAtomically(dir_, path, content); !s.ok()) {
+    if (absl::Status s = WriteFileAtomically(path, content, 0644); !s.ok()) {
       failed_[pool.resource_name] = std::string(s.message());
       errors.push_back(std::string(s.message()));
       code = s.code();
@@ -266,7 +220,7 @@ absl::Status CdiWriter::Sync(const resources::PoolSet& pools) {
     errors.push_back(std::string(removed.status().message()));
     code = removed.status().code();
   } else if (*removed) {
-    if (absl::Status s = FsyncDir(dir_); !s.ok()) {
+    if (absl::Status s = FsyncDirectory(dir_); !s.ok()) {
       errors.push_back(std::string(s.message()));
       code = s.code();
     }
@@ -284,7 +238,7 @@ absl::Status CdiWriter::RemoveAll() {
   if (!std::filesystem::is_directory(dir_, ec)) return absl::OkStatus();
   VGPU_ASSIGN_OR_RETURN(bool removed, RemoveOwnedExcept(dir_, {}));
   written_.clear();
-  if (removed) VGPU_RETURN_IF_ERROR(FsyncDir(dir_));
+  if (removed) VGPU_RETURN_IF_ERROR(FsyncDirectory(dir_));
   return absl::OkStatus();
 }
 

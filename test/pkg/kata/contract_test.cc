@@ -113,16 +113,22 @@ class KataContractTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(plan.ok()) << plan.status();
     std::vector<std::string> planned;
     for (const PlannedFunction& f : plan->functions) planned.push_back(f.bdf);
-    // Each endpoint function exactly once, and PCIDEVICE_* names them all.
+    // Each endpoint function exactly once. PCIDEVICE_* names only the
+    // primary (the one address both Kata runtimes map, so the agent
+    // rewrites it); the host-address env names them all.
     EXPECT_THAT(Sorted(planned), ElementsAreArray(Sorted(device.bdfs)));
     const auto& envs = response->envs();
-    const std::string key =
-        "PCIDEVICE_" + EnvResourceSuffix(pool.resource_name);
+    const std::string suffix = EnvResourceSuffix(pool.resource_name);
+    const std::string key = "PCIDEVICE_" + suffix;
+    const std::string all_key = kHostFunctionsEnvPrefix + suffix;
     if (device.bdfs.empty()) {
       EXPECT_EQ(envs.count(key), 0u);
+      EXPECT_EQ(envs.count(all_key), 0u);
     } else {
       ASSERT_EQ(envs.count(key), 1u);
-      EXPECT_EQ(envs.at(key), absl::StrJoin(device.bdfs, ","));
+      EXPECT_EQ(envs.at(key), device.bdfs.front());
+      ASSERT_EQ(envs.count(all_key), 1u);
+      EXPECT_EQ(envs.at(all_key), absl::StrJoin(device.bdfs, ","));
     }
     if (KataCanColdPlug(device)) {
       EXPECT_THAT(plan->mdevs, IsEmpty());

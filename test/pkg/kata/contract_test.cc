@@ -32,7 +32,10 @@ using ::vgpu::coldplug::CdiDeviceNode;
 using ::vgpu::coldplug::CdiRegistry;
 using ::vgpu::coldplug::LoadCdiRegistry;
 using ::vgpu::coldplug::PlannedFunction;
+using ::vgpu::coldplug::PlanOptions;
+using ::vgpu::coldplug::Runtime;
 
+using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
@@ -129,6 +132,28 @@ class KataContractTest : public ::testing::TestWithParam<std::string> {
       EXPECT_EQ(envs.at(key), device.bdfs.front());
       ASSERT_EQ(envs.count(all_key), 1u);
       EXPECT_EQ(envs.at(all_key), absl::StrJoin(device.bdfs, ","));
+    }
+    // Kata 4.1.0 runtime-rs: the Go functions less bridges and audio, on
+    // one root port, iommufd, and PCIDEVICE_* (the primary) in its pcimap,
+    // so the agent rewrites the env under both runtimes.
+    PlanOptions rs_options;
+    rs_options.runtime = Runtime::kRs;
+    auto rs = BuildColdPlugPlan({name}, registry_, *sysfs_, rs_options);
+    ASSERT_TRUE(rs.ok()) << rs.status();
+    std::vector<std::string> rs_expected;
+    for (const PlannedFunction& f : plan->functions) {
+      if ((f.class_code >> 8) != 0x0403) rs_expected.push_back(f.bdf);
+    }
+    std::vector<std::string> rs_planned;
+    for (const PlannedFunction& f : rs->functions) {
+      rs_planned.push_back(f.bdf);
+      EXPECT_TRUE(f.iommufd) << f.bdf;
+      EXPECT_EQ(f.root_port, "rp0") << f.bdf;
+    }
+    EXPECT_THAT(rs_planned, ElementsAreArray(rs_expected));
+    if (!device.bdfs.empty()) {
+      EXPECT_THAT(rs->pcimap, ElementsAre(envs.at(key)));
+      EXPECT_THAT(plan->pcimap, ::testing::Contains(envs.at(key)));
     }
     if (KataCanColdPlug(device)) {
       EXPECT_THAT(plan->mdevs, IsEmpty());

@@ -51,9 +51,11 @@ std::string CdiAnnotationKey(const std::string& resource_name);
 std::string CdiQualifiedName(const std::string& resource_name,
                              const std::string& device_id);
 
-// Whether Kata (3.24+ Go runtime, 3.31+ runtime-rs) can cold-plug the
-// device: false for mediated devices (kMdev), whose cold-plug has no
-// `sysfsdev=` path in Kata's QEMU builder and which IOMMUFD cannot carry.
+// Whether Kata (3.24+ Go runtime, 3.31+ runtime-rs; checked against 4.1.0)
+// can cold-plug the device: false for mediated devices (kMdev). The Go
+// runtime hands the agent the parent's BDF with the domain stripped twice
+// (rejected; hot-plug too), runtime-rs finds no PCI device in the mdev's
+// group and cannot parse its UUID-named cdev (docs/kata.md section 4).
 // VF vGPUs, passthrough GPUs and NVSwitches are plain PCI functions: true.
 bool KataCanColdPlug(const resources::PoolDevice& device);
 

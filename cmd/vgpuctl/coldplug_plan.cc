@@ -25,6 +25,9 @@ ABSL_FLAG(std::vector<std::string>, cdi_dir, {},
           "CDI spec dir, lowest priority first (default /etc/cdi then "
           "/var/run/cdi, as Kata)");
 ABSL_FLAG(int, pcie_root_port, 0, "Kata's pcie_root_port");
+ABSL_FLAG(std::string, runtime, "go",
+          "Kata 4.1.0 runtime to model: go, or rs (runtime-rs; the plan also "
+          "shows where it differs from go)");
 
 namespace vgpu::vgpuctl {
 namespace {
@@ -41,10 +44,11 @@ cmd::CommandLine PlanCommandLine() {
       "resolves \"<resource>=<id>\" in the CDI specs, maps each VFIO handle\n"
       "to PCI functions (IOMMU group walk without bridges, or the vfio\n"
       "cdev's device) and prints the functions, root ports and QEMU\n"
-      "-device arguments.";
+      "-device arguments. --runtime rs models runtime-rs (Kata 4.1.0)\n"
+      "and lists where it differs from the Go runtime.";
   line.flags = {"pod",     "device",    "pod_resources_socket",
                 "cdi_dir", "host_root", "pcie_root_port",
-                "json"};
+                "runtime", "json"};
   line.allow_empty_values = false;
   return line;
 }
@@ -92,6 +96,13 @@ int RunColdplugPlan(int argc, char** argv) {
   options.pcie_root_port = absl::GetFlag(FLAGS_pcie_root_port);
   const std::string problem = CheckFlags(pod, names, options.pcie_root_port);
   if (!problem.empty()) return Usage(problem);
+  absl::StatusOr<coldplug::Runtime> runtime =
+      coldplug::ParseRuntime(absl::GetFlag(FLAGS_runtime));
+  if (!runtime.ok()) {
+    return Usage(absl::StrCat("--runtime \"", absl::GetFlag(FLAGS_runtime),
+                              "\": want go or rs"));
+  }
+  options.runtime = *runtime;
   if (!pod.empty()) {
     const size_t slash = pod.find('/');
     absl::StatusOr<v1::PodResources> resources =
@@ -112,6 +123,13 @@ int RunColdplugPlan(int argc, char** argv) {
   absl::StatusOr<coldplug::ColdPlugPlan> plan =
       coldplug::BuildColdPlugPlan(names, *registry, **sysfs, options);
   if (!plan.ok()) return Fail(plan.status());
+  if (options.runtime == coldplug::Runtime::kRs) {
+    coldplug::PlanOptions go_options = options;
+    go_options.runtime = coldplug::Runtime::kGo;
+    absl::StatusOr<coldplug::ColdPlugPlan> go =
+        coldplug::BuildColdPlugPlan(names, *registry, **sysfs, go_options);
+    if (go.ok()) plan->differences = coldplug::CompareRuntimes(*go, *plan);
+  }
   if (absl::GetFlag(FLAGS_json)) {
     std::fputs(coldplug::RenderPlanJson(*plan).c_str(), stdout);
   } else {

@@ -38,6 +38,11 @@ bool IsBridge(uint32_t class_code) {
   return base_sub == 0x0600 || base_sub == 0x0604;
 }
 
+// runtime-rs 4.0.0+ IOMMU_IGNORE_CLASSES adds audio (403fc1400a).
+bool IgnoredByRs(uint32_t class_code) {
+  return IsBridge(class_code) || (class_code >> 8) == 0x0403;
+}
+
 // Kata 3.x checkIgnorePCIClass(class, bdf, 0x0600) tests bits, not values.
 bool DroppedByKata3(uint32_t class_code) {
   return ((class_code >> 8) & 0x0600) == 0x0600;
@@ -82,7 +87,7 @@ bool OnVfioDriver(sysfs::Sysfs& sysfs, const PlannedFunction& f) {
 class PlanBuilder {
  public:
   PlanBuilder(sysfs::Sysfs& sysfs, ColdPlugPlan& plan)
-      : sysfs_(sysfs), plan_(plan) {}
+      : sysfs_(sysfs), plan_(plan), rs_(plan.runtime == Runtime::kRs) {}
 
   absl::Status AddHandle(const std::string& handle, const std::string& name) {
     if (!handled_.insert(handle).second) return absl::OkStatus();
@@ -126,7 +131,7 @@ class PlanBuilder {
         continue;
       }
       VGPU_ASSIGN_OR_RETURN(PlannedFunction f, ReadFunction(sysfs_, entry));
-      if (IsBridge(f.class_code)) continue;
+      if (rs_ ? IgnoredByRs(f.class_code) : IsBridge(f.class_code)) continue;
       if (DroppedByKata3(f.class_code)) {
         plan_.warnings.push_back(absl::StrFormat(
             "%s (class 0x%06x) is dropped as a bridge by Kata before 4.1 "
@@ -207,6 +212,7 @@ class PlanBuilder {
     }
     VGPU_ASSIGN_OR_RETURN(std::string bdf, CdevBdf(cdev, where));
     VGPU_ASSIGN_OR_RETURN(PlannedFunction f, ReadFunction(sysfs_, bdf));
+    if (rs_ && IgnoredByRs(f.class_code)) return absl::OkStatus();
     return AddFunction(std::move(f), handle, true, name);
   }
 
@@ -222,7 +228,7 @@ class PlanBuilder {
           "): QEMU would fail with \"device is already attached\""));
     }
     f.handle = handle;
-    f.iommufd = iommufd;
+    f.iommufd = iommufd || rs_;
     f.cdi_name = name;
     index_[f.bdf] = plan_.functions.size();
     plan_.functions.push_back(std::move(f));
@@ -231,12 +237,28 @@ class PlanBuilder {
 
   sysfs::Sysfs& sysfs_;
   ColdPlugPlan& plan_;
+  const bool rs_;
   std::set<std::string> handled_;
   std::map<std::string, size_t> index_;  // BDF -> plan_.functions index.
 };
 
+// The root port of each function: one per function (Go), one per handle
+// (runtime-rs re-uses the device's bus_port_id for every function).
+std::vector<int> PortOfFunction(const ColdPlugPlan& plan) {
+  std::vector<int> ports;
+  int next = 0;
+  for (size_t k = 0; k < plan.functions.size(); ++k) {
+    const bool same_device =
+        plan.runtime == Runtime::kRs && k > 0 &&
+        plan.functions[k - 1].handle == plan.functions[k].handle;
+    ports.push_back(same_device ? ports.back() : next++);
+  }
+  return ports;
+}
+
 absl::Status AddQemuArgs(const PlanOptions& options, ColdPlugPlan& plan) {
-  const int needed = static_cast<int>(plan.functions.size());
+  const std::vector<int> ports = PortOfFunction(plan);
+  const int needed = ports.empty() ? 0 : ports.back() + 1;
   plan.root_ports = std::max(needed, options.pcie_root_port);
   if (plan.root_ports > kMaxRootPorts) {
     return absl::ResourceExhaustedError(
@@ -257,7 +279,17 @@ absl::Status AddQemuArgs(const PlanOptions& options, ColdPlugPlan& plan) {
   }
   for (size_t k = 0; k < plan.functions.size(); ++k) {
     PlannedFunction& f = plan.functions[k];
-    f.root_port = absl::StrCat("rp", k);
+    f.root_port = absl::StrCat("rp", ports[k]);
+    const bool primary = k == 0 || ports[k] != ports[k - 1];
+    if (plan.runtime == Runtime::kGo || primary) plan.pcimap.push_back(f.bdf);
+    if (!primary) {
+      plan.warnings.push_back(absl::StrCat(
+          f.bdf, " shares root port ", f.root_port, " with ",
+          plan.functions[k - 1].bdf,
+          " (runtime-rs plugs every function of a device on one port): QEMU "
+          "may abort with a duplicate device id; its guest address is not in "
+          "the agent's pcimap"));
+    }
     plan.qemu_args.push_back("-device");
     plan.qemu_args.push_back(absl::StrFormat(
         "vfio-pci,host=%s,x-pci-vendor-id=0x%04x,x-pci-device-id=0x%04x,"
@@ -293,16 +325,24 @@ absl::StatusOr<ColdPlugPlan> BuildColdPlugPlan(
     if (seen.insert(name).second) plan.cdi_names.push_back(name);
   }
   plan.warnings = registry.warnings;
+  plan.runtime = options.runtime;
+  const bool rs = options.runtime == Runtime::kRs;
   PlanBuilder builder(sysfs, plan);
   for (const std::string& name : plan.cdi_names) {
     VGPU_ASSIGN_OR_RETURN(const CdiDevice* device, registry.Resolve(name));
     int handles = 0;
     for (const CdiDeviceNode& node : device->device_nodes) {
-      // Kata's IsVFIODevice looks at the container path.
-      if (!absl::StartsWith(node.path, kVfioDir) ||
-          node.path == kVfioContainer) {
-        continue;
+      // Kata's IsVFIODevice looks at the container path; runtime-rs's
+      // handle_cdi_devices takes every node as a VFIO device.
+      const bool vfio =
+          absl::StartsWith(node.path, kVfioDir) && node.path != kVfioContainer;
+      if (rs && !vfio) {
+        plan.warnings.push_back(absl::StrCat(
+            node.path, " of ", name,
+            " is not a VFIO device, but runtime-rs (Kata 4.1.0) plugs every "
+            "CDI device node as one: sandbox creation fails"));
       }
+      if (!vfio) continue;
       ++handles;
       VGPU_RETURN_IF_ERROR(builder.AddHandle(node.host_path, name));
     }
@@ -314,6 +354,13 @@ absl::StatusOr<ColdPlugPlan> BuildColdPlugPlan(
   }
   VGPU_RETURN_IF_ERROR(AddQemuArgs(options, plan));
   return plan;
+}
+
+absl::StatusOr<Runtime> ParseRuntime(absl::string_view name) {
+  if (name == "go") return Runtime::kGo;
+  if (name == "rs") return Runtime::kRs;
+  return absl::InvalidArgumentError(
+      absl::StrCat("runtime \"", name, "\": want go or rs"));
 }
 
 }  // namespace vgpu::coldplug

@@ -15,6 +15,15 @@
 //   /dev/vfio/devices/vfioN  the one PCI function whose vfio-dev/vfioN it is.
 // Nodes outside /dev/vfio/ and /dev/vfio/vfio are not VFIO devices to Kata
 // (IsVFIODevice) and are skipped. Thread-compatible; reads sysfs only.
+//
+// Runtime::kRs models Kata 4.1.0's runtime-rs instead
+// (virt_container/src/sandbox.rs, pod-resources-rs, vfio_device/core.rs,
+// qemu/inner.rs): every CDI device node is a VFIO device (no /dev/vfio/vfio
+// filter: any other node is a warning, sandbox creation fails), iommufd
+// always, classes 0x0600/0x0604/0x0403 dropped (so a GPU's HDMI audio
+// function is not plugged), all functions of one handle on one root port
+// (QEMU duplicate-id risk, a warning), and the agent's pcimap holds only
+// each handle's primary (first kept) function.
 #ifndef VGPU_PKG_COLDPLUG_PLAN_H_
 #define VGPU_PKG_COLDPLUG_PLAN_H_
 
@@ -32,9 +41,15 @@ namespace vgpu::coldplug {
 // Kata's maxPCIeRootPort.
 inline constexpr int kMaxRootPorts = 16;
 
+enum class Runtime { kGo, kRs };
+
 struct PlanOptions {
   int pcie_root_port = 0;  // Kata's `pcie_root_port` (minimum root ports).
+  Runtime runtime = Runtime::kGo;
 };
+
+// "go" / "rs" -> Runtime; InvalidArgument otherwise.
+absl::StatusOr<Runtime> ParseRuntime(absl::string_view name);
 
 struct PlannedFunction {
   std::string bdf;
@@ -65,6 +80,11 @@ struct ColdPlugPlan {
   // QEMU argv: "-object", "iommufd,id=iommufd0", "-device", "...", ...
   std::vector<std::string> qemu_args;
   std::vector<std::string> warnings;
+  Runtime runtime = Runtime::kGo;
+  // The host BDFs the agent can translate in PCIDEVICE_* (its pcimap).
+  std::vector<std::string> pcimap;
+  // Where this plan differs from the other runtime's (CompareRuntimes).
+  std::vector<std::string> differences;
 };
 
 // The qualified names Kata forms from a PodResources answer
@@ -86,6 +106,12 @@ std::vector<std::string> PodCdiDeviceNames(const v1::PodResources& pod);
 absl::StatusOr<ColdPlugPlan> BuildColdPlugPlan(
     const std::vector<std::string>& cdi_names, const CdiRegistry& registry,
     sysfs::Sysfs& sysfs, const PlanOptions& options);
+
+// One line per difference between the Go and the runtime-rs plan of the
+// same devices: functions only one plugs, root-port sharing, iommufd,
+// pcimap entries. Pure.
+std::vector<std::string> CompareRuntimes(const ColdPlugPlan& go,
+                                         const ColdPlugPlan& rs);
 
 // Aligned text table plus QEMU arguments and warnings, for people.
 std::string RenderPlanTable(const ColdPlugPlan& plan);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "pkg/base/json.h"
 #include "pkg/coldplug/plan.h"
 
@@ -81,6 +82,16 @@ std::string RenderPlanTable(const ColdPlugPlan& plan) {
                     "not cold-pluggable"});
   }
   if (rows.size() > 1) out += Table(rows);
+  if (plan.runtime == Runtime::kRs) {
+    out += "runtime-rs (Kata 4.1.0): pcimap " +
+           (plan.pcimap.empty() ? std::string("empty")
+                                : absl::StrJoin(plan.pcimap, ",")) +
+           "\n";
+    if (plan.differences.empty()) out += "same as the Go runtime\n";
+    for (const std::string& d : plan.differences) {
+      out += "differs from go: " + d + "\n";
+    }
+  }
   if (!plan.qemu_args.empty()) out += "QEMU arguments:\n";
   for (size_t i = 0; i + 1 < plan.qemu_args.size(); i += 2) {
     out +=
@@ -103,6 +114,12 @@ std::string RenderPlanJson(const ColdPlugPlan& plan) {
   o["iommufd"] = plan.iommufd;
   o["qemuArgs"] = plan.qemu_args;
   o["warnings"] = plan.warnings;
+  // Go plans keep the document they always had (golden files).
+  if (plan.runtime == Runtime::kRs) {
+    o["runtime"] = "rs";
+    o["pcimap"] = plan.pcimap;
+    o["differencesFromGo"] = plan.differences;
+  }
   return DumpJson(o);
 }
 

@@ -72,9 +72,11 @@ void AddEnvs(const std::string& resource,
              const std::vector<const resources::PoolDevice*>& devices,
              const AllocateOptions& options,
              v1beta1::ContainerAllocateResponse& response) {
+  std::vector<std::string> primaries;
   std::vector<std::string> bdfs;
   std::vector<std::string> uuids;
   for (const resources::PoolDevice* device : devices) {
+    if (!device->bdfs.empty()) primaries.push_back(device->bdfs.front());
     bdfs.insert(bdfs.end(), device->bdfs.begin(), device->bdfs.end());
     if (device->type == resources::DeviceType::kMdev) {
       uuids.push_back(device->mdev_uuid);
@@ -83,8 +85,14 @@ void AddEnvs(const std::string& resource,
   const std::string suffix = EnvResourceSuffix(resource);
   auto& envs = *response.mutable_envs();
   if (!bdfs.empty()) {
-    // The kata-agent rewrites host BDFs to guest BDFs only in PCIDEVICE_*.
-    envs["PCIDEVICE_" + suffix] = absl::StrJoin(bdfs, ",");
+    // The kata-agent rewrites a PCIDEVICE_* value host->guest only when it
+    // maps every address in it, else it leaves all of them as host BDFs.
+    // Kata 4.1.0's runtime-rs maps only each device's primary function (and
+    // no 0x0403 audio function), the Go runtime every function it plugged:
+    // primaries are what both translate. The full list keeps a name the
+    // agent does not touch, so it is plainly host addresses.
+    envs["PCIDEVICE_" + suffix] = absl::StrJoin(primaries, ",");
+    envs[kHostFunctionsEnvPrefix + suffix] = absl::StrJoin(bdfs, ",");
     if (options.kubevirt_env) {
       envs["PCI_RESOURCE_" + suffix] = absl::StrJoin(bdfs, ",");
     }

@@ -2,8 +2,11 @@
 // the same VFIO handles as the CDI spec (host path = container path, "mrw"),
 // /dev/vfio/vfio on legacy hosts, /dev/iommu only when the VMM runs inside
 // the container, cdi_devices "<resource>=<id>", cdi.k8s.io annotations,
-// PCIDEVICE_<RESOURCE> (BDFs), MDEV_PCI_RESOURCE_<RESOURCE> (mdev UUIDs) and
-// optionally PCI_RESOURCE_<RESOURCE>. Pure; reads no files.
+// PCIDEVICE_<RESOURCE> (the primary function of each device, which the
+// kata-agent rewrites to guest BDFs under both Kata runtimes),
+// VGPU_HOST_PCI_FUNCTIONS_<RESOURCE> (every endpoint function, host BDFs,
+// never rewritten), MDEV_PCI_RESOURCE_<RESOURCE> (mdev UUIDs) and optionally
+// PCI_RESOURCE_<RESOURCE> (every function, host BDFs). Pure; reads no files.
 #ifndef VGPU_PKG_KATA_ALLOCATE_RESPONSE_H_
 #define VGPU_PKG_KATA_ALLOCATE_RESPONSE_H_
 
@@ -21,6 +24,11 @@ struct AllocateOptions {
   bool vmm_in_container = false;  // config kata.vmmInContainer
   bool kubevirt_env = false;      // config kata.kubevirtEnv
 };
+
+// Prefix of the env listing every endpoint function as host BDFs. Not
+// "PCIDEVICE_": the kata-agent would try to rewrite it and, under
+// runtime-rs, fail on the non-primary functions.
+inline constexpr char kHostFunctionsEnvPrefix[] = "VGPU_HOST_PCI_FUNCTIONS_";
 
 // Checks `ids` with resources::ResolveRequest (its errors are returned as
 // they are), then that each device has a VFIO handle (FailedPrecondition),
@@ -43,9 +51,11 @@ std::string CdiAnnotationKey(const std::string& resource_name);
 std::string CdiQualifiedName(const std::string& resource_name,
                              const std::string& device_id);
 
-// Whether Kata (3.24+ Go runtime, 3.31+ runtime-rs) can cold-plug the
-// device: false for mediated devices (kMdev), whose cold-plug has no
-// `sysfsdev=` path in Kata's QEMU builder and which IOMMUFD cannot carry.
+// Whether Kata (3.24+ Go runtime, 3.31+ runtime-rs; checked against 4.1.0)
+// can cold-plug the device: false for mediated devices (kMdev). The Go
+// runtime hands the agent the parent's BDF with the domain stripped twice
+// (rejected; hot-plug too), runtime-rs finds no PCI device in the mdev's
+// group and cannot parse its UUID-named cdev (docs/kata.md section 4).
 // VF vGPUs, passthrough GPUs and NVSwitches are plain PCI functions: true.
 bool KataCanColdPlug(const resources::PoolDevice& device);
 

@@ -5,7 +5,7 @@
 # ("large" only repeats the others, 1 MB of goldens) it renders
 # the CDI specs as the daemon writes them (render_specs -> CdiWriter), runs
 # `vgpuctl discover --json` and `vgpuctl coldplug-plan --json` (every CDI
-# device of the profile), and compares each file with GOLDEN_DIR. Temp
+# device of the profile; once per Kata runtime, --runtime go and rs), and compares each file with GOLDEN_DIR. Temp
 # paths are replaced by @OUT@. A YAML spec (yaml/) is planned too. VGPU_UPDATE_GOLDEN=1 rewrites the goldens.
 set -euo pipefail
 render=$1
@@ -40,6 +40,13 @@ for expected in "$out"/r/expected/*; do
     2>/dev/null || rc=$?
   sed -i "s|$out|@OUT@|g" "$got/coldplug-plan.$name.json"
   echo "rc=$rc" >>"$got/coldplug-plan.$name.json"
+  # The same devices as Kata 4.1.0's runtime-rs would plug them.
+  rc=0
+  "$vgpuctl" coldplug-plan --json --runtime rs --cdi-dir "$out/r/specs/$name" \
+    --host-root "$host" "${devices[@]}" >"$got/coldplug-plan-rs.$name.json" \
+    2>/dev/null || rc=$?
+  sed -i "s|$out|@OUT@|g" "$got/coldplug-plan-rs.$name.json"
+  echo "rc=$rc" >>"$got/coldplug-plan-rs.$name.json"
 done
 
 # A YAML spec another vendor wrote (yaml/), on the workstation host.
@@ -52,7 +59,8 @@ rc=0
 echo "rc=$rc" >>"$got/coldplug-plan.yaml.json"
 
 if [[ "${VGPU_UPDATE_GOLDEN:-}" == 1 ]]; then
-  rm -rf "$golden/cdi" "$golden"/discover.* "$golden"/coldplug-plan.*
+  rm -rf "$golden/cdi" "$golden"/discover.* "$golden"/coldplug-plan.* \
+    "$golden"/coldplug-plan-rs.*
   mkdir -p "$golden"
   cp -r "$got"/. "$golden/"
   echo "goldens rewritten in $golden"

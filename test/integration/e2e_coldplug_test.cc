@@ -95,6 +95,25 @@ TEST_F(ColdPlugE2eTest, WorkstationOneAndTwoGpusEachWithItsAudioOnce) {
   StopDaemon();
 }
 
+// The kata-agent rewrites PCIDEVICE_* only when it maps every address in it;
+// Kata 4.1.0's runtime-rs maps only primaries, so that is all it names.
+TEST_F(ColdPlugE2eTest, AllocateEnvNamesPrimaryAndHostFunctionsSeparately) {
+  SetUpHost("workstation");
+  StartDaemon();
+  ASSERT_TRUE(WaitForHealth("nvidia.com/pgpu", "0000:42:00.0", "Healthy"))
+      << daemon_->Log();
+  auto response = kubelet_->Allocate("nvidia.com/pgpu", {"0000:42:00.0"});
+  ASSERT_THAT(response, IsOk()) << daemon_->Log();
+  ASSERT_EQ(response->container_responses_size(), 1);
+  const auto& envs = response->container_responses(0).envs();
+  ASSERT_EQ(envs.count("PCIDEVICE_NVIDIA_COM_PGPU"), 1u);
+  EXPECT_EQ(envs.at("PCIDEVICE_NVIDIA_COM_PGPU"), "0000:42:00.0");
+  ASSERT_EQ(envs.count("VGPU_HOST_PCI_FUNCTIONS_NVIDIA_COM_PGPU"), 1u);
+  EXPECT_EQ(envs.at("VGPU_HOST_PCI_FUNCTIONS_NVIDIA_COM_PGPU"),
+            "0000:42:00.0,0000:42:00.1");
+  StopDaemon();
+}
+
 TEST_F(ColdPlugE2eTest, HgxUsesVfioCdevsNeverGroupNodes) {
   SetUpHost("h100-hgx");
   StartDaemon();

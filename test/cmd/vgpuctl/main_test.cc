@@ -75,6 +75,8 @@ TEST_F(VgpuctlMainTest, BadUsageExitsTwoNamingTheProblem) {
       {{"coldplug-plan", "--pod", "p"}, "--pod \"p\": want NAMESPACE/NAME"},
       {{"coldplug-plan", "--pcie-root-port=x", "--pod=a/b"},
        "bad value \"x\" for flag --pcie-root-port"},
+      {{"coldplug-plan", "--runtime=kotlin", "--pod=a/b"},
+       "--runtime \"kotlin\": want go or rs"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.message);

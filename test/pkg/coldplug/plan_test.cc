@@ -336,6 +336,84 @@ TEST_F(ColdPlugPlanTest, RendersTableAndJson) {
 
 // As Kata's shim forms names: every container's devices, in order, without
 // repeats; DRA claims are not cold-plugged.
+PlanOptions Rs() {
+  PlanOptions options;
+  options.runtime = Runtime::kRs;
+  return options;
+}
+
+TEST_F(ColdPlugPlanTest, RuntimeRsDropsTheAudioFunctionAndAlwaysUsesIommufd) {
+  Build("workstation");
+  WriteSpec("a.json", "nvidia.com/pgpu", {{"0000:42:00.0", {"/dev/vfio/25"}}});
+  auto go = Plan({"nvidia.com/pgpu=0000:42:00.0"});
+  auto rs = Plan({"nvidia.com/pgpu=0000:42:00.0"}, Rs());
+  ASSERT_TRUE(go.ok()) << go.status();
+  ASSERT_TRUE(rs.ok()) << rs.status();
+  EXPECT_THAT(Bdfs(*rs), ElementsAre("0000:42:00.0"));
+  EXPECT_TRUE(rs->iommufd);
+  EXPECT_TRUE(rs->functions[0].iommufd);
+  EXPECT_EQ(rs->root_ports, 1);
+  EXPECT_THAT(rs->pcimap, ElementsAre("0000:42:00.0"));
+  EXPECT_THAT(go->pcimap, ElementsAre("0000:42:00.0", "0000:42:00.1"));
+  EXPECT_THAT(rs->qemu_args,
+              ElementsAre("-object", "iommufd,id=iommufd0", "-device",
+                          RootPort(0), "-device",
+                          "vfio-pci,host=0000:42:00.0,x-pci-vendor-id=0x10de,"
+                          "x-pci-device-id=0x2230,bus=rp0,iommufd=iommufd0"));
+  EXPECT_THAT(
+      CompareRuntimes(*go, *rs),
+      ElementsAre("0000:42:00.1 (class 0x040300): go plugs it, rs drops it",
+                  "0000:42:00.0: go through the group, rs through iommufd",
+                  "root ports: go 2, rs 1",
+                  "0000:42:00.1: in the go pcimap, not in the rs pcimap (a "
+                  "PCIDEVICE_* value naming it stays untranslated under rs)"));
+  EXPECT_EQ(go->runtime, Runtime::kGo);
+  EXPECT_EQ(rs->runtime, Runtime::kRs);
+}
+
+TEST_F(ColdPlugPlanTest, RuntimeRsPutsEveryFunctionOfAHandleOnOnePort) {
+  Build("h100-hgx");
+  // Group 30 holds more than one function that no runtime drops.
+  WriteSpec("a.json", "example.com/gpu", {{"by-group", {"/dev/vfio/30"}}});
+  auto go = Plan({"example.com/gpu=by-group"});
+  auto rs = Plan({"example.com/gpu=by-group"}, Rs());
+  ASSERT_TRUE(go.ok()) << go.status();
+  ASSERT_TRUE(rs.ok()) << rs.status();
+  ASSERT_GE(rs->functions.size(), 1u);
+  EXPECT_EQ(rs->root_ports, 1);
+  for (const PlannedFunction& f : rs->functions) EXPECT_EQ(f.root_port, "rp0");
+  EXPECT_THAT(rs->pcimap, ElementsAre(rs->functions[0].bdf));
+  for (size_t k = 1; k < rs->functions.size(); ++k) {
+    EXPECT_THAT(rs->warnings,
+                ::testing::Contains(HasSubstr(absl::StrCat(
+                    rs->functions[k].bdf, " shares root port rp0 with"))));
+  }
+}
+
+TEST_F(ColdPlugPlanTest, RuntimeRsTakesEveryNodeAsVfioAndWarns) {
+  Build("workstation");
+  WriteSpec("a.json", "nvidia.com/pgpu",
+            {{"0000:42:00.0", {"/dev/vfio/vfio", "/dev/vfio/25"}}});
+  auto rs = Plan({"nvidia.com/pgpu=0000:42:00.0"}, Rs());
+  ASSERT_TRUE(rs.ok()) << rs.status();
+  EXPECT_THAT(rs->warnings,
+              ElementsAre("/dev/vfio/vfio of nvidia.com/pgpu=0000:42:00.0 is "
+                          "not a VFIO device, but runtime-rs (Kata 4.1.0) "
+                          "plugs every CDI device node as one: sandbox "
+                          "creation fails"));
+  auto go = Plan({"nvidia.com/pgpu=0000:42:00.0"});
+  ASSERT_TRUE(go.ok()) << go.status();
+  EXPECT_THAT(go->warnings, IsEmpty());
+}
+
+TEST(ParseRuntimeTest, AcceptsGoAndRsOnly) {
+  EXPECT_EQ(*ParseRuntime("go"), Runtime::kGo);
+  EXPECT_EQ(*ParseRuntime("rs"), Runtime::kRs);
+  EXPECT_THAT(
+      ParseRuntime("runtime-rs").status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("want go or rs")));
+}
+
 TEST(PodCdiDeviceNamesTest, NamesEveryContainersDevicesInOrder) {
   v1::PodResources pod;
   v1::ContainerDevices* d = pod.add_containers()->add_devices();

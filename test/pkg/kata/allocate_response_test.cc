@@ -100,6 +100,8 @@ TEST(AllocateResponseTest, LegacyHostGetsContainerNodeGroupsCdiAndEnvs) {
                                "nvidia.com/pgpu=0000:61:00.0")));
   EXPECT_THAT(Map(r->envs()),
               ElementsAre(Pair("PCIDEVICE_NVIDIA_COM_PGPU",
+                               "0000:42:00.0,0000:61:00.0"),
+                          Pair("VGPU_HOST_PCI_FUNCTIONS_NVIDIA_COM_PGPU",
                                "0000:42:00.0,0000:42:00.1,0000:61:00.0,"
                                "0000:61:00.1")));
   EXPECT_EQ(r->mounts_size(), 0);
@@ -111,8 +113,11 @@ TEST(AllocateResponseTest, IommufdHostGetsOnlyCdevs) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(Devices(*r), ElementsAre(Pair("/dev/vfio/devices/vfio1", "mrw"),
                                        Pair("/dev/vfio/devices/vfio0", "mrw")));
-  EXPECT_THAT(Map(r->envs()), ElementsAre(Pair("PCIDEVICE_NVIDIA_COM_PGPU",
-                                               "0000:43:00.0,0000:1b:00.0")));
+  EXPECT_THAT(Map(r->envs()),
+              ElementsAre(Pair("PCIDEVICE_NVIDIA_COM_PGPU",
+                               "0000:43:00.0,0000:1b:00.0"),
+                          Pair("VGPU_HOST_PCI_FUNCTIONS_NVIDIA_COM_PGPU",
+                               "0000:43:00.0,0000:1b:00.0")));
 }
 
 TEST(AllocateResponseTest, IommuNodeOnlyForVmmInContainerOnIommufdHosts) {
@@ -195,8 +200,10 @@ TEST(AllocateResponseTest, KubevirtEnvAndAnnotationsSwitch) {
   EXPECT_THAT(
       Map(r->envs()),
       UnorderedElementsAre(
-          Pair("PCIDEVICE_NVIDIA_COM_PGPU", "0000:61:00.0,0000:61:00.1"),
-          Pair("PCI_RESOURCE_NVIDIA_COM_PGPU", "0000:61:00.0,0000:61:00.1")));
+          Pair("PCIDEVICE_NVIDIA_COM_PGPU", "0000:61:00.0"),
+          Pair("PCI_RESOURCE_NVIDIA_COM_PGPU", "0000:61:00.0,0000:61:00.1"),
+          Pair("VGPU_HOST_PCI_FUNCTIONS_NVIDIA_COM_PGPU",
+               "0000:61:00.0,0000:61:00.1")));
   EXPECT_THAT(CdiNames(*r), ElementsAre("nvidia.com/pgpu=0000:61:00.0"));
 }
 

@@ -32,7 +32,10 @@ using ::vgpu::coldplug::CdiDeviceNode;
 using ::vgpu::coldplug::CdiRegistry;
 using ::vgpu::coldplug::LoadCdiRegistry;
 using ::vgpu::coldplug::PlannedFunction;
+using ::vgpu::coldplug::PlanOptions;
+using ::vgpu::coldplug::Runtime;
 
+using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
@@ -113,16 +116,44 @@ class KataContractTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(plan.ok()) << plan.status();
     std::vector<std::string> planned;
     for (const PlannedFunction& f : plan->functions) planned.push_back(f.bdf);
-    // Each endpoint function exactly once, and PCIDEVICE_* names them all.
+    // Each endpoint function exactly once. PCIDEVICE_* names only the
+    // primary (the one address both Kata runtimes map, so the agent
+    // rewrites it); the host-address env names them all.
     EXPECT_THAT(Sorted(planned), ElementsAreArray(Sorted(device.bdfs)));
     const auto& envs = response->envs();
-    const std::string key =
-        "PCIDEVICE_" + EnvResourceSuffix(pool.resource_name);
+    const std::string suffix = EnvResourceSuffix(pool.resource_name);
+    const std::string key = "PCIDEVICE_" + suffix;
+    const std::string all_key = kHostFunctionsEnvPrefix + suffix;
     if (device.bdfs.empty()) {
       EXPECT_EQ(envs.count(key), 0u);
+      EXPECT_EQ(envs.count(all_key), 0u);
     } else {
       ASSERT_EQ(envs.count(key), 1u);
-      EXPECT_EQ(envs.at(key), absl::StrJoin(device.bdfs, ","));
+      EXPECT_EQ(envs.at(key), device.bdfs.front());
+      ASSERT_EQ(envs.count(all_key), 1u);
+      EXPECT_EQ(envs.at(all_key), absl::StrJoin(device.bdfs, ","));
+    }
+    // Kata 4.1.0 runtime-rs: the Go functions less bridges and audio, on
+    // one root port, iommufd, and PCIDEVICE_* (the primary) in its pcimap,
+    // so the agent rewrites the env under both runtimes.
+    PlanOptions rs_options;
+    rs_options.runtime = Runtime::kRs;
+    auto rs = BuildColdPlugPlan({name}, registry_, *sysfs_, rs_options);
+    ASSERT_TRUE(rs.ok()) << rs.status();
+    std::vector<std::string> rs_expected;
+    for (const PlannedFunction& f : plan->functions) {
+      if ((f.class_code >> 8) != 0x0403) rs_expected.push_back(f.bdf);
+    }
+    std::vector<std::string> rs_planned;
+    for (const PlannedFunction& f : rs->functions) {
+      rs_planned.push_back(f.bdf);
+      EXPECT_TRUE(f.iommufd) << f.bdf;
+      EXPECT_EQ(f.root_port, "rp0") << f.bdf;
+    }
+    EXPECT_THAT(rs_planned, ElementsAreArray(rs_expected));
+    if (!device.bdfs.empty()) {
+      EXPECT_THAT(rs->pcimap, ElementsAre(envs.at(key)));
+      EXPECT_THAT(plan->pcimap, ::testing::Contains(envs.at(key)));
     }
     if (KataCanColdPlug(device)) {
       EXPECT_THAT(plan->mdevs, IsEmpty());

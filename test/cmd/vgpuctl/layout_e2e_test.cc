@@ -1,0 +1,248 @@
+// `vgpuctl plan` / `vgpuctl apply` end to end: the real vgpuctl binary
+// against the real `vgpu-simhost --serve` (FUSE, kernel semantics), with a
+// layout file in vgpu-device-manager's format. Needs /dev/fuse and root, as
+// simhost_serve_test.
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "test/testing/run_command.h"
+#include "test/testing/status_matchers.h"
+#include "test/testing/temp_dir.h"
+
+extern char** environ;
+
+namespace vgpu::vgpuctl {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::vgpu::testing::CommandResult;
+using ::vgpu::testing::IsOk;
+using ::vgpu::testing::ReadWholeFile;
+
+constexpr char kLayouts[] = R"(version: v1
+vgpu-configs:
+  t4-4q:
+    - devices: all
+      vgpu-devices:
+        "T4-4Q": 4
+  t4-mixed:
+    - devices: [0]
+      vgpu-devices:
+        "GRID T4-4Q": 2
+    - devices: [1]
+      vgpu-devices:
+        nvidia-232: 4
+  a100:
+    - devices: all
+      vgpu-devices:
+        "A100-4C": 1
+)";
+
+std::set<std::string> ListDir(const std::string& dir) {
+  std::set<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") out.insert(name);
+  }
+  ::closedir(d);
+  return out;
+}
+
+class LayoutE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override { std::ofstream(layouts_) << kLayouts; }
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      ::umount2(host_.c_str(), MNT_DETACH);
+    }
+  }
+
+  // Serves `profile` on host_ and waits for "serving DIR".
+  void Serve(const std::string& profile) {
+    const std::string out = tmp_.path() + "/serve.out";
+    const std::string err = tmp_.path() + "/serve.err";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<std::string> args = {VGPU_SIMHOST_BIN, "--profile", profile,
+                                     "--out",          host_,       "--serve"};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ASSERT_EQ(posix_spawn(&pid_, VGPU_SIMHOST_BIN, &actions, nullptr,
+                          argv.data(), environ),
+              0);
+    posix_spawn_file_actions_destroy(&actions);
+    for (int i = 0; i < 200; ++i) {
+      if (ReadWholeFile(out).find("serving " + host_) != std::string::npos) {
+        return;
+      }
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        FAIL() << "vgpu-simhost --serve exited (FUSE needs /dev/fuse and "
+                  "root): "
+               << ReadWholeFile(err);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "vgpu-simhost --serve did not serve within 10 s";
+  }
+
+  // SIGTERM; true if it exited 0.
+  bool Stop() {
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 200; ++i) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  CommandResult Vgpuctl(const std::string& command, const std::string& layout,
+                        std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {VGPUCTL_PATH,
+                                     command,
+                                     "--host-root",
+                                     host_,
+                                     "--vgpu-config-file",
+                                     layouts_,
+                                     "--layout",
+                                     layout,
+                                     "--state-dir",
+                                     state_,
+                                     "--pod-resources-socket",
+                                     tmp_.path() + "/no-kubelet.sock"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    absl::StatusOr<CommandResult> result = ::vgpu::testing::RunCommand(
+        args, "", tmp_.path() + "/out", tmp_.path() + "/err");
+    EXPECT_THAT(result.status(), IsOk());
+    return result.ok() ? *result : CommandResult{};
+  }
+
+  std::set<std::string> Mdevs() {
+    return ListDir(host_ + "/sys/bus/mdev/devices");
+  }
+
+  ::vgpu::testing::TempDir tmp_;
+  std::string host_ = tmp_.path() + "/host";
+  const std::string state_ = tmp_.path() + "/state";
+  const std::string layouts_ = tmp_.path() + "/layouts.yaml";
+  pid_t pid_ = -1;
+};
+
+TEST_F(LayoutE2eTest, PlanChangesNothingThenApplyConvergesOnce) {
+  ASSERT_NO_FATAL_FAILURE(Serve("t4-empty"));
+  CommandResult plan = Vgpuctl("plan", "t4-4q");
+  EXPECT_EQ(plan.exit_code, 3) << plan.error;
+  EXPECT_THAT(plan.output, HasSubstr("layout t4-4q: not converged"));
+  EXPECT_THAT(plan.output, HasSubstr("create  0000:3b:00.0"));
+  EXPECT_THAT(plan.error, HasSubstr("no PodResources socket"));
+  EXPECT_TRUE(Mdevs().empty());
+
+  CommandResult apply = Vgpuctl("apply", "t4-4q");
+  EXPECT_EQ(apply.exit_code, 0) << apply.error;
+  EXPECT_THAT(apply.output, HasSubstr("converged (8 writes)"));
+  EXPECT_EQ(Mdevs().size(), 8u);
+
+  CommandResult again = Vgpuctl("apply", "t4-4q", {"--json"});
+  EXPECT_EQ(again.exit_code, 0) << again.error;
+  EXPECT_THAT(again.output, HasSubstr("\"steps\": []"));
+  EXPECT_THAT(again.output, HasSubstr("\"outcome\": \"converged\""));
+  EXPECT_EQ(Vgpuctl("plan", "t4-4q").exit_code, 0);
+  EXPECT_TRUE(Stop());
+}
+
+TEST_F(LayoutE2eTest, ChangedLayoutKeepsWhatStillMatches) {
+  ASSERT_NO_FATAL_FAILURE(Serve("t4-empty"));
+  ASSERT_EQ(Vgpuctl("apply", "t4-4q").exit_code, 0);
+  const std::set<std::string> before = Mdevs();
+
+  CommandResult apply = Vgpuctl("apply", "t4-mixed");
+  EXPECT_EQ(apply.exit_code, 0) << apply.error;
+  EXPECT_THAT(apply.output, HasSubstr("converged (2 writes)"));
+  EXPECT_THAT(apply.output, Not(HasSubstr("create")));
+  const std::set<std::string> after = Mdevs();
+  EXPECT_EQ(after.size(), 6u);
+  for (const std::string& uuid : after) EXPECT_EQ(before.count(uuid), 1u);
+  EXPECT_TRUE(Stop());
+}
+
+TEST_F(LayoutE2eTest, RebootBringsBackTheSameUuids) {
+  ASSERT_NO_FATAL_FAILURE(Serve("t4-empty"));
+  ASSERT_EQ(Vgpuctl("apply", "t4-4q").exit_code, 0);
+  const std::set<std::string> before = Mdevs();
+  ASSERT_TRUE(Stop());
+
+  // A fresh host from the same profile (vgpu-simhost writes a new
+  // directory), the same state dir.
+  host_ = tmp_.path() + "/rebooted";
+  ASSERT_NO_FATAL_FAILURE(Serve("t4-empty"));
+  ASSERT_TRUE(Mdevs().empty());
+  CommandResult apply = Vgpuctl("apply", "t4-4q");
+  EXPECT_EQ(apply.exit_code, 0) << apply.error;
+  EXPECT_EQ(Mdevs(), before);
+  EXPECT_TRUE(Stop());
+}
+
+TEST_F(LayoutE2eTest, TypeNoGpuHoldsIsAnErrorBeforeAnyWrite) {
+  ASSERT_NO_FATAL_FAILURE(Serve("t4-empty"));
+  CommandResult apply = Vgpuctl("apply", "a100");
+  EXPECT_EQ(apply.exit_code, 1);
+  EXPECT_THAT(apply.error, HasSubstr("GPU 0 (0000:3b:00.0) offers no vGPU "
+                                     "type \"A100-4C\"; it offers: "));
+  EXPECT_THAT(apply.error, HasSubstr("GRID T4-1Q (nvidia-230)"));
+  EXPECT_TRUE(Mdevs().empty());
+  EXPECT_TRUE(Stop());
+}
+
+TEST_F(LayoutE2eTest, HandMadeMdevCountsTowardTheLayoutAndStays) {
+  ASSERT_NO_FATAL_FAILURE(Serve("t4-empty"));
+  // By hand, on GPU 0: one T4-4Q whose UUID is the one the planner derives
+  // for GPU 1's slot 0. It is not ours; it counts toward GPU 0's four, and
+  // GPU 1 gets a slot whose UUID is free (no EEXIST from the kernel).
+  const std::string hand = "70541833-40e3-5755-8763-a06b90449075";
+  std::ofstream(host_ +
+                "/sys/bus/pci/devices/0000:3b:00.0/mdev_supported_types/"
+                "nvidia-232/create")
+      << hand;
+  ASSERT_EQ(Mdevs().count(hand), 1u);
+  CommandResult apply = Vgpuctl("apply", "t4-4q");
+  EXPECT_EQ(apply.exit_code, 0) << apply.output << apply.error;
+  EXPECT_THAT(apply.output, HasSubstr("converged (7 writes)"));
+  EXPECT_EQ(Mdevs().size(), 8u);
+
+  // A layout wanting less leaves the hand-made one and reports it.
+  CommandResult less = Vgpuctl("apply", "t4-mixed");
+  EXPECT_EQ(Mdevs().count(hand), 1u);
+  EXPECT_THAT(less.output, Not(HasSubstr("remove  0000:3b:00.0  " + hand)));
+  EXPECT_TRUE(Stop());
+}
+
+}  // namespace
+}  // namespace vgpu::vgpuctl

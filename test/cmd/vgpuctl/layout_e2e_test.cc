@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <ostream>
 #include <set>
 #include <string>
 #include <thread>
@@ -51,6 +52,29 @@ vgpu-configs:
     - devices: all
       vgpu-devices:
         "A100-4C": 1
+  t4-1q:
+    - devices: all
+      vgpu-devices:
+        "T4-1Q": 4
+  ampere:
+    - devices: [0]
+      vgpu-devices:
+        "A100-4C": 2
+    - devices: [1]
+      vgpu-devices:
+        "NVIDIA A10-4Q": 2
+  ada:
+    - devices: [0]
+      vgpu-devices:
+        "L40S-2Q": 4
+  gvt-8:
+    - devices: all
+      vgpu-devices:
+        GVTg_V5_8: 2
+  gvt-4:
+    - devices: all
+      vgpu-devices:
+        i915-GVTg_V5_4: 2
 )";
 
 std::set<std::string> ListDir(const std::string& dir) {
@@ -243,6 +267,64 @@ TEST_F(LayoutE2eTest, HandMadeMdevCountsTowardTheLayoutAndStays) {
   EXPECT_THAT(less.output, Not(HasSubstr("remove  0000:3b:00.0  " + hand)));
   EXPECT_TRUE(Stop());
 }
+
+struct ProfileCase {
+  const char* profile;
+  const char* layout;
+  int exit_code;       // Of the first apply.
+  const char* output;  // Its first line.
+};
+
+void PrintTo(const ProfileCase& c, std::ostream* os) {
+  *os << c.profile << " " << c.layout;
+}
+
+class LayoutProfileTest : public LayoutE2eTest,
+                          public ::testing::WithParamInterface<ProfileCase> {};
+
+// Each vGPU profile: apply, then a second apply that writes nothing.
+TEST_P(LayoutProfileTest, ApplyThenApplyAgainDoesNothing) {
+  const ProfileCase& c = GetParam();
+  ASSERT_NO_FATAL_FAILURE(Serve(c.profile));
+  const std::set<std::string> before = Mdevs();
+  CommandResult apply = Vgpuctl("apply", c.layout);
+  EXPECT_EQ(apply.exit_code, c.exit_code) << apply.output << apply.error;
+  EXPECT_THAT(apply.output, HasSubstr(c.output));
+  // Nothing that was there (made by hand) was removed.
+  const std::set<std::string> after = Mdevs();
+  for (const std::string& uuid : before) EXPECT_EQ(after.count(uuid), 1u);
+  CommandResult again = Vgpuctl("apply", c.layout);
+  EXPECT_EQ(again.exit_code, c.exit_code) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("(0 writes)"));
+  EXPECT_TRUE(Stop());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Profiles, LayoutProfileTest,
+    ::testing::Values(
+        // Two T4-1Q made by hand on GPU 0 count toward its four.
+        ProfileCase{"t4-vgpu", "t4-1q", 0,
+                    "layout t4-1q: converged (6 writes)"},
+        // A100-4C already there on GPU 0; two A10-4Q on GPU 1's VFs.
+        ProfileCase{"a100-sriov", "ampere", 0,
+                    "layout ampere: converged (2 writes)"},
+        // Two L40S-2Q VFs exist; two more VFs get their type set.
+        ProfileCase{"ada-vf-vgpu", "ada", 0,
+                    "layout ada: converged (2 writes)"},
+        // The hand-made GVTg_V5_8 counts; one more.
+        ProfileCase{"intel-gvt", "gvt-8", 0,
+                    "layout gvt-8: converged (1 writes)"},
+        // The hand-made GVTg_V5_8 takes the capacity V5_4 needs: blocked.
+        ProfileCase{"intel-gvt", "gvt-4", 3,
+                    "layout gvt-4: blocked (0 writes)"}),
+    [](const ::testing::TestParamInfo<ProfileCase>& info) {
+      std::string name =
+          std::string(info.param.profile) + "_" + info.param.layout;
+      for (char& ch : name) {
+        if (ch == '-') ch = '_';
+      }
+      return name;
+    });
 
 }  // namespace
 }  // namespace vgpu::vgpuctl

@@ -71,6 +71,10 @@ vgpu-configs:
     - devices: all
       vgpu-devices:
         GVTg_V5_8: 2
+  large:
+    - devices: all
+      vgpu-devices:
+        "A100-4C": 4
   gvt-4:
     - devices: all
       vgpu-devices:
@@ -101,7 +105,8 @@ class LayoutE2eTest : public ::testing::Test {
   }
 
   // Serves `profile` on host_ and waits for "serving DIR".
-  void Serve(const std::string& profile) {
+  void Serve(const std::string& profile,
+             const std::vector<std::string>& extra = {}) {
     const std::string out = tmp_.path() + "/serve.out";
     const std::string err = tmp_.path() + "/serve.err";
     posix_spawn_file_actions_t actions;
@@ -112,6 +117,7 @@ class LayoutE2eTest : public ::testing::Test {
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
     std::vector<std::string> args = {VGPU_SIMHOST_BIN, "--profile", profile,
                                      "--out",          host_,       "--serve"};
+    args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -273,6 +279,7 @@ struct ProfileCase {
   const char* layout;
   int exit_code;       // Of the first apply.
   const char* output;  // Its first line.
+  std::vector<std::string> serve_flags = {};
 };
 
 void PrintTo(const ProfileCase& c, std::ostream* os) {
@@ -285,7 +292,7 @@ class LayoutProfileTest : public LayoutE2eTest,
 // Each vGPU profile: apply, then a second apply that writes nothing.
 TEST_P(LayoutProfileTest, ApplyThenApplyAgainDoesNothing) {
   const ProfileCase& c = GetParam();
-  ASSERT_NO_FATAL_FAILURE(Serve(c.profile));
+  ASSERT_NO_FATAL_FAILURE(Serve(c.profile, c.serve_flags));
   const std::set<std::string> before = Mdevs();
   CommandResult apply = Vgpuctl("apply", c.layout);
   EXPECT_EQ(apply.exit_code, c.exit_code) << apply.output << apply.error;
@@ -311,6 +318,13 @@ INSTANTIATE_TEST_SUITE_P(
         // Two L40S-2Q VFs exist; two more VFs get their type set.
         ProfileCase{"ada-vf-vgpu", "ada", 0,
                     "layout ada: converged (2 writes)"},
+        // Small `large`: every VF already holds a hand-made A100-4C; they
+        // count, nothing is written or removed.
+        ProfileCase{"large",
+                    "large",
+                    0,
+                    "layout large: converged (0 writes)",
+                    {"--gpus", "4", "--vfs", "4"}},
         // The hand-made GVTg_V5_8 counts; one more.
         ProfileCase{"intel-gvt", "gvt-8", 0,
                     "layout gvt-8: converged (1 writes)"},

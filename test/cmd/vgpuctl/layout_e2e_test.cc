@@ -274,6 +274,38 @@ TEST_F(LayoutE2eTest, HandMadeMdevCountsTowardTheLayoutAndStays) {
   EXPECT_TRUE(Stop());
 }
 
+// Debian's mdevctl has no root option: it reads /sys/bus/mdev and
+// /etc/mdevctl.d. In a private mount namespace with the served tree's sys/
+// bound over /sys (and an empty /etc/mdevctl.d with the callout dirs it
+// insists on), `mdevctl list --dumpjson` sees what apply created.
+TEST_F(LayoutE2eTest, MdevctlListSeesOurInstances) {
+  if (::access("/usr/bin/mdevctl", X_OK) != 0) {
+    GTEST_SKIP() << "mdevctl is not installed (scripts/extra-packages.txt)";
+  }
+  ASSERT_NO_FATAL_FAILURE(Serve("t4-empty"));
+  ASSERT_EQ(Vgpuctl("apply", "t4-mixed").exit_code, 0);
+  const std::string etc = tmp_.path() + "/mdevctl.d";
+  const std::string script =
+      "set -e; mkdir -p " + etc + "/scripts.d/callouts " + etc +
+      "/scripts.d/notifiers; mount --make-rprivate /; mount --bind " + host_ +
+      "/sys /sys; mkdir -p /etc/mdevctl.d; mount --bind " + etc +
+      " /etc/mdevctl.d; exec mdevctl list --dumpjson";
+  absl::StatusOr<CommandResult> r = ::vgpu::testing::RunCommand(
+      {"/usr/bin/unshare", "-m", "/bin/sh", "-c", script}, "",
+      tmp_.path() + "/mdevctl.out", tmp_.path() + "/mdevctl.err");
+  ASSERT_THAT(r.status(), IsOk());
+  if (r->exit_code != 0 && r->error.find("unshare") != std::string::npos) {
+    GTEST_SKIP() << "no mount namespace here: " << r->error;
+  }
+  EXPECT_EQ(r->exit_code, 0) << r->error;
+  for (const std::string& uuid : Mdevs()) {
+    EXPECT_THAT(r->output, HasSubstr("\"" + uuid + "\": {"));
+  }
+  EXPECT_THAT(r->output, HasSubstr("\"mdev_type\": \"nvidia-232\""));
+  EXPECT_THAT(r->output, HasSubstr("\"0000:d8:00.0\": ["));
+  EXPECT_TRUE(Stop());
+}
+
 struct ProfileCase {
   const char* profile;
   const char* layout;

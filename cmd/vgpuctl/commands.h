@@ -26,6 +26,11 @@ int RunDiscover(int argc, char** argv);
 // vgpuctl coldplug-plan ... (cmd/vgpuctl/coldplug_plan.cc)
 int RunColdplugPlan(int argc, char** argv);
 
+// vgpuctl plan / vgpuctl apply: vGPU layouts (cmd/vgpuctl/layout.cc).
+// Exit 3: not converged.
+int RunPlan(int argc, char** argv);
+int RunApply(int argc, char** argv);
+
 }  // namespace vgpu::vgpuctl
 
 #endif  // VGPU_CMD_VGPUCTL_COMMANDS_H_

@@ -1,5 +1,6 @@
 // vgpuctl: the operator CLI. Subcommands are rows of kCommands; each parses
-// its own flags (commands.h). Exit codes: 0 ok, 1 error, 2 bad usage.
+// its own flags (commands.h). Exit codes: 0 ok, 1 error, 2 bad usage, 3 not
+// converged (plan, apply).
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -24,6 +25,8 @@ constexpr Command kCommands[] = {
     {"discover", "list GPUs, IOMMU groups, mdev types and instances",
      &RunDiscover},
     {"coldplug-plan", "show what Kata cold-plugs for a pod", &RunColdplugPlan},
+    {"plan", "show what apply would do to reach a vGPU layout", &RunPlan},
+    {"apply", "create/remove vGPUs until the node matches a layout", &RunApply},
     {"version", "print the version", &RunVersion},
     {"help", "print this help", &RunHelp},
 };

@@ -1,0 +1,303 @@
+// `vgpuctl plan` and `vgpuctl apply`: the vGPU layout commands
+// (docs/vgpuctl.md, docs/vgpu-layouts.md). Both read the layout (our config
+// or a vgpu-device-manager file), the host, the ownership state and, when
+// the kubelet's PodResources socket is there, what pods were allocated.
+// `plan` prints the actions and changes nothing; `apply` performs them
+// through pkg/layout's Apply (one write per step, re-planned after each).
+// Exit codes: 0 converged, 1 error, 2 bad usage, 3 not converged.
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "cmd/vgpuctl/commands.h"
+#include "cmd/vgpuctl/table.h"
+#include "pkg/base/json.h"
+#include "pkg/config/config.h"
+#include "pkg/inventory/discovery.h"
+#include "pkg/kubelet/pod_resources.h"
+#include "pkg/layout/apply.h"
+#include "pkg/layout/desired.h"
+#include "pkg/layout/in_use.h"
+#include "pkg/layout/plan.h"
+#include "pkg/layout/state.h"
+#include "pkg/sysfs/sysfs.h"
+
+ABSL_FLAG(std::string, config, "",
+          "our config file (vgpu.configs or vgpu.configFile, vgpu.layout)");
+ABSL_FLAG(std::string, vgpu_config_file, "",
+          "a vgpu-device-manager layout file (version: v1, vgpu-configs)");
+ABSL_FLAG(std::string, layout, "",
+          "the layout to use (overrides VGPU_CONFIG and vgpu.layout)");
+ABSL_FLAG(std::string, state_dir, vgpu::layout::kDefaultStateDir,
+          "where the ownership record and the applier's lock live");
+
+ABSL_DECLARE_FLAG(std::string, pod_resources_socket);
+
+namespace vgpu::vgpuctl {
+namespace {
+
+inline constexpr int kExitNotConverged = 3;
+
+cmd::CommandLine LayoutCommandLine(bool apply) {
+  cmd::CommandLine line;
+  line.program = apply ? "vgpuctl apply" : "vgpuctl plan";
+  line.usage = absl::StrCat(
+      "usage: vgpuctl ", apply ? "apply" : "plan",
+      " (--config FILE | --vgpu-config-file FILE) [--layout NAME]\n"
+      "       [--host-root DIR] [--state-dir DIR] [--pod-resources-socket "
+      "PATH] [--json]\n\n",
+      apply ? "Creates and removes vGPUs until the node matches the layout:\n"
+              "one sysfs write per step, planned again after each. Exit 0\n"
+              "converged, 1 error, 2 bad usage, 3 not converged (blocked)."
+            : "Prints what `vgpuctl apply` would do, and why; changes "
+              "nothing.\nExit 0 converged, 1 error, 2 bad usage, 3 changes "
+              "pending or blocked.");
+  line.flags = {"config",    "vgpu_config_file",     "layout", "host_root",
+                "state_dir", "pod_resources_socket", "json"};
+  line.allow_empty_values = false;
+  return line;
+}
+
+struct Inputs {
+  config::VgpuLayouts layouts;
+  std::string layout;
+};
+
+// The layouts and the layout name, from the flags, the config and the env.
+absl::StatusOr<Inputs> ReadInputs() {
+  const std::string config_path = absl::GetFlag(FLAGS_config);
+  std::string file = absl::GetFlag(FLAGS_vgpu_config_file);
+  Inputs in;
+  std::string config_layout;
+  if (!config_path.empty()) {
+    absl::StatusOr<config::Config> c = config::LoadConfigFile(config_path);
+    if (!c.ok()) return c.status();
+    config_layout = c->vgpu.layout;
+    in.layouts = c->vgpu.configs;
+    if (!c->vgpu.config_file.empty()) file = c->vgpu.config_file;
+  }
+  if (!file.empty()) {
+    absl::StatusOr<config::VgpuLayouts> l = config::LoadVgpuConfigFile(file);
+    if (!l.ok()) return l.status();
+    in.layouts = *std::move(l);
+  }
+  const char* env = std::getenv("VGPU_CONFIG");
+  in.layout = config::SelectLayoutName(config_layout, env ? env : "",
+                                       absl::GetFlag(FLAGS_layout));
+  if (in.layout.empty()) {
+    return absl::InvalidArgumentError(
+        "no layout named: give --layout, VGPU_CONFIG or vgpu.layout");
+  }
+  return in;
+}
+
+// Device IDs the kubelet allocated to pods. An absent socket means no
+// kubelet: none, said on stderr.
+absl::StatusOr<layout::DeviceSet> Allocated(const std::string& program) {
+  const std::string socket = absl::GetFlag(FLAGS_pod_resources_socket);
+  layout::DeviceSet out;
+  struct stat st;
+  if (socket.empty() || ::stat(socket.c_str(), &st) != 0) {
+    std::fprintf(stderr,
+                 "%s: no PodResources socket at %s: no device counted as "
+                 "allocated to a pod\n",
+                 program.c_str(), socket.c_str());
+    return out;
+  }
+  absl::StatusOr<v1::ListPodResourcesResponse> list =
+      kubelet::ListPodResources(socket);
+  if (!list.ok()) return list.status();
+  for (const auto& pod : list->pod_resources()) {
+    for (const auto& c : pod.containers()) {
+      for (const auto& d : c.devices()) {
+        for (const std::string& id : d.device_ids()) out.insert(id);
+      }
+    }
+  }
+  return out;
+}
+
+Json ActionJson(const layout::Action& a) {
+  Json j = Json::object();
+  j["action"] = std::string(layout::ActionKindName(a.kind));
+  j["gpu"] = a.gpu;
+  j["device"] = a.device;
+  j["parent"] = a.parent;
+  j["type"] = a.type.id;
+  j["typeName"] = a.type.name;
+  j["reason"] = a.reason;
+  j["path"] = a.path;
+  j["data"] = a.data;
+  return j;
+}
+
+std::vector<std::string> ActionCells(const layout::Action& a) {
+  std::string type = a.type.id;
+  if (!a.type.name.empty() && a.type.name != a.type.id) {
+    absl::StrAppend(&type, " (", a.type.name, ")");
+  }
+  return {std::string(layout::ActionKindName(a.kind)), a.gpu, a.device, type,
+          a.reason};
+}
+
+int Fail(const std::string& program, const absl::Status& status) {
+  std::fprintf(stderr, "%s: %s\n", program.c_str(),
+               std::string(status.message()).c_str());
+  return kExitError;
+}
+
+bool AnyBlocked(const std::vector<layout::Action>& plan) {
+  for (const layout::Action& a : plan) {
+    if (a.kind == layout::ActionKind::kBlocked) return true;
+  }
+  return false;
+}
+
+// The plan as Apply's first observation makes it, without writing.
+absl::StatusOr<std::vector<layout::Action>> PlanOnly(
+    sysfs::Sysfs& host, const layout::StateDir& state, const Inputs& in,
+    const layout::DeviceSet& allocated) {
+  absl::StatusOr<layout::OwnershipState> owned = state.Load();
+  if (!owned.ok()) return owned.status();
+  absl::StatusOr<inventory::Inventory> inv = inventory::Discover(host, {});
+  if (!inv.ok()) return inv.status();
+  owned->LearnTypeNames(*inv);
+  owned->FillTypeNames(*inv);
+  absl::StatusOr<layout::DesiredState> desired =
+      layout::Resolve(in.layouts, in.layout, *inv);
+  if (!desired.ok()) return desired.status();
+  absl::StatusOr<layout::InUse> in_use =
+      layout::FindInUse(host, *inv, allocated);
+  if (!in_use.ok()) return in_use.status();
+  owned->Prune(*inv);
+  std::vector<layout::Action> plan =
+      layout::Plan(*desired, *inv, in_use->devices, owned->Owned());
+  for (layout::Action& a : plan) {
+    auto why = in_use->why.find(a.device);
+    if (a.kind == layout::ActionKind::kBlocked && why != in_use->why.end()) {
+      absl::StrAppend(&a.reason, " (", why->second, ")");
+    }
+  }
+  return plan;
+}
+
+int Print(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return std::fflush(stdout) == 0 ? kExitOk : kExitError;
+}
+
+int RunLayout(bool apply, int argc, char** argv) {
+  const cmd::CommandLine line = LayoutCommandLine(apply);
+  if (std::optional<int> done = cmd::ParseCommandLine(line, argc, argv)) {
+    return *done;
+  }
+  if (absl::GetFlag(FLAGS_config).empty() ==
+      absl::GetFlag(FLAGS_vgpu_config_file).empty()) {
+    return cmd::UsageError(line,
+                           "give one of --config FILE or --vgpu-config-file");
+  }
+  absl::StatusOr<Inputs> in = ReadInputs();
+  if (!in.ok()) return Fail(line.program, in.status());
+  absl::StatusOr<layout::DeviceSet> allocated = Allocated(line.program);
+  if (!allocated.ok()) return Fail(line.program, allocated.status());
+  absl::StatusOr<std::unique_ptr<sysfs::Sysfs>> host =
+      sysfs::NewHostSysfs(absl::GetFlag(FLAGS_host_root));
+  if (!host.ok()) return Fail(line.program, host.status());
+  absl::StatusOr<layout::StateDir> state =
+      layout::StateDir::Open(absl::GetFlag(FLAGS_state_dir));
+  if (!state.ok()) return Fail(line.program, state.status());
+  const bool json = absl::GetFlag(FLAGS_json);
+
+  if (!apply) {
+    absl::StatusOr<std::vector<layout::Action>> plan =
+        PlanOnly(**host, *state, *in, *allocated);
+    if (!plan.ok()) return Fail(line.program, plan.status());
+    const bool converged = !layout::HasChanges(*plan) && !AnyBlocked(*plan);
+    std::string out;
+    if (json) {
+      Json j = Json::object();
+      j["layout"] = in->layout;
+      j["converged"] = converged;
+      j["actions"] = Json::array();
+      for (const layout::Action& a : *plan)
+        j["actions"].push_back(ActionJson(a));
+      out = DumpJson(j);
+    } else {
+      Table t({"ACTION", "GPU", "DEVICE", "TYPE", "REASON"});
+      for (const layout::Action& a : *plan) t.AddRow(ActionCells(a));
+      out = absl::StrCat("layout ", in->layout, ": ",
+                         converged ? "converged" : "not converged", "\n",
+                         t.Render());
+    }
+    const int rc = Print(out);
+    if (rc != kExitOk) return rc;
+    return converged ? kExitOk : kExitNotConverged;
+  }
+
+  layout::ApplyOptions options;
+  options.layout = in->layout;
+  options.layouts = in->layouts;
+  options.allocated = *allocated;
+  absl::StatusOr<layout::ApplyResult> result =
+      layout::Apply(**host, *state, options);
+  if (!result.ok()) return Fail(line.program, result.status());
+  std::string out;
+  const std::string outcome(layout::ApplyOutcomeName(result->outcome));
+  if (json) {
+    Json j = Json::object();
+    j["layout"] = in->layout;
+    j["outcome"] = outcome;
+    j["steps"] = Json::array();
+    for (const layout::StepResult& s : result->steps) {
+      Json a = ActionJson(s.action);
+      a["result"] = s.status.ok() ? "ok" : std::string(s.status.message());
+      j["steps"].push_back(std::move(a));
+    }
+    j["plan"] = Json::array();
+    for (const layout::Action& a : result->final_plan) {
+      j["plan"].push_back(ActionJson(a));
+    }
+    if (!result->error.ok()) j["error"] = std::string(result->error.message());
+    out = DumpJson(j);
+  } else {
+    Table t({"ACTION", "GPU", "DEVICE", "TYPE", "RESULT"});
+    for (const layout::StepResult& s : result->steps) {
+      std::vector<std::string> cells = ActionCells(s.action);
+      cells.back() = s.status.ok() ? "ok" : std::string(s.status.message());
+      t.AddRow(std::move(cells));
+    }
+    for (const layout::Action& a : result->final_plan) {
+      if (a.kind == layout::ActionKind::kBlocked) t.AddRow(ActionCells(a));
+    }
+    out = absl::StrCat("layout ", in->layout, ": ", outcome, " (",
+                       result->steps.size(), " writes)\n",
+                       t.empty() ? "" : t.Render());
+    if (!result->error.ok()) {
+      absl::StrAppend(&out, "error: ", result->error.message(), "\n");
+    }
+  }
+  const int rc = Print(out);
+  if (rc != kExitOk) return rc;
+  switch (result->outcome) {
+    case layout::ApplyOutcome::kConverged:
+      return kExitOk;
+    case layout::ApplyOutcome::kError:
+      return kExitError;
+    default:
+      return kExitNotConverged;
+  }
+}
+
+}  // namespace
+
+int RunPlan(int argc, char** argv) { return RunLayout(false, argc, argv); }
+int RunApply(int argc, char** argv) { return RunLayout(true, argc, argv); }
+
+}  // namespace vgpu::vgpuctl

@@ -1,0 +1,376 @@
+// `vgpuctl plan` / `vgpuctl apply` end to end: the real vgpuctl binary
+// against the real `vgpu-simhost --serve` (FUSE, kernel semantics), with a
+// layout file in vgpu-device-manager's format. Needs /dev/fuse and root, as
+// simhost_serve_test.
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <ostream>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "test/testing/run_command.h"
+#include "test/testing/status_matchers.h"
+#include "test/testing/temp_dir.h"
+
+extern char** environ;
+
+namespace vgpu::vgpuctl {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::vgpu::testing::CommandResult;
+using ::vgpu::testing::IsOk;
+using ::vgpu::testing::ReadWholeFile;
+
+constexpr char kLayouts[] = R"(version: v1
+vgpu-configs:
+  t4-4q:
+    - devices: all
+      vgpu-devices:
+        "T4-4Q": 4
+  t4-mixed:
+    - devices: [0]
+      vgpu-devices:
+        "GRID T4-4Q": 2
+    - devices: [1]
+      vgpu-devices:
+        nvidia-232: 4
+  a100:
+    - devices: all
+      vgpu-devices:
+        "A100-4C": 1
+  t4-1q:
+    - devices: all
+      vgpu-devices:
+        "T4-1Q": 4
+  ampere:
+    - devices: [0]
+      vgpu-devices:
+        "A100-4C": 2
+    - devices: [1]
+      vgpu-devices:
+        "NVIDIA A10-4Q": 2
+  ada:
+    - devices: [0]
+      vgpu-devices:
+        "L40S-2Q": 4
+  gvt-8:
+    - devices: all
+      vgpu-devices:
+        GVTg_V5_8: 2
+  large:
+    - devices: all
+      vgpu-devices:
+        "A100-4C": 4
+  gvt-4:
+    - devices: all
+      vgpu-devices:
+        i915-GVTg_V5_4: 2
+)";
+
+std::set<std::string> ListDir(const std::string& dir) {
+  std::set<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") out.insert(name);
+  }
+  ::closedir(d);
+  return out;
+}
+
+class LayoutE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override { std::ofstream(layouts_) << kLayouts; }
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      ::umount2(host_.c_str(), MNT_DETACH);
+    }
+  }
+
+  // Serves `profile` on host_ and waits for "serving DIR".
+  void Serve(const std::string& profile,
+             const std::vector<std::string>& extra = {}) {
+    const std::string out = tmp_.path() + "/serve.out";
+    const std::string err = tmp_.path() + "/serve.err";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<std::string> args = {VGPU_SIMHOST_BIN, "--profile", profile,
+                                     "--out",          host_,       "--serve"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ASSERT_EQ(posix_spawn(&pid_, VGPU_SIMHOST_BIN, &actions, nullptr,
+                          argv.data(), environ),
+              0);
+    posix_spawn_file_actions_destroy(&actions);
+    for (int i = 0; i < 200; ++i) {
+      if (ReadWholeFile(out).find("serving " + host_) != std::string::npos) {
+        return;
+      }
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        FAIL() << "vgpu-simhost --serve exited (FUSE needs /dev/fuse and "
+                  "root): "
+               << ReadWholeFile(err);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "vgpu-simhost --serve did not serve within 10 s";
+  }
+
+  // SIGTERM; true if it exited 0.
+  bool Stop() {
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 200; ++i) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  CommandResult Vgpuctl(const std::string& command, const std::string& layout,
+                        std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {VGPUCTL_PATH,
+                                     command,
+                                     "--host-root",
+                                     host_,
+                                     "--vgpu-config-file",
+                                     layouts_,
+                                     "--layout",
+                                     layout,
+                                     "--state-dir",
+                                     state_,
+                                     "--pod-resources-socket",
+                                     tmp_.path() + "/no-kubelet.sock"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    absl::StatusOr<CommandResult> result = ::vgpu::testing::RunCommand(
+        args, "", tmp_.path() + "/out", tmp_.path() + "/err");
+    EXPECT_THAT(result.status(), IsOk());
+    return result.ok() ? *result : CommandResult{};
+  }
+
+  std::set<std::string> Mdevs() {
+    return ListDir(host_ + "/sys/bus/mdev/devices");
+  }
+
+  ::vgpu::testing::TempDir tmp_;
+  std::string host_ = tmp_.path() + "/host";
+  const std::string state_ = tmp_.path() + "/state";
+  const std::string layouts_ = tmp_.path() + "/layouts.yaml";
+  pid_t pid_ = -1;
+};
+
+TEST_F(LayoutE2eTest, PlanChangesNothingThenApplyConvergesOnce) {
+  ASSERT_NO_FATAL_FAILURE(Serve("t4-empty"));
+  CommandResult plan = Vgpuctl("plan", "t4-4q");
+  EXPECT_EQ(plan.exit_code, 3) << plan.error;
+  EXPECT_THAT(plan.output, HasSubstr("layout t4-4q: not converged"));
+  EXPECT_THAT(plan.output, HasSubstr("create  0000:3b:00.0"));
+  EXPECT_THAT(plan.error, HasSubstr("no PodResources socket"));
+  EXPECT_TRUE(Mdevs().empty());
+
+  CommandResult apply = Vgpuctl("apply", "t4-4q");
+  EXPECT_EQ(apply.exit_code, 0) << apply.error;
+  EXPECT_THAT(apply.output, HasSubstr("converged (8 writes)"));
+  EXPECT_EQ(Mdevs().size(), 8u);
+
+  CommandResult again = Vgpuctl("apply", "t4-4q", {"--json"});
+  EXPECT_EQ(again.exit_code, 0) << again.error;
+  EXPECT_THAT(again.output, HasSubstr("\"steps\": []"));
+  EXPECT_THAT(again.output, HasSubstr("\"outcome\": \"converged\""));
+  EXPECT_EQ(Vgpuctl("plan", "t4-4q").exit_code, 0);
+  EXPECT_TRUE(Stop());
+}
+
+TEST_F(LayoutE2eTest, ChangedLayoutKeepsWhatStillMatches) {
+  ASSERT_NO_FATAL_FAILURE(Serve("t4-empty"));
+  ASSERT_EQ(Vgpuctl("apply", "t4-4q").exit_code, 0);
+  const std::set<std::string> before = Mdevs();
+
+  CommandResult apply = Vgpuctl("apply", "t4-mixed");
+  EXPECT_EQ(apply.exit_code, 0) << apply.error;
+  EXPECT_THAT(apply.output, HasSubstr("converged (2 writes)"));
+  EXPECT_THAT(apply.output, Not(HasSubstr("create")));
+  const std::set<std::string> after = Mdevs();
+  EXPECT_EQ(after.size(), 6u);
+  for (const std::string& uuid : after) EXPECT_EQ(before.count(uuid), 1u);
+  EXPECT_TRUE(Stop());
+}
+
+TEST_F(LayoutE2eTest, RebootBringsBackTheSameUuids) {
+  ASSERT_NO_FATAL_FAILURE(Serve("t4-empty"));
+  ASSERT_EQ(Vgpuctl("apply", "t4-4q").exit_code, 0);
+  const std::set<std::string> before = Mdevs();
+  ASSERT_TRUE(Stop());
+
+  // A fresh host from the same profile (vgpu-simhost writes a new
+  // directory), the same state dir.
+  host_ = tmp_.path() + "/rebooted";
+  ASSERT_NO_FATAL_FAILURE(Serve("t4-empty"));
+  ASSERT_TRUE(Mdevs().empty());
+  CommandResult apply = Vgpuctl("apply", "t4-4q");
+  EXPECT_EQ(apply.exit_code, 0) << apply.error;
+  EXPECT_EQ(Mdevs(), before);
+  EXPECT_TRUE(Stop());
+}
+
+TEST_F(LayoutE2eTest, TypeNoGpuHoldsIsAnErrorBeforeAnyWrite) {
+  ASSERT_NO_FATAL_FAILURE(Serve("t4-empty"));
+  CommandResult apply = Vgpuctl("apply", "a100");
+  EXPECT_EQ(apply.exit_code, 1);
+  EXPECT_THAT(apply.error, HasSubstr("GPU 0 (0000:3b:00.0) offers no vGPU "
+                                     "type \"A100-4C\"; it offers: "));
+  EXPECT_THAT(apply.error, HasSubstr("GRID T4-1Q (nvidia-230)"));
+  EXPECT_TRUE(Mdevs().empty());
+  EXPECT_TRUE(Stop());
+}
+
+TEST_F(LayoutE2eTest, HandMadeMdevCountsTowardTheLayoutAndStays) {
+  ASSERT_NO_FATAL_FAILURE(Serve("t4-empty"));
+  // By hand, on GPU 0: one T4-4Q whose UUID is the one the planner derives
+  // for GPU 1's slot 0. It is not ours; it counts toward GPU 0's four, and
+  // GPU 1 gets a slot whose UUID is free (no EEXIST from the kernel).
+  const std::string hand = "70541833-40e3-5755-8763-a06b90449075";
+  std::ofstream(host_ +
+                "/sys/bus/pci/devices/0000:3b:00.0/mdev_supported_types/"
+                "nvidia-232/create")
+      << hand;
+  ASSERT_EQ(Mdevs().count(hand), 1u);
+  CommandResult apply = Vgpuctl("apply", "t4-4q");
+  EXPECT_EQ(apply.exit_code, 0) << apply.output << apply.error;
+  EXPECT_THAT(apply.output, HasSubstr("converged (7 writes)"));
+  EXPECT_EQ(Mdevs().size(), 8u);
+
+  // A layout wanting less leaves the hand-made one and reports it.
+  CommandResult less = Vgpuctl("apply", "t4-mixed");
+  EXPECT_EQ(Mdevs().count(hand), 1u);
+  EXPECT_THAT(less.output, Not(HasSubstr("remove  0000:3b:00.0  " + hand)));
+  EXPECT_TRUE(Stop());
+}
+
+// Debian's mdevctl has no root option: it reads /sys/bus/mdev and
+// /etc/mdevctl.d. In a private mount namespace with the served tree's sys/
+// bound over /sys (and an empty /etc/mdevctl.d with the callout dirs it
+// insists on), `mdevctl list --dumpjson` sees what apply created.
+TEST_F(LayoutE2eTest, MdevctlListSeesOurInstances) {
+  if (::access("/usr/bin/mdevctl", X_OK) != 0) {
+    GTEST_SKIP() << "mdevctl is not installed (scripts/extra-packages.txt)";
+  }
+  ASSERT_NO_FATAL_FAILURE(Serve("t4-empty"));
+  ASSERT_EQ(Vgpuctl("apply", "t4-mixed").exit_code, 0);
+  const std::string etc = tmp_.path() + "/mdevctl.d";
+  const std::string script =
+      "set -e; mkdir -p " + etc + "/scripts.d/callouts " + etc +
+      "/scripts.d/notifiers; mount --make-rprivate /; mount --bind " + host_ +
+      "/sys /sys; mkdir -p /etc/mdevctl.d; mount --bind " + etc +
+      " /etc/mdevctl.d; exec mdevctl list --dumpjson";
+  absl::StatusOr<CommandResult> r = ::vgpu::testing::RunCommand(
+      {"/usr/bin/unshare", "-m", "/bin/sh", "-c", script}, "",
+      tmp_.path() + "/mdevctl.out", tmp_.path() + "/mdevctl.err");
+  ASSERT_THAT(r.status(), IsOk());
+  if (r->exit_code != 0 && r->error.find("unshare") != std::string::npos) {
+    GTEST_SKIP() << "no mount namespace here: " << r->error;
+  }
+  EXPECT_EQ(r->exit_code, 0) << r->error;
+  for (const std::string& uuid : Mdevs()) {
+    EXPECT_THAT(r->output, HasSubstr("\"" + uuid + "\": {"));
+  }
+  EXPECT_THAT(r->output, HasSubstr("\"mdev_type\": \"nvidia-232\""));
+  EXPECT_THAT(r->output, HasSubstr("\"0000:d8:00.0\": ["));
+  EXPECT_TRUE(Stop());
+}
+
+struct ProfileCase {
+  const char* profile;
+  const char* layout;
+  int exit_code;       // Of the first apply.
+  const char* output;  // Its first line.
+  std::vector<std::string> serve_flags = {};
+};
+
+void PrintTo(const ProfileCase& c, std::ostream* os) {
+  *os << c.profile << " " << c.layout;
+}
+
+class LayoutProfileTest : public LayoutE2eTest,
+                          public ::testing::WithParamInterface<ProfileCase> {};
+
+// Each vGPU profile: apply, then a second apply that writes nothing.
+TEST_P(LayoutProfileTest, ApplyThenApplyAgainDoesNothing) {
+  const ProfileCase& c = GetParam();
+  ASSERT_NO_FATAL_FAILURE(Serve(c.profile, c.serve_flags));
+  const std::set<std::string> before = Mdevs();
+  CommandResult apply = Vgpuctl("apply", c.layout);
+  EXPECT_EQ(apply.exit_code, c.exit_code) << apply.output << apply.error;
+  EXPECT_THAT(apply.output, HasSubstr(c.output));
+  // Nothing that was there (made by hand) was removed.
+  const std::set<std::string> after = Mdevs();
+  for (const std::string& uuid : before) EXPECT_EQ(after.count(uuid), 1u);
+  CommandResult again = Vgpuctl("apply", c.layout);
+  EXPECT_EQ(again.exit_code, c.exit_code) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("(0 writes)"));
+  EXPECT_TRUE(Stop());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Profiles, LayoutProfileTest,
+    ::testing::Values(
+        // Two T4-1Q made by hand on GPU 0 count toward its four.
+        ProfileCase{"t4-vgpu", "t4-1q", 0,
+                    "layout t4-1q: converged (6 writes)"},
+        // A100-4C already there on GPU 0; two A10-4Q on GPU 1's VFs.
+        ProfileCase{"a100-sriov", "ampere", 0,
+                    "layout ampere: converged (2 writes)"},
+        // Two L40S-2Q VFs exist; two more VFs get their type set.
+        ProfileCase{"ada-vf-vgpu", "ada", 0,
+                    "layout ada: converged (2 writes)"},
+        // Small `large`: every VF already holds a hand-made A100-4C; they
+        // count, nothing is written or removed.
+        ProfileCase{"large",
+                    "large",
+                    0,
+                    "layout large: converged (0 writes)",
+                    {"--gpus", "4", "--vfs", "4"}},
+        // The hand-made GVTg_V5_8 counts; one more.
+        ProfileCase{"intel-gvt", "gvt-8", 0,
+                    "layout gvt-8: converged (1 writes)"},
+        // The hand-made GVTg_V5_8 takes the capacity V5_4 needs: blocked.
+        ProfileCase{"intel-gvt", "gvt-4", 3,
+                    "layout gvt-4: blocked (0 writes)"}),
+    [](const ::testing::TestParamInfo<ProfileCase>& info) {
+      std::string name =
+          std::string(info.param.profile) + "_" + info.param.layout;
+      for (char& ch : name) {
+        if (ch == '-') ch = '_';
+      }
+      return name;
+    });
+
+}  // namespace
+}  // namespace vgpu::vgpuctl

@@ -34,13 +34,18 @@ fi
 work=$(mktemp -d /var/tmp/vgpu-bare.XXXXXX)
 mounts=()
 cleanup() {
-  local m
+  local m p
+  # Processes still running inside the chroot (a stopped run) go first.
+  for p in /proc/[0-9]*; do
+    [[ $(readlink "$p/root" 2>/dev/null) == "$work" ]] && kill -9 "${p#/proc/}" 2>/dev/null
+  done
   for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
     umount -l "${mounts[i]}" 2>/dev/null || true
   done
   rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM  # so EXIT runs the cleanup
 cp -a "$cache/." "$work/"
 rm -f "$work/.complete"
 

@@ -84,9 +84,11 @@ void ResolveTypes(const config::VgpuLayoutEntry& entry,
   }
   const std::vector<VgpuType> offered = OfferedTypes(inventory, gpu);
   for (const auto& [text, count] : entry.vgpu_devices) {
+    // clang 14 cannot capture a structured binding in a lambda.
+    const std::string& wanted = text;
     auto it =
         std::find_if(offered.begin(), offered.end(),
-                     [&](const VgpuType& t) { return TypeMatches(text, t); });
+                     [&](const VgpuType& t) { return TypeMatches(wanted, t); });
     if (it == offered.end()) {
       problems.push_back(absl::StrCat(gpu_text, " offers no vGPU type \"", text,
                                       "\"; it offers: ", Describe(offered)));

@@ -123,7 +123,8 @@ TEST_F(ApplyTest, InUseAndHandMadeAreLeftAndReportedBlocked) {
   SetLayout("    - devices: [1]\n      vgpu-devices: {\"T4-8Q\": 2}\n");
   ASSERT_EQ(Run().outcome, ApplyOutcome::kConverged);
   const std::string held = MdevUuid("0000:d8:00.0", "nvidia-233", 1);
-  const inventory::MdevDevice* m = host_->Discover().FindMdev(held);
+  const inventory::Inventory inventory = host_->Discover();
+  const inventory::MdevDevice* m = inventory.FindMdev(held);
   ASSERT_NE(m, nullptr);
   ASSERT_TRUE(m->iommu_group.has_value());
   ASSERT_THAT(host_->host().SymlinkRaw(

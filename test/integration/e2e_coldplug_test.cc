@@ -211,7 +211,8 @@ TEST_F(ColdPlugE2eTest, EverySpecTheDaemonWritesPassesTheReferenceParser) {
     resources::PoolSet want = ExpectedPools();
     StartDaemon();
     ASSERT_TRUE(WaitForPools(want)) << daemon_->Log();
-    ExpectReferenceParserAccepts();
+    // t4-empty advertises nothing, so no spec is written.
+    if (!want.pools.empty()) ExpectReferenceParserAccepts();
     StopDaemon();
     kubelet_->Stop();
   }

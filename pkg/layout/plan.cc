@@ -153,13 +153,15 @@ void PlanExisting(GpuPlan& g, std::vector<Existing> existing) {
       a.reason = absl::StrCat(what, " is not wanted by the layout");
       a.path = absl::StrCat("sys/bus/pci/devices/", e.device,
                             "/nvidia/current_vgpu_type");
-      a.data = "0";
+      // std::string(...), not a literal: g++ 12 -O2 reports a false
+      // -Wrestrict inside basic_string::_M_replace for short literals.
+      a.data = std::string(1, '0');
     } else {
       a.kind = ActionKind::kRemoveMdev;
       a.reason = absl::StrCat(what, " is not wanted by the layout");
       a.path = absl::StrCat("sys/class/mdev_bus/", e.parent, "/", e.device,
                             "/remove");
-      a.data = "1";
+      a.data = std::string(1, '1');
     }
     if (a.kind == ActionKind::kBlocked) {
       g.blocked.push_back(std::move(a));

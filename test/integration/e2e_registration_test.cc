@@ -2,6 +2,8 @@
 // simulated profile with the right devices, answers Allocate, exits cleanly.
 #include <sys/stat.h>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "test/integration/e2e_fixture.h"
 
@@ -27,8 +29,8 @@ TEST_F(RegistrationTest, EveryProfileRegistersWhatPoolsDecide) {
     for (const auto& [name, rs] : state) {
       EXPECT_EQ(rs.registrations, 1) << name;
       EXPECT_EQ(rs.endpoint,
-                "vgpu-" + std::string(name).replace(name.find('/'), 1, "-") +
-                    ".sock");
+                absl::StrCat("vgpu-", absl::StrReplaceAll(name, {{"/", "-"}}),
+                             ".sock"));
     }
     StopDaemon();
     kubelet_->Stop();

@@ -13,7 +13,8 @@ namespace {
 // Kata's limit; a node with many pods answers List with a large message.
 constexpr int kMaxReceiveBytes = 16 << 20;
 
-std::unique_ptr<v1::PodResourcesLister::Stub> Stub(const std::string& socket) {
+std::unique_ptr<v1::PodResourcesLister::Stub> DialPodResources(
+    const std::string& socket) {
   return v1::PodResourcesLister::NewStub(
       DialUnix(socket, {.max_receive_bytes = kMaxReceiveBytes}));
 }
@@ -29,10 +30,10 @@ absl::StatusOr<v1::PodResources> GetPodResources(
   request.set_pod_name(pod_name);
   request.set_pod_namespace(pod_namespace);
   v1::GetPodResourcesResponse response;
-  absl::Status status =
-      FromGrpcStatus(Stub(socket)->Get(&context, request, &response),
-                     absl::StrCat("podresources Get ", pod_namespace, "/",
-                                  pod_name, " via ", socket));
+  absl::Status status = FromGrpcStatus(
+      DialPodResources(socket)->Get(&context, request, &response),
+      absl::StrCat("podresources Get ", pod_namespace, "/", pod_name, " via ",
+                   socket));
   if (!status.ok()) return status;
   return response.pod_resources();
 }
@@ -42,9 +43,10 @@ absl::StatusOr<v1::ListPodResourcesResponse> ListPodResources(
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   v1::ListPodResourcesResponse response;
-  absl::Status status = FromGrpcStatus(
-      Stub(socket)->List(&context, v1::ListPodResourcesRequest(), &response),
-      absl::StrCat("podresources List via ", socket));
+  absl::Status status =
+      FromGrpcStatus(DialPodResources(socket)->List(
+                         &context, v1::ListPodResourcesRequest(), &response),
+                     absl::StrCat("podresources List via ", socket));
   if (!status.ok()) return status;
   return response;
 }

@@ -16,7 +16,7 @@ absl::Status RegisterOnce(const std::string& kubelet_socket,
                           const Registration& registration,
                           absl::Duration timeout,
                           grpc::ClientContext* context) {
-  auto stub = v1beta1::Registration::NewStub(
+  auto kubelet = v1beta1::Registration::NewStub(
       DialUnix(kubelet_socket, {.fast_reconnect = true}));
   v1beta1::RegisterRequest request;
   request.set_version(kApiVersion);
@@ -29,7 +29,7 @@ absl::Status RegisterOnce(const std::string& kubelet_socket,
   if (context == nullptr) context = &own_context;
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   v1beta1::Empty response;
-  return FromGrpcStatus(stub->Register(context, request, &response),
+  return FromGrpcStatus(kubelet->Register(context, request, &response),
                         absl::StrCat("register ", registration.resource_name,
                                      " with ", kubelet_socket));
 }

@@ -11,6 +11,7 @@ PKGS=(
   libcivetweb-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libfuse3-dev
+  libtomlplusplus-dev
   pci.ids
 )
 # Extra tool packages, added by the checks that need them.

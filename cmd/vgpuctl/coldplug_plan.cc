@@ -18,12 +18,6 @@
 ABSL_FLAG(std::string, pod, "", "the pod to ask the kubelet about (NS/NAME)");
 ABSL_FLAG(std::vector<std::string>, device, {},
           "plan this CDI name (RESOURCE=ID) instead of --pod");
-ABSL_FLAG(std::string, pod_resources_socket,
-          vgpu::kubelet::kDefaultPodResourcesSocket,
-          "kubelet PodResources socket");
-ABSL_FLAG(std::vector<std::string>, cdi_dir, {},
-          "CDI spec dir, lowest priority first (default /etc/cdi then "
-          "/var/run/cdi, as Kata)");
 ABSL_FLAG(int, pcie_root_port, 0, "Kata's pcie_root_port");
 ABSL_FLAG(std::string, runtime, "go",
           "Kata 4.1.0 runtime to model: go, or rs (runtime-rs; the plan also "

@@ -6,6 +6,7 @@
 #define VGPU_CMD_VGPUCTL_COMMANDS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/flags/declare.h"
 #include "cmd/common/flags.h"
@@ -13,6 +14,8 @@
 // Flags more than one subcommand accepts (commands.cc).
 ABSL_DECLARE_FLAG(std::string, host_root);
 ABSL_DECLARE_FLAG(bool, json);
+ABSL_DECLARE_FLAG(std::string, pod_resources_socket);
+ABSL_DECLARE_FLAG(std::vector<std::string>, cdi_dir);
 
 namespace vgpu::vgpuctl {
 
@@ -30,6 +33,10 @@ int RunColdplugPlan(int argc, char** argv);
 // Exit 3: not converged.
 int RunPlan(int argc, char** argv);
 int RunApply(int argc, char** argv);
+
+// vgpuctl doctor: the node preflight (cmd/vgpuctl/doctor.cc). Exit 0 when
+// no check FAILs, 1 otherwise, 2 bad usage.
+int RunDoctor(int argc, char** argv);
 
 }  // namespace vgpu::vgpuctl
 

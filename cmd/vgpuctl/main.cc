@@ -27,6 +27,8 @@ constexpr Command kCommands[] = {
     {"coldplug-plan", "show what Kata cold-plugs for a pod", &RunColdplugPlan},
     {"plan", "show what apply would do to reach a vGPU layout", &RunPlan},
     {"apply", "create/remove vGPUs until the node matches a layout", &RunApply},
+    {"doctor", "check that a GPU pod can start on this node under Kata",
+     &RunDoctor},
     {"version", "print the version", &RunVersion},
     {"help", "print this help", &RunHelp},
 };

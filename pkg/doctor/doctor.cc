@@ -64,15 +64,19 @@ Report RunChecks(sysfs::Sysfs& host, const Inputs& inputs) {
   return report;
 }
 
+std::string FormatFinding(const Finding& f) {
+  std::string line = absl::StrFormat("%-4s  %-23s %s", VerdictName(f.verdict),
+                                     f.check, f.message);
+  if (!f.fix.empty()) absl::StrAppend(&line, " Fix: ", f.fix);
+  return line;
+}
+
 std::string RenderTable(const Report& report) {
   std::string text;
   int counts[4] = {0, 0, 0, 0};
   for (const Finding& f : report.findings) {
     ++counts[static_cast<int>(f.verdict)];
-    absl::StrAppendFormat(&text, "%-4s  %-23s %s", VerdictName(f.verdict),
-                          f.check, f.message);
-    if (!f.fix.empty()) absl::StrAppend(&text, " Fix: ", f.fix);
-    text += '\n';
+    absl::StrAppend(&text, FormatFinding(f), "\n");
   }
   absl::StrAppendFormat(&text, "%d passed, %d info, %d warnings, %d failed\n",
                         counts[0], counts[1], counts[2], counts[3]);

@@ -112,7 +112,12 @@ void CheckPodResources(const PodResourcesProbe& probe,
 bool Offered(const inventory::Inventory& inv,
              const inventory::PassthroughUnit& unit);
 
-// "FAIL  iommu-groups          <message> Fix: <fix>", one line per finding.
+// One finding as a table line, without the newline:
+// "FAIL  iommu-groups            <message> Fix: <fix>" (verdict padded to 4
+// columns, check id to 23).
+std::string FormatFinding(const Finding& finding);
+// FormatFinding of each finding, one per line, then a summary line
+// "N passed, N info, N warnings, N failed".
 std::string RenderTable(const Report& report);
 // {"host_root", "checks": [{verdict, check, message, fix}], "summary"}.
 std::string RenderJson(const Report& report);

@@ -24,6 +24,27 @@ bool ParseHexField(absl::string_view text, uint32_t* out) {
   return true;
 }
 
+// `resource`: "0x%016llx 0x%016llx 0x%016llx\n" (start, end, flags) for
+// BAR0..5, the ROM and the 6 SR-IOV slots; unused slots are all zero. BARs
+// are laid out naturally aligned from a fixed 64-bit base.
+std::string ResourceText(const FunctionSpec& spec) {
+  std::string text;
+  uint64_t next = uint64_t{0x200000} << 24;
+  for (size_t i = 0; i < 13; ++i) {
+    const uint64_t size =
+        i < spec.bar_sizes.size() && i < 6 ? spec.bar_sizes[i] : 0;
+    if (size == 0) {
+      absl::StrAppendFormat(&text, "0x%016x 0x%016x 0x%016x\n", 0, 0, 0);
+      continue;
+    }
+    next = (next + size - 1) / size * size;
+    absl::StrAppendFormat(&text, "0x%016x 0x%016x 0x%016x\n", next,
+                          next + size - 1, uint64_t{0x14220c});
+    next += size;
+  }
+  return text;
+}
+
 }  // namespace
 
 absl::StatusOr<Bdf> ParseBdf(absl::string_view text) {
@@ -127,6 +148,7 @@ std::vector<std::pair<std::string, std::string>> PciAttributes(
   if (!spec.reset_method.empty()) {
     a.emplace_back("reset_method", spec.reset_method + "\n");
   }
+  if (!spec.bar_sizes.empty()) a.emplace_back("resource", ResourceText(spec));
   if (!spec.link_speed.empty()) {
     bool vf = !spec.physfn.empty();
     std::string speed = (vf ? std::string("Unknown") : spec.link_speed) + "\n";

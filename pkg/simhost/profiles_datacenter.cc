@@ -72,6 +72,9 @@ absl::Status AddGpuPair(SimHost& host, const GpuPair& p, int first_cdev,
     gpu.subsystem_device = 0x16c1;
     gpu.link_speed = "32.0 GT/s PCIe";
     gpu.vfio_cdev = first_cdev + i;
+    // BAR0 16 MiB, BAR1 128 GiB (64-bit prefetchable), BAR3 32 MiB.
+    gpu.bar_sizes = {
+        uint64_t{16} << 20, uint64_t{128} << 30, 0, uint64_t{32} << 20, 0, 0};
     VGPU_RETURN_IF_ERROR(host.AddFunction(gpu));
   }
   return absl::OkStatus();

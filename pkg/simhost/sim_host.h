@@ -52,7 +52,11 @@ struct FunctionSpec {
   // so (NVIDIA vGPU 17+ VFs on "nvidia"): dev/vfio/<group> and vfio-dev/ as
   // for vfio-pci. SetNvidiaVgpu sets it.
   bool vendor_vfio = false;
-  bool boot_vga = false;     // boot_vga content; VGA class (0x0300xx) only.
+  bool boot_vga = false;  // boot_vga content; VGA class (0x0300xx) only.
+  // Sizes of BAR0..5 (0 = unused; a 64-bit BAR leaves the next slot 0):
+  // the `resource` file, 13 lines as the kernel prints for an endpoint.
+  // Empty = no resource file.
+  std::vector<uint64_t> bar_sizes;
   std::string reset_method;  // "" = no reset_method file ("flr bus").
   // PCIe link attributes; "" = none (integrated device). VFs always report
   // speed "Unknown" and width 0, as real VFs do.

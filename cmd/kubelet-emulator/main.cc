@@ -6,6 +6,8 @@
 //   kubelet-emulator --device-plugin-dir D --pod-resources-socket S
 //     --wait-resources 2 --allocate 'default/vm1:nvidia.com/pgpu=1'
 //     --duration 5s
+// --nopod-resources-get makes PodResources Get fail as a kubelet with the
+// KubeletPodResourcesGet feature gate off (for `vgpuctl doctor`).
 #include <signal.h>
 
 #include <algorithm>
@@ -31,6 +33,9 @@ ABSL_FLAG(std::string, device_plugin_dir, "/var/lib/kubelet/device-plugins",
           "Directory for kubelet.sock and the plugins' sockets");
 ABSL_FLAG(std::string, pod_resources_socket, "",
           "Serve PodResources v1 on this socket ('' = off)");
+ABSL_FLAG(bool, pod_resources_get, true,
+          "Answer PodResources Get (false: fail it as a kubelet whose feature "
+          "gate KubeletPodResourcesGet is off does)");
 ABSL_FLAG(int, wait_resources, 1,
           "Wait until this many resources registered and sent their list");
 ABSL_FLAG(absl::Duration, settle, absl::Milliseconds(300),
@@ -55,9 +60,13 @@ vgpu::cmd::CommandLine EmulatorCommandLine() {
       "Emulates the kubelet's device-plugin and PodResources side.\n"
       "usage: kubelet-emulator --device-plugin-dir DIR "
       "[--pod-resources-socket PATH] [--allocate PODS] ...";
-  line.flags = {"device_plugin_dir", "pod_resources_socket",
-                "wait_resources",    "settle",
-                "timeout",           "allocate",
+  line.flags = {"device_plugin_dir",
+                "pod_resources_socket",
+                "pod_resources_get",
+                "wait_resources",
+                "settle",
+                "timeout",
+                "allocate",
                 "duration"};
   line.aliases = {{"plugin_dir", "device_plugin_dir"}};
   return line;
@@ -207,7 +216,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   FakeKubelet kubelet({absl::GetFlag(FLAGS_device_plugin_dir),
-                       absl::GetFlag(FLAGS_pod_resources_socket), true});
+                       absl::GetFlag(FLAGS_pod_resources_socket),
+                       absl::GetFlag(FLAGS_pod_resources_get)});
   absl::Status status = kubelet.Start();
   if (!status.ok()) {
     std::fprintf(stderr, "kubelet-emulator: %s\n", status.ToString().c_str());

@@ -138,6 +138,14 @@ expect_fail "facts reject a writable /sys" "/host/sys is not mounted read-only" 
   bash -c 'sed "/mountPath: \/host\/sys/{n;s/readOnly: true/readOnly: false/}" "$1" | node "$0" -' \
   "$here/facts.mjs" "$out/default.yaml"
 
+expect_fail "facts reject a doctor without the host's /proc/cmdline" \
+  "doctor: no mount at /host/proc/cmdline" \
+  bash -c 'sed "/mountPath: \/host\/proc\/cmdline/d" "$1" | node "$0" -' \
+  "$here/facts.mjs" "$out/default.yaml"
+expect_fail "facts reject a doctor that stops the pod by default" \
+  "doctor.failOnError=false but a FAIL stops the pod" \
+  node "$here/facts.mjs" "$out/doctor-strict.yaml"
+
 # 5. plain manifests
 kubectl="$tools/bin/kubectl"
 step "kustomize deploy/" bash -c '"$0" kustomize "$1" >"$2"' "$kubectl" deploy "$out/deploy.yaml"

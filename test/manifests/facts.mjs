@@ -1,4 +1,4 @@
-// facts.mjs [--privileged] [--expect PATH=JSON]... FILE
+// facts.mjs [--privileged] [--doctor soft|strict|off] [--expect PATH=JSON]... FILE
 //
 // Asserts what the schema cannot: the security and wiring facts of the
 // rendered daemon. FILE holds the chart's (or deploy/'s) objects, "-" for
@@ -10,6 +10,13 @@
 // /healthz and /readyz at the metrics port, only the expected host paths,
 // and a config volume naming a ConfigMap that is rendered too (unless
 // --external-config NAME says it is not part of the release).
+//
+// --doctor (default soft): the init container "doctor" runs `vgpuctl
+// doctor` with least privilege and every mount it reads (read-only): host
+// /sys, /dev and /proc/cmdline under /host, the daemon's kubelet dirs and
+// CDI dir at /host<hostPath>, /etc/cdi and the Kata configuration dir, and
+// flags naming those paths. soft: a FAIL must not stop the pod (the script
+// exits 0); strict: it must (exits with vgpuctl's code); off: no doctor.
 //
 // --expect Kind.dotted.path=JSON compares one value of the single object of
 // that Kind, e.g. --expect 'DaemonSet.spec.template.spec.nodeSelector={"a":"b"}'.
@@ -24,18 +31,25 @@ const HOST_PATHS = new Set([
   "/sys", "/dev", "/var/lib/vgpu-device-plugin",
 ]);
 
+// Host paths only the doctor init container mounts (chart defaults).
+const DOCTOR_HOST_PATHS = ["/proc/cmdline", "/etc/cdi", "/opt/kata/share/defaults/kata-containers"];
+
 function parseArgs(argv) {
-  const opts = { privileged: false, expects: [], externalConfig: null, hostPaths: HOST_PATHS, file: null };
+  const opts = { privileged: false, expects: [], externalConfig: null, hostPaths: HOST_PATHS, file: null,
+                 doctor: "soft" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--privileged") opts.privileged = true;
     else if (a === "--expect") opts.expects.push(argv[++i]);
     else if (a === "--external-config") opts.externalConfig = argv[++i];
     else if (a === "--host-paths") opts.hostPaths = new Set(argv[++i].split(","));
+    else if (a === "--doctor") opts.doctor = argv[++i];
     else if (opts.file === null) opts.file = a;
     else throw new Error(`unexpected argument ${a}`);
   }
   if (opts.file === null) throw new Error("usage: facts.mjs [--privileged] [--expect P=JSON] FILE");
+  if (!["soft", "strict", "off"].includes(opts.doctor)) throw new Error(`--doctor ${opts.doctor}`);
+  if (opts.doctor !== "off") opts.hostPaths = new Set([...opts.hostPaths, ...DOCTOR_HOST_PATHS]);
   return opts;
 }
 
@@ -128,6 +142,60 @@ function checkDaemon(objects, opts, fail) {
   }
 }
 
+function checkDoctor(objects, opts, fail) {
+  const pod = onlyOne(objects, "DaemonSet").spec.template.spec;
+  const inits = pod.initContainers ?? [];
+  const d = inits.find((c) => c.name === "doctor");
+  if (opts.doctor === "off") {
+    if (d) fail("doctor init container rendered although disabled");
+    return;
+  }
+  if (!d) return fail("no init container named doctor");
+  const argv = [...(d.command ?? []), ...(d.args ?? [])];
+  const script = argv.join(" ");
+  if (!script.includes("/usr/bin/vgpuctl doctor")) fail("the doctor init container does not run vgpuctl doctor");
+  const exitsZero = /exit 0; }$/.test(script.split(" vgpuctl-doctor ")[0] ?? "");
+  if (opts.doctor === "soft" && !exitsZero) fail("doctor.failOnError=false but a FAIL stops the pod");
+  if (opts.doctor === "strict" && exitsZero) fail("doctor.failOnError=true but a FAIL does not stop the pod");
+  const sc = d.securityContext ?? {};
+  if (sc.runAsUser !== 0) fail("doctor: runAsUser is not 0 (the PodResources socket is root-only)");
+  if (sc.privileged || sc.allowPrivilegeEscalation !== false) fail("doctor: privileged or escalation allowed");
+  if (!equal(sc.capabilities?.drop, ["ALL"])) fail("doctor: capabilities.drop is not [ALL]");
+  if (sc.readOnlyRootFilesystem !== true) fail("doctor: readOnlyRootFilesystem is not true");
+
+  const volumes = Object.fromEntries((pod.volumes ?? []).map((v) => [v.name, v]));
+  const mounts = Object.fromEntries((d.volumeMounts ?? []).map((m) => [m.mountPath, m]));
+  const hostOf = (name) => volumes[name]?.hostPath?.path;
+  const args = d.args ?? [];
+  const need = (mountPath, hostPath) => {
+    const m = mounts[mountPath];
+    if (!m) return fail(`doctor: no mount at ${mountPath}`);
+    if (m.readOnly !== true) fail(`doctor: ${mountPath} is not read-only`);
+    if (hostPath && hostOf(m.name) !== hostPath) fail(`doctor: ${mountPath} is ${hostOf(m.name)}, want ${hostPath}`);
+  };
+  const flag = (f) => { if (!args.includes(f)) fail(`doctor: ${f} missing`); };
+  need("/host/sys", hostOf("host-sys"));
+  need("/host/dev", hostOf("host-dev"));
+  need("/host/proc/cmdline", "/proc/cmdline");
+  flag("--host-root=/host");
+  for (const name of ["pod-resources", "device-plugins", "cdi"]) {
+    const hp = hostOf(name);
+    if (!hp) { fail(`doctor: no ${name} volume`); continue; }
+    need(`/host${hp}`, hp);
+  }
+  flag(`--pod-resources-socket=/host${hostOf("pod-resources")}/kubelet.sock`);
+  flag(`--device-plugin-dir=/host${hostOf("device-plugins")}`);
+  flag(`--cdi-dir=/host${hostOf("cdi")}`);
+  const cdiDirs = args.filter((a) => a.startsWith("--cdi-dir=")).map((a) => a.slice("--cdi-dir=".length));
+  for (const dir of cdiDirs) need(dir, dir.slice("/host".length));
+  if (cdiDirs.length < 2) fail("doctor: want both CDI dirs Kata reads (/etc/cdi and the daemon's)");
+  for (const a of args.filter((x) => x.startsWith("--kata-config="))) {
+    const file = a.slice("--kata-config=".length);
+    const dir = file.slice(0, file.lastIndexOf("/"));
+    need(dir, dir.slice("/host".length));
+  }
+}
+
 // The daemon config file the DaemonSet mounts, parsed ("config." paths).
 function daemonConfig(objects) {
   const ds = onlyOne(objects, "DaemonSet");
@@ -154,6 +222,7 @@ function main() {
   const fail = (msg) => { failures.push(msg); };
   try {
     checkDaemon(objects, opts, fail);
+    checkDoctor(objects, opts, fail);
     for (const e of opts.expects) checkExpect(objects, e, fail);
   } catch (e) {
     failures.push(e.message);

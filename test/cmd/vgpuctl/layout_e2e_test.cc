@@ -3,28 +3,20 @@
 // layout file in vgpu-device-manager's format. Needs /dev/fuse and root, as
 // simhost_serve_test.
 #include <dirent.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/mount.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <fstream>
 #include <ostream>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test/testing/run_command.h"
+#include "test/testing/served_host.h"
 #include "test/testing/status_matchers.h"
 #include "test/testing/temp_dir.h"
-
-extern char** environ;
 
 namespace vgpu::vgpuctl {
 namespace {
@@ -96,63 +88,14 @@ std::set<std::string> ListDir(const std::string& dir) {
 class LayoutE2eTest : public ::testing::Test {
  protected:
   void SetUp() override { std::ofstream(layouts_) << kLayouts; }
-  void TearDown() override {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      ::umount2(host_.c_str(), MNT_DETACH);
-    }
-  }
 
-  // Serves `profile` on host_ and waits for "serving DIR".
+  // Serves `profile` on host_.
   void Serve(const std::string& profile,
              const std::vector<std::string>& extra = {}) {
-    const std::string out = tmp_.path() + "/serve.out";
-    const std::string err = tmp_.path() + "/serve.err";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> args = {VGPU_SIMHOST_BIN, "--profile", profile,
-                                     "--out",          host_,       "--serve"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ASSERT_EQ(posix_spawn(&pid_, VGPU_SIMHOST_BIN, &actions, nullptr,
-                          argv.data(), environ),
-              0);
-    posix_spawn_file_actions_destroy(&actions);
-    for (int i = 0; i < 200; ++i) {
-      if (ReadWholeFile(out).find("serving " + host_) != std::string::npos) {
-        return;
-      }
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        FAIL() << "vgpu-simhost --serve exited (FUSE needs /dev/fuse and "
-                  "root): "
-               << ReadWholeFile(err);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL() << "vgpu-simhost --serve did not serve within 10 s";
+    ASSERT_THAT(served_.Start(profile, host_, extra), IsOk());
   }
-
   // SIGTERM; true if it exited 0.
-  bool Stop() {
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 200; ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
+  bool Stop() { return served_.Stop() == 0; }
 
   CommandResult Vgpuctl(const std::string& command, const std::string& layout,
                         std::vector<std::string> extra = {}) {
@@ -183,7 +126,7 @@ class LayoutE2eTest : public ::testing::Test {
   std::string host_ = tmp_.path() + "/host";
   const std::string state_ = tmp_.path() + "/state";
   const std::string layouts_ = tmp_.path() + "/layouts.yaml";
-  pid_t pid_ = -1;
+  ::vgpu::testing::ServedHost served_{VGPU_SIMHOST_BIN, tmp_.path()};
 };
 
 TEST_F(LayoutE2eTest, PlanChangesNothingThenApplyConvergesOnce) {

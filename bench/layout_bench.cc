@@ -42,6 +42,8 @@
 ABSL_FLAG(int, runs, 21, "timed plan runs (> 0); the median is printed");
 ABSL_FLAG(int, apply_runs, 5,
           "timed apply and floor runs, each on a fresh served host (0 skips)");
+ABSL_FLAG(int, apply_gpus, 64,
+          "GPUs of the served large-empty host (8 VFs each: 8 creates each)");
 
 namespace vgpu {
 namespace {
@@ -87,6 +89,7 @@ int Run(int runs, const std::string& dir) {
               inv->functions.size(), inv->mdevs.size(), actions);
   std::printf("resolve + plan (median of %d): %.3f ms (goal <= 5 ms)\n", runs,
               ms[ms.size() / 2]);
+  std::fflush(stdout);
   return 0;
 }
 
@@ -95,7 +98,6 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-constexpr int kApplyGpus = 64;
 constexpr int kApplyVfs = 8;
 
 // The 512 create writes Apply would make on a fresh large-empty host.
@@ -120,9 +122,11 @@ absl::StatusOr<double> ApplyRun(const std::string& dir, int run, bool apply,
                                 size_t& writes) {
   const std::string root = absl::StrCat(dir, "/host", run, apply ? "a" : "f");
   testing::ServedHost served(VGPU_SIMHOST_BIN, dir);
-  VGPU_RETURN_IF_ERROR(served.Start(
-      "large-empty", root,
-      {"--gpus", absl::StrCat(kApplyGpus), "--vfs", absl::StrCat(kApplyVfs)}));
+  VGPU_RETURN_IF_ERROR(
+      served.Start("large-empty", root,
+                   {"--gpus", absl::StrCat(absl::GetFlag(FLAGS_apply_gpus)),
+                    "--vfs", absl::StrCat(kApplyVfs)},
+                   /*wait_seconds=*/600));
   VGPU_ASSIGN_OR_RETURN(std::unique_ptr<sysfs::Sysfs> host,
                         sysfs::NewHostSysfs(root));
   double ms = 0;
@@ -177,11 +181,13 @@ int RunApply(int runs, const std::string& dir) {
       absl::StatusOr<double> ms = ApplyRun(dir, i, apply, *layouts, writes);
       if (!ms.ok()) return Fail(ms.status());
       (apply ? apply_ms : floor_ms).push_back(*ms);
+      std::printf("  run %d %s: %.1f ms\n", i, apply ? "apply" : "floor", *ms);
+      std::fflush(stdout);
     }
   }
   const double apply = Median(apply_ms), floor = Median(floor_ms);
   std::printf("profile large-empty (%d GPUs x %d VFs): %zu creates\n",
-              kApplyGpus, kApplyVfs, writes);
+              absl::GetFlag(FLAGS_apply_gpus), kApplyVfs, writes);
   std::printf("floor, open/write/close (median of %d): %.1f ms\n", runs, floor);
   std::printf(
       "apply (median of %d): %.1f ms = %.2fx the floor (goal <= "
@@ -196,8 +202,9 @@ int RunApply(int runs, const std::string& dir) {
 int main(int argc, char** argv) {
   vgpu::cmd::CommandLine line;
   line.program = "layout_bench";
-  line.usage = "usage: layout_bench [--runs N] [--apply_runs N]";
-  line.flags = {"runs", "apply_runs"};
+  line.usage =
+      "usage: layout_bench [--runs N] [--apply_runs N] [--apply_gpus N]";
+  line.flags = {"runs", "apply_runs", "apply_gpus"};
   if (std::optional<int> done = vgpu::cmd::ParseCommandLine(line, argc, argv)) {
     return *done;
   }

@@ -45,9 +45,11 @@ class ServedHost {
 
   // Writes `profile` into `dir` and serves it (`extra`: more flags, e.g.
   // {"--gpus", "4"}). FailedPrecondition, with the child's stderr, if it
-  // exits first (no /dev/fuse, no root); DeadlineExceeded after 10 s.
+  // exits first (no /dev/fuse, no root); DeadlineExceeded after
+  // `wait_seconds` (a big host on a busy disk takes tens of seconds).
   absl::Status Start(const std::string& profile, const std::string& dir,
-                     const std::vector<std::string>& extra = {}) {
+                     const std::vector<std::string>& extra = {},
+                     int wait_seconds = 10) {
     dir_ = dir;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -68,7 +70,7 @@ class ServedHost {
       pid_ = -1;
       return absl::InternalError(absl::StrCat("spawn ", binary_, " failed"));
     }
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < wait_seconds * 20; ++i) {
       if (Stdout().find("serving " + dir) != std::string::npos) {
         return absl::OkStatus();
       }
@@ -81,8 +83,9 @@ class ServedHost {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    return absl::DeadlineExceededError(absl::StrCat(
-        "vgpu-simhost --serve did not serve ", dir, " within 10 s"));
+    return absl::DeadlineExceededError(
+        absl::StrCat("vgpu-simhost --serve did not serve ", dir, " within ",
+                     wait_seconds, " s"));
   }
 
   // SIGTERM, then waits up to 10 s: the exit status, -1 if it did not exit

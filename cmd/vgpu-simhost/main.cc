@@ -25,8 +25,10 @@ ABSL_FLAG(std::string, profile, "",
 ABSL_FLAG(std::string, out, "",
           "Directory to write the host into; created if absent, must be "
           "empty. Holds sys/ and dev/ afterwards.");
-ABSL_FLAG(int, gpus, 16, "Profile large only: number of GPUs (1..248).");
-ABSL_FLAG(int, vfs, 32, "Profile large only: VFs per GPU (0..252).");
+ABSL_FLAG(int, gpus, 16,
+          "Profiles large and large-empty only: number of GPUs (1..248).");
+ABSL_FLAG(int, vfs, 32,
+          "Profiles large and large-empty only: VFs per GPU (0..252).");
 ABSL_FLAG(bool, list, false, "Print the profile names, one a line, and exit.");
 ABSL_FLAG(bool, serve, false,
           "After writing, serve --out with kernel semantics (FUSE) until "

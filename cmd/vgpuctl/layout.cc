@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,13 +19,11 @@
 #include "absl/strings/str_cat.h"
 #include "cmd/vgpuctl/commands.h"
 #include "cmd/vgpuctl/table.h"
+#include "pkg/base/errno_status.h"
 #include "pkg/base/json.h"
 #include "pkg/config/config.h"
-#include "pkg/inventory/discovery.h"
 #include "pkg/kubelet/pod_resources.h"
 #include "pkg/layout/apply.h"
-#include "pkg/layout/desired.h"
-#include "pkg/layout/in_use.h"
 #include "pkg/layout/plan.h"
 #include "pkg/layout/state.h"
 #include "pkg/sysfs/sysfs.h"
@@ -147,9 +146,19 @@ std::vector<std::string> ActionCells(const layout::Action& a) {
           a.reason};
 }
 
+// A step's or the run's error: the kernel's message, which names the path,
+// and the errno's name ("write sys/.../create: File exists (EEXIST)").
+std::string ErrorText(const absl::Status& status) {
+  std::string text(status.message());
+  const int err = StatusErrno(status);
+  if (const char* name = err != 0 ? ::strerrorname_np(err) : nullptr) {
+    absl::StrAppend(&text, " (", name, ")");
+  }
+  return text;
+}
+
 int Fail(const std::string& program, const absl::Status& status) {
-  std::fprintf(stderr, "%s: %s\n", program.c_str(),
-               std::string(status.message()).c_str());
+  std::fprintf(stderr, "%s: %s\n", program.c_str(), ErrorText(status).c_str());
   return kExitError;
 }
 
@@ -158,34 +167,6 @@ bool AnyBlocked(const std::vector<layout::Action>& plan) {
     if (a.kind == layout::ActionKind::kBlocked) return true;
   }
   return false;
-}
-
-// The plan as Apply's first observation makes it, without writing.
-absl::StatusOr<std::vector<layout::Action>> PlanOnly(
-    sysfs::Sysfs& host, const layout::StateDir& state, const Inputs& in,
-    const layout::DeviceSet& allocated) {
-  absl::StatusOr<layout::OwnershipState> owned = state.Load();
-  if (!owned.ok()) return owned.status();
-  absl::StatusOr<inventory::Inventory> inv = inventory::Discover(host, {});
-  if (!inv.ok()) return inv.status();
-  owned->LearnTypeNames(*inv);
-  owned->FillTypeNames(*inv);
-  absl::StatusOr<layout::DesiredState> desired =
-      layout::Resolve(in.layouts, in.layout, *inv);
-  if (!desired.ok()) return desired.status();
-  absl::StatusOr<layout::InUse> in_use =
-      layout::FindInUse(host, *inv, allocated);
-  if (!in_use.ok()) return in_use.status();
-  owned->Prune(*inv);
-  std::vector<layout::Action> plan =
-      layout::Plan(*desired, *inv, in_use->devices, owned->Owned());
-  for (layout::Action& a : plan) {
-    auto why = in_use->why.find(a.device);
-    if (a.kind == layout::ActionKind::kBlocked && why != in_use->why.end()) {
-      absl::StrAppend(&a.reason, " (", why->second, ")");
-    }
-  }
-  return plan;
 }
 
 int Print(const std::string& text) {
@@ -214,11 +195,18 @@ int RunLayout(bool apply, int argc, char** argv) {
       layout::StateDir::Open(absl::GetFlag(FLAGS_state_dir));
   if (!state.ok()) return Fail(line.program, state.status());
   const bool json = absl::GetFlag(FLAGS_json);
+  layout::ApplyOptions options;
+  options.layout = in->layout;
+  options.layouts = in->layouts;
+  options.allocated = *allocated;
 
   if (!apply) {
-    absl::StatusOr<std::vector<layout::Action>> plan =
-        PlanOnly(**host, *state, *in, *allocated);
-    if (!plan.ok()) return Fail(line.program, plan.status());
+    absl::StatusOr<layout::OwnershipState> owned = state->Load();
+    if (!owned.ok()) return Fail(line.program, owned.status());
+    absl::StatusOr<layout::Observation> seen =
+        layout::ObserveAndPlan(**host, options, *owned);
+    if (!seen.ok()) return Fail(line.program, seen.status());
+    const std::vector<layout::Action>* plan = &seen->plan;
     const bool converged = !layout::HasChanges(*plan) && !AnyBlocked(*plan);
     std::string out;
     if (json) {
@@ -241,10 +229,6 @@ int RunLayout(bool apply, int argc, char** argv) {
     return converged ? kExitOk : kExitNotConverged;
   }
 
-  layout::ApplyOptions options;
-  options.layout = in->layout;
-  options.layouts = in->layouts;
-  options.allocated = *allocated;
   absl::StatusOr<layout::ApplyResult> result =
       layout::Apply(**host, *state, options);
   if (!result.ok()) return Fail(line.program, result.status());
@@ -257,20 +241,24 @@ int RunLayout(bool apply, int argc, char** argv) {
     j["steps"] = Json::array();
     for (const layout::StepResult& s : result->steps) {
       Json a = ActionJson(s.action);
-      a["result"] = s.status.ok() ? "ok" : std::string(s.status.message());
+      a["result"] = s.status.ok() ? "ok" : ErrorText(s.status);
+      if (const int err = StatusErrno(s.status); err != 0) {
+        const char* name = ::strerrorname_np(err);
+        a["errno"] = std::string(name != nullptr ? name : "");
+      }
       j["steps"].push_back(std::move(a));
     }
     j["plan"] = Json::array();
     for (const layout::Action& a : result->final_plan) {
       j["plan"].push_back(ActionJson(a));
     }
-    if (!result->error.ok()) j["error"] = std::string(result->error.message());
+    if (!result->error.ok()) j["error"] = ErrorText(result->error);
     out = DumpJson(j);
   } else {
     Table t({"ACTION", "GPU", "DEVICE", "TYPE", "RESULT"});
     for (const layout::StepResult& s : result->steps) {
       std::vector<std::string> cells = ActionCells(s.action);
-      cells.back() = s.status.ok() ? "ok" : std::string(s.status.message());
+      cells.back() = s.status.ok() ? "ok" : ErrorText(s.status);
       t.AddRow(std::move(cells));
     }
     for (const layout::Action& a : result->final_plan) {
@@ -280,7 +268,7 @@ int RunLayout(bool apply, int argc, char** argv) {
                        result->steps.size(), " writes)\n",
                        t.empty() ? "" : t.Render());
     if (!result->error.ok()) {
-      absl::StrAppend(&out, "error: ", result->error.message(), "\n");
+      absl::StrAppend(&out, "error: ", ErrorText(result->error), "\n");
     }
   }
   const int rc = Print(out);

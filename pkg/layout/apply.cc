@@ -14,115 +14,149 @@
 namespace vgpu::layout {
 namespace {
 
-// One observation: the plan for the host as it is now.
-absl::StatusOr<std::vector<Action>> Observe(sysfs::Sysfs& host,
-                                            const ApplyOptions& options,
-                                            OwnershipState& owned,
-                                            const StateDir& state) {
+bool IsCreation(ActionKind kind) {
+  return kind == ActionKind::kCreateMdev || kind == ActionKind::kSetVfType;
+}
+
+// The writes to perform before observing again, at most `limit`: the plan's
+// first change alone, or, when it is a creation, it and the creations
+// after it up to the next change of another kind. Creations planned from
+// one observation never depend on each other beyond the capacity the plan
+// already counted (the kernel refuses a write that does not fit, and the
+// applier then observes again); an enable, a removal or a reset changes
+// what the next steps may do, so the applier observes after each.
+std::vector<Action> NextRun(const std::vector<Action>& plan, int limit) {
+  std::vector<Action> run;
+  for (const Action& a : plan) {
+    if (!IsChange(a.kind)) continue;
+    if (static_cast<int>(run.size()) >= limit) break;
+    if (!run.empty() &&
+        (!IsCreation(run.front().kind) || !IsCreation(a.kind))) {
+      break;
+    }
+    run.push_back(a);
+  }
+  return run;
+}
+
+// Records what `run` will create, in one save, before its first write.
+absl::Status RecordIntents(const std::vector<Action>& run,
+                           OwnershipState& owned, const StateDir& state) {
+  bool any = false;
+  for (const Action& a : run) {
+    if (!IsCreation(a.kind)) continue;
+    OwnedVgpu v;
+    v.phase = OwnedVgpu::Phase::kCreating;
+    v.kind = a.kind == ActionKind::kCreateMdev ? OwnedVgpu::Kind::kMdev
+                                               : OwnedVgpu::Kind::kVf;
+    v.device = a.device;
+    v.parent = a.parent;
+    v.type_id = a.type.id;
+    owned.by_device[a.device] = std::move(v);
+    any = true;
+  }
+  return any ? state.Save(owned) : absl::OkStatus();
+}
+
+// Updates the record after the run, in one save: the first `written`
+// actions took effect (creations confirmed, removed ones forgotten); the
+// creations not written are forgotten (the kernel created nothing).
+absl::Status RecordOutcomes(const std::vector<Action>& run, size_t written,
+                            OwnershipState& owned, const StateDir& state) {
+  bool any = false;
+  for (size_t i = 0; i < run.size(); ++i) {
+    const Action& a = run[i];
+    if (IsCreation(a.kind)) {
+      if (i < written) {
+        owned.by_device[a.device].phase = OwnedVgpu::Phase::kCreated;
+      } else {
+        owned.by_device.erase(a.device);
+      }
+      any = true;
+    } else if ((a.kind == ActionKind::kRemoveMdev ||
+                a.kind == ActionKind::kResetVfType) &&
+               i < written) {
+      any = owned.by_device.erase(a.device) > 0 || any;
+    }
+  }
+  return any ? state.Save(owned) : absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Observation> ObserveAndPlan(sysfs::Sysfs& host,
+                                           const ApplyOptions& options,
+                                           OwnershipState& owned) {
   VGPU_ASSIGN_OR_RETURN(inventory::Inventory inv,
                         inventory::Discover(host, options.discover));
-  const bool learned = owned.LearnTypeNames(inv);
+  Observation out;
+  out.owned_changed = owned.LearnTypeNames(inv);
   owned.FillTypeNames(inv);
   VGPU_ASSIGN_OR_RETURN(DesiredState desired,
                         Resolve(options.layouts, options.layout, inv));
   VGPU_ASSIGN_OR_RETURN(InUse in_use, FindInUse(host, inv, options.allocated));
-  if (owned.Prune(inv) || learned) VGPU_RETURN_IF_ERROR(state.Save(owned));
-  std::vector<Action> plan = Plan(desired, inv, in_use.devices, owned.Owned());
-  for (Action& a : plan) {
+  if (owned.Prune(inv)) out.owned_changed = true;
+  out.plan = Plan(desired, inv, in_use.devices, owned.Owned());
+  for (Action& a : out.plan) {
     auto why = in_use.why.find(a.device);
     if (a.kind == ActionKind::kBlocked && why != in_use.why.end()) {
       absl::StrAppend(&a.reason, " (", why->second, ")");
     }
   }
-  return plan;
+  return out;
 }
-
-// Records what `a` will create before the write.
-absl::Status RecordIntent(const Action& a, OwnershipState& owned,
-                          const StateDir& state) {
-  if (a.kind != ActionKind::kCreateMdev && a.kind != ActionKind::kSetVfType) {
-    return absl::OkStatus();
-  }
-  OwnedVgpu v;
-  v.phase = OwnedVgpu::Phase::kCreating;
-  v.kind = a.kind == ActionKind::kCreateMdev ? OwnedVgpu::Kind::kMdev
-                                             : OwnedVgpu::Kind::kVf;
-  v.device = a.device;
-  v.parent = a.parent;
-  v.type_id = a.type.id;
-  owned.by_device[a.device] = std::move(v);
-  return state.Save(owned);
-}
-
-// Updates the record after the write: confirmed, forgotten on failure (the
-// kernel created nothing) or after a removal.
-absl::Status RecordOutcome(const Action& a, bool written, OwnershipState& owned,
-                           const StateDir& state) {
-  switch (a.kind) {
-    case ActionKind::kCreateMdev:
-    case ActionKind::kSetVfType:
-      if (written) {
-        owned.by_device[a.device].phase = OwnedVgpu::Phase::kCreated;
-      } else {
-        owned.by_device.erase(a.device);
-      }
-      break;
-    case ActionKind::kRemoveMdev:
-    case ActionKind::kResetVfType:
-      if (!written) return absl::OkStatus();
-      owned.by_device.erase(a.device);
-      break;
-    default:
-      return absl::OkStatus();
-  }
-  return state.Save(owned);
-}
-
-}  // namespace
 
 absl::StatusOr<ApplyResult> Apply(sysfs::Sysfs& host, const StateDir& state,
                                   const ApplyOptions& options) {
   VGPU_ASSIGN_OR_RETURN(StateLock lock, state.Lock());
   VGPU_ASSIGN_OR_RETURN(OwnershipState owned, state.Load());
   ApplyResult result;
-  for (int step = 0;; ++step) {
-    absl::StatusOr<std::vector<Action>> plan =
-        Observe(host, options, owned, state);
-    if (!plan.ok()) {
-      if (step == 0) return plan.status();
+  for (bool first = true;; first = false) {
+    absl::StatusOr<Observation> seen = ObserveAndPlan(host, options, owned);
+    absl::Status saved = absl::OkStatus();
+    if (seen.ok() && seen->owned_changed) saved = state.Save(owned);
+    if (!seen.ok() || !saved.ok()) {
+      if (first) return !seen.ok() ? seen.status() : saved;
       result.outcome = ApplyOutcome::kError;
-      result.error = plan.status();
+      result.error = !seen.ok() ? seen.status() : saved;
       return result;
     }
-    auto next = std::find_if(plan->begin(), plan->end(),
-                             [](const Action& a) { return IsChange(a.kind); });
-    if (next == plan->end()) {
+    std::vector<Action>& plan = seen->plan;
+    const int left = options.max_steps - static_cast<int>(result.steps.size());
+    const std::vector<Action> run = NextRun(plan, std::max(left, 0));
+    if (run.empty()) {
       const bool blocked = std::any_of(
-          plan->begin(), plan->end(),
+          plan.begin(), plan.end(),
           [](const Action& a) { return a.kind == ActionKind::kBlocked; });
-      result.outcome =
-          blocked ? ApplyOutcome::kBlocked : ApplyOutcome::kConverged;
-      result.final_plan = *std::move(plan);
+      result.outcome = HasChanges(plan) ? ApplyOutcome::kInProgress
+                       : blocked        ? ApplyOutcome::kBlocked
+                                        : ApplyOutcome::kConverged;
+      result.final_plan = std::move(plan);
       return result;
     }
-    if (step >= options.max_steps) {
-      result.outcome = ApplyOutcome::kInProgress;
-      result.final_plan = *std::move(plan);
-      return result;
-    }
-    const Action action = *next;
-    if (absl::Status s = RecordIntent(action, owned, state); !s.ok()) {
+    if (absl::Status s = RecordIntents(run, owned, state); !s.ok()) {
       result.outcome = ApplyOutcome::kError;
       result.error = s;
       return result;
     }
-    absl::Status written = host.WriteFile(action.path, action.data);
-    result.steps.push_back({action, written});
-    absl::Status recorded = RecordOutcome(action, written.ok(), owned, state);
-    if (!written.ok() || !recorded.ok()) {
+    size_t written = 0;
+    absl::Status failed = absl::OkStatus();
+    for (const Action& action : run) {
+      absl::Status status = host.WriteFile(action.path, action.data);
+      result.steps.push_back({action, status});
+      if (!status.ok()) {
+        failed = status;
+        break;
+      }
+      ++written;
+    }
+    absl::Status recorded = RecordOutcomes(run, written, owned, state);
+    // A write refused right after an observation is the kernel's answer to
+    // the plan: an error. One refused later in a run observes again first.
+    if ((!failed.ok() && written == 0) || !recorded.ok()) {
       result.outcome = ApplyOutcome::kError;
-      result.error = !written.ok() ? written : recorded;
-      result.final_plan = *std::move(plan);
+      result.error = !recorded.ok() ? recorded : failed;
+      result.final_plan = std::move(plan);
       return result;
     }
   }

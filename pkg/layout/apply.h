@@ -1,9 +1,13 @@
 // The applier: a thin loop around the planner. Under the state dir's lock
 // it discovers the host, resolves the layout, finds what is in use, plans,
-// performs the first change through Sysfs::WriteFile (one write() each),
-// then discovers and plans again, until nothing is left to change. The
-// ownership record is written before each create (intent) and after it
-// (confirmed), and after each removal. A `blocked` vGPU in use says why
+// performs the next changes through Sysfs::WriteFile (one write() each),
+// then discovers and plans again, until nothing is left to change. It
+// observes again after every enable, removal or reset, and after a run of
+// the creations one plan holds (each checked by the kernel's answer: a
+// write refused within a run makes it observe again; one refused right
+// after an observation is the error). The ownership record is written
+// before a run's creations (intent) and after them (confirmed), and after
+// each removal. A `blocked` vGPU in use says why
 // ("allocated to a pod", "open by pid N"). Not thread-safe; the lock keeps
 // other appliers (other processes) out.
 #ifndef VGPU_PKG_LAYOUT_APPLY_H_
@@ -52,6 +56,21 @@ struct ApplyResult {
   std::vector<Action> final_plan;  // The last plan (keeps and blocked).
   absl::Status error;              // Why kError.
 };
+
+// One observation, without writing: discovers the host behind `host`,
+// resolves `options.layout`, finds what is in use (`options.allocated` and
+// open VFIO nodes) and plans; a `blocked` vGPU in use says why. `owned`
+// learns type names and forgets vGPUs that are gone, in memory only:
+// `owned_changed` says the caller should save it. This is what `vgpuctl
+// plan` prints and what Apply does before each step. Errors: discovery,
+// Resolve (NotFound, InvalidArgument), FindInUse.
+struct Observation {
+  std::vector<Action> plan;
+  bool owned_changed = false;
+};
+absl::StatusOr<Observation> ObserveAndPlan(sysfs::Sysfs& host,
+                                           const ApplyOptions& options,
+                                           OwnershipState& owned);
 
 // Applies `options.layout` to the host behind `host`. Errors (not an
 // outcome) only when the loop cannot start: the lock is held

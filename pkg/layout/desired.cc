@@ -70,6 +70,60 @@ std::string Describe(const std::vector<VgpuType>& types) {
   return absl::StrJoin(parts, ", ");
 }
 
+// The board a type name is for: "NVIDIA L40S-2Q" and "L40S-1Q" -> "L40S";
+// "" for a name without one (a numeric id).
+absl::string_view Board(absl::string_view name) {
+  const size_t space = name.find(' ');
+  if (space != absl::string_view::npos) name.remove_prefix(space + 1);
+  const size_t dash = name.find('-');
+  return dash == absl::string_view::npos ? absl::string_view()
+                                         : name.substr(0, dash);
+}
+
+// Types the node's other GPUs of `gpu`'s model (vendor:device) offer.
+std::vector<VgpuType> TypesOfModel(const Inventory& inventory,
+                                   const PciFunction& gpu) {
+  std::vector<VgpuType> out;
+  for (const PciFunction* other : PhysicalGpus(inventory)) {
+    if (other->bdf == gpu.bdf || other->vendor_id != gpu.vendor_id ||
+        other->device_id != gpu.device_id) {
+      continue;
+    }
+    for (VgpuType& t : OfferedTypes(inventory, *other)) {
+      out.push_back(std::move(t));
+    }
+  }
+  return out;
+}
+
+// A GPU without VFs shows no types; the types are resolved once the VFs
+// are enabled. Before that write, a type is checked against what GPUs of
+// the same model offer: the same type, or one of the same board (a VF
+// vGPU list shows only the type running on that GPU, NVIDIA's homogeneous
+// rule). With no such GPU on the node nothing can be checked.
+void CheckTypesOfGpuWithoutVfs(const config::VgpuLayoutEntry& entry,
+                               const Inventory& inventory,
+                               const PciFunction& gpu, GpuTarget& target,
+                               std::vector<std::string>& problems) {
+  const std::vector<VgpuType> model = TypesOfModel(inventory, gpu);
+  for (const auto& [text, count] : entry.vgpu_devices) {
+    target.want.push_back({VgpuType{"", text}, count});
+    const std::string& wanted = text;  // clang 14: no captured binding.
+    const bool known =
+        std::any_of(model.begin(), model.end(), [&](const VgpuType& t) {
+          return TypeMatches(wanted, t) ||
+                 (!Board(wanted).empty() && Board(wanted) == Board(t.name));
+        });
+    if (model.empty() || known) continue;
+    problems.push_back(
+        absl::StrCat("GPU ", target.index, " (", gpu.bdf,
+                     ") has no VFs enabled and no GPU of its model (",
+                     absl::Hex(gpu.vendor_id, absl::kZeroPad4), ":",
+                     absl::Hex(gpu.device_id, absl::kZeroPad4), ") offers \"",
+                     text, "\"; they offer: ", Describe(model)));
+  }
+}
+
 // Resolves one entry's types for one GPU into `target`; problems appended.
 void ResolveTypes(const config::VgpuLayoutEntry& entry,
                   const Inventory& inventory, const PciFunction& gpu,
@@ -77,9 +131,7 @@ void ResolveTypes(const config::VgpuLayoutEntry& entry,
   const std::string gpu_text =
       absl::StrCat("GPU ", target.index, " (", gpu.bdf, ")");
   if (target.mode == GpuMode::kNeedsVfs) {
-    for (const auto& [text, count] : entry.vgpu_devices) {
-      target.want.push_back({VgpuType{"", text}, count});
-    }
+    CheckTypesOfGpuWithoutVfs(entry, inventory, gpu, target, problems);
     return;
   }
   const std::vector<VgpuType> offered = OfferedTypes(inventory, gpu);

@@ -1,6 +1,10 @@
 // In-use detection; see in_use.h. Links in /proc/<pid>/fd read as the
-// absolute path the process opened ("/dev/vfio/25"), whatever the root of
-// our Sysfs, so they are compared as text, never resolved.
+// absolute path the process opened, in its own mount namespace, whatever the
+// root of our Sysfs: "/dev/vfio/25" for a process of the real host, and
+// "<root>/dev/vfio/25" for one that opened the node through a host root
+// (a simulated host, a node's root mounted elsewhere). Both forms are
+// compared as text, never resolved: resolving would follow a link out of
+// the root.
 #include "pkg/layout/in_use.h"
 
 #include <map>
@@ -57,8 +61,12 @@ absl::StatusOr<InUse> FindInUse(sysfs::Sysfs& host,
     if (allocated.count(device)) Mark(out, device, "allocated to a pod");
   }
   std::map<std::string, std::string> device_of_node;
+  const std::string& root = host.root();
   for (const auto& [device, paths] : nodes) {
-    for (const std::string& p : paths) device_of_node[p] = device;
+    for (const std::string& p : paths) {
+      device_of_node[p] = device;
+      if (root != "/") device_of_node[absl::StrCat(root, p)] = device;
+    }
   }
   absl::StatusOr<std::vector<std::string>> pids = host.ListDir("proc");
   if (absl::IsNotFound(pids.status())) return out;  // A host without procfs.

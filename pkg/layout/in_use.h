@@ -3,8 +3,11 @@
 // caller gives, from PodResources List) or if any process holds its VFIO
 // node open: `/dev/vfio/<group>` of its IOMMU group, or its
 // `/dev/vfio/devices/vfioN`, among the `proc/<pid>/fd/*` links under the
-// host root. Reads only through the Sysfs boundary (rooted at the host
-// root, "/" in production). Thread-compatible.
+// host root. A link matches in either form a process sees: the node's path
+// on the host ("/dev/vfio/12") or under the host root
+// ("<root>/dev/vfio/12", a process that opened it through the root). Reads only
+// through the Sysfs boundary (rooted at the host root, "/" in production).
+// Thread-compatible.
 #ifndef VGPU_PKG_LAYOUT_IN_USE_H_
 #define VGPU_PKG_LAYOUT_IN_USE_H_
 

@@ -10,20 +10,39 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <optional>
+#include <set>
 #include <string>
+#include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "pkg/simhost/kernel_model.h"
 
 namespace vgpu::simhost {
 namespace {
 
+// The fault hooks (fuse_server.h), root-relative with FUSE's leading "/".
+constexpr char kHooksDir[] = "/.vgpu-simhost";
+constexpr char kInUseHook[] = "/.vgpu-simhost/in-use";
+constexpr char kRaceHook[] = "/.vgpu-simhost/race";
+
+// A write another process makes just before the next kernel write.
+struct Race {
+  std::string path;  // root-relative, no leading "/"
+  std::string data;
+};
+
 // What every handler needs; fuse_new's private data.
 struct ServeContext {
   std::string backing;  // "/proc/self/fd/N": the tree under the mount
   KernelModel* model = nullptr;
+  std::set<uint64_t> control_fhs;  // Open handles of control files.
+  std::optional<Race> race;
 };
 
 ServeContext& Context() {
@@ -82,11 +101,13 @@ int Open(const char* path, fuse_file_info* fi) {
   int flags = fi->flags;
   // The kernel never truncates a sysfs attribute; `echo x > create` must
   // reach the model with the file as it was.
-  if (IsControl(path)) flags &= ~O_TRUNC;
+  const bool control = IsControl(path);
+  if (control) flags &= ~O_TRUNC;
   int fd = ::open(Backing(path).c_str(), flags);
   if (fd < 0) return -errno;
   fi->fh = static_cast<uint64_t>(fd);
   fi->direct_io = 1;
+  if (control) Context().control_fhs.insert(fi->fh);
   return 0;
 }
 
@@ -104,18 +125,65 @@ int Read(const char*, char* buf, size_t size, off_t offset,
   return n < 0 ? -errno : static_cast<int>(n);
 }
 
+// `in-use`: "DEVICE" marks an mdev UUID or VF address open by a VMM,
+// "-DEVICE" clears it.
+int WriteInUseHook(absl::string_view data) {
+  data = absl::StripAsciiWhitespace(data);
+  const bool clear = absl::ConsumePrefix(&data, "-");
+  if (data.empty()) return EINVAL;
+  Context().model->SetInUse(data, !clear);
+  return 0;
+}
+
+// `race`: "PATH DATA", a kernel write to perform just before the next one.
+int WriteRaceHook(absl::string_view data) {
+  absl::ConsumeSuffix(&data, "\n");
+  absl::ConsumePrefix(&data, "/");
+  const size_t space = data.find(' ');
+  if (space == absl::string_view::npos || space + 1 == data.size()) {
+    return EINVAL;
+  }
+  Race race{std::string(data.substr(0, space)),
+            std::string(data.substr(space + 1))};
+  if (!Context().model->Handles(race.path)) return EINVAL;
+  Context().race = std::move(race);
+  return 0;
+}
+
+// A write to a control file: the armed race first, then the model.
+int WriteControl(const char* path, absl::string_view data) {
+  ServeContext& context = Context();
+  if (context.race.has_value()) {
+    const Race race = *std::move(context.race);
+    context.race.reset();
+    if (int err = context.model->Write(race.path, race.data); err != 0) {
+      std::fprintf(stderr, "vgpu-simhost: race: write %s: %s\n",
+                   race.path.c_str(), std::strerror(err));
+    }
+  }
+  // kernfs: a file whose device went away while it was open answers ENODEV.
+  if (!IsControl(path)) return ENODEV;
+  return context.model->Write(absl::string_view(path).substr(1), data);
+}
+
 int Write(const char* path, const char* buf, size_t size, off_t offset,
           fuse_file_info* fi) {
-  if (IsControl(path)) {
-    int err = Context().model->Write(absl::string_view(path).substr(1),
-                                     absl::string_view(buf, size));
-    return err != 0 ? -err : static_cast<int>(size);
+  const absl::string_view data(buf, size);
+  int err = -1;
+  if (absl::string_view(path) == kInUseHook) {
+    err = WriteInUseHook(data);
+  } else if (absl::string_view(path) == kRaceHook) {
+    err = WriteRaceHook(data);
+  } else if (Context().control_fhs.count(fi->fh) > 0 || IsControl(path)) {
+    err = WriteControl(path, data);
   }
+  if (err >= 0) return err != 0 ? -err : static_cast<int>(size);
   ssize_t n = ::pwrite(static_cast<int>(fi->fh), buf, size, offset);
   return n < 0 ? -errno : static_cast<int>(n);
 }
 
 int Release(const char*, fuse_file_info* fi) {
+  Context().control_fhs.erase(fi->fh);
   ::close(static_cast<int>(fi->fh));
   return 0;
 }
@@ -192,9 +260,17 @@ absl::Status ServeHost(SimHost& host, const std::function<void()>& on_ready) {
     return absl::UnavailableError(
         absl::StrCat("open ", mountpoint, ": ", std::strerror(errno)));
   }
+  for (const char* hook : {kInUseHook, kRaceHook}) {
+    ::mkdir(absl::StrCat(mountpoint, kHooksDir).c_str(), 0755);
+    int fd = ::open(absl::StrCat(mountpoint, hook).c_str(),
+                    O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) ::close(fd);
+  }
   host.Rebase(absl::StrCat("/proc/self/fd/", dir_fd));
   KernelModel model(host);
-  ServeContext context{host.root(), &model};
+  ServeContext context;
+  context.backing = host.root();
+  context.model = &model;
   const fuse_operations ops = Operations();
   fuse_args args = FUSE_ARGS_INIT(0, nullptr);
   std::string options = "fsname=vgpu-simhost,subtype=vgpu-simhost";

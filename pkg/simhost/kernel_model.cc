@@ -145,10 +145,33 @@ KernelModel::KernelModel(SimHost& host) : host_(host) {
     }
     if (gvt_pool) gvt_free_mb_[bdf] = gvt_free;
   }
+  LearnTemplatesOfPfsWithoutVfs();
 }
 
-void KernelModel::SetInUse(absl::string_view uuid, bool in_use) {
-  std::string lower = absl::AsciiStrToLower(uuid);
+// A PF with no VF enabled has nothing of its own to learn from: its VFs
+// will look like those of another PF of the same board (vendor:device).
+void KernelModel::LearnTemplatesOfPfsWithoutVfs() {
+  std::map<std::string, VfTemplate> learned;
+  for (const std::string& bdf : host_.FunctionBdfs()) {
+    const FunctionSpec* pf = host_.FindFunction(bdf);
+    if (pf == nullptr || !pf->sriov_totalvfs.has_value() ||
+        templates_.count(bdf) > 0) {
+      continue;
+    }
+    for (const auto& [other_bdf, tmpl] : templates_) {
+      const FunctionSpec* other = host_.FindFunction(other_bdf);
+      if (other != nullptr && other->vendor == pf->vendor &&
+          other->device == pf->device) {
+        learned[bdf] = tmpl;
+        break;
+      }
+    }
+  }
+  templates_.insert(learned.begin(), learned.end());
+}
+
+void KernelModel::SetInUse(absl::string_view device, bool in_use) {
+  std::string lower = absl::AsciiStrToLower(device);
   if (in_use) {
     in_use_.insert(lower);
   } else {
@@ -434,6 +457,7 @@ int KernelModel::SetVgpuType(const std::string& vf_bdf,
   const std::string pf = vf->physfn;
   if (*value == 0) {
     if (state->second.current == 0) return 0;
+    if (in_use_.count(vf_bdf) > 0) return EBUSY;
     state->second.current = 0;
     return RewriteVgpuFiles(pf);
   }

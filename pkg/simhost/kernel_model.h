@@ -48,14 +48,15 @@ class KernelModel {
   //     ERANGE (> sriov_totalvfs), EBUSY (non-zero while VFs are enabled
   //     with another count).
   //   current_vgpu_type: EINVAL (not a number, or not creatable on this VF
-  //     now), EBUSY (a vGPU is already set; write 0 first), ENODEV (VF gone or
-  //     unbound).
+  //     now), EBUSY (a vGPU is already set, write 0 first; or 0 written
+  //     while the VF is marked in use), ENODEV (VF gone or unbound).
   //   EIO when updating the tree fails (a simulator bug).
   int Write(absl::string_view path, absl::string_view data);
 
-  // An instance whose device a VMM holds open: `remove` gets EBUSY (the
-  // vendor remove() callback refusing, pre-6.x ABI).
-  void SetInUse(absl::string_view uuid, bool in_use);
+  // A vGPU whose device a VMM holds open, by mdev UUID or VF address: an
+  // mdev's `remove` gets EBUSY (the vendor remove() callback refusing,
+  // pre-6.x ABI), as does writing 0 to the VF's current_vgpu_type.
+  void SetInUse(absl::string_view device, bool in_use);
 
  private:
   enum class Kind { kCreate, kRemove, kNumVfs, kVgpuType };
@@ -76,6 +77,7 @@ class KernelModel {
     bool vfio_cdev = false;
   };
 
+  void LearnTemplatesOfPfsWithoutVfs();
   std::optional<Target> Classify(absl::string_view path) const;
   int Create(const std::string& parent, const std::string& type,
              absl::string_view data);

@@ -30,6 +30,7 @@ constexpr Profile kProfiles[] = {
     {"broken", &WithoutOptions<internal::BuildBroken>},
     {"large", &internal::BuildLarge},
     {"t4-empty", &WithoutOptions<internal::BuildT4Empty>},
+    {"large-empty", &internal::BuildLargeEmpty},
 };
 
 }  // namespace
@@ -44,14 +45,14 @@ absl::Status CheckProfile(absl::string_view name,
                           const ProfileOptions& options) {
   for (const Profile& profile : kProfiles) {
     if (name != profile.name) continue;
-    if (name != "large") return absl::OkStatus();
+    if (name != "large" && name != "large-empty") return absl::OkStatus();
     if (options.gpus < 1 || options.gpus > internal::kMaxLargeGpus ||
         options.vfs_per_gpu < 0 ||
         options.vfs_per_gpu > internal::kMaxLargeVfsPerGpu) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "profile large wants 1..", internal::kMaxLargeGpus, " gpus and 0..",
-          internal::kMaxLargeVfsPerGpu, " vfs per gpu, got ", options.gpus,
-          " x ", options.vfs_per_gpu));
+          "profile ", name, " wants 1..", internal::kMaxLargeGpus,
+          " gpus and 0..", internal::kMaxLargeVfsPerGpu, " vfs per gpu, got ",
+          options.gpus, " x ", options.vfs_per_gpu));
     }
     return absl::OkStatus();
   }

@@ -135,17 +135,21 @@ absl::Status BuildH100Hgx(SimHost& host) {
   return host.AddFunction(nic);
 }
 
+namespace {
+
 // `gpus` A100 PFs (nvidia), each behind its own root port 0000:00:SS.F, with
 // `vfs_per_gpu` VFs (ARI, offset 4). Every VF is an mdev parent of one type
-// (nvidia-468, GRID A100-4C) holding one instance, so every type reads 0.
-// Groups are numbered in creation order: root port, PF, then VF and mdev
-// alternately. NUMA 0 for the first half of the GPUs, 1 for the rest.
-absl::Status BuildLarge(SimHost& host, const ProfileOptions& options) {
-  VGPU_RETURN_IF_ERROR(CheckProfile("large", options));
+// (nvidia-468, GRID A100-4C). With `instances` each VF holds one, so every
+// type reads 0; without, each reads 1 (the Ampere rule, §3.6). Groups are
+// numbered in creation order: root port, PF, then VF and mdev alternately.
+// NUMA 0 for the first half of the GPUs, 1 for the rest.
+absl::Status BuildLargeHost(SimHost& host, absl::string_view name,
+                            const ProfileOptions& options, bool instances) {
+  VGPU_RETURN_IF_ERROR(CheckProfile(name, options));
   VGPU_RETURN_IF_ERROR(host.SetLegacyVfioContainer(true));
-  const MdevTypeSpec type{"nvidia-468", "GRID A100-4C",
-                          NvidiaDescription(1, 60, 4096, "4096x2160", 10),
-                          "vfio-pci", 0};
+  MdevTypeSpec type{"nvidia-468", "GRID A100-4C",
+                    NvidiaDescription(1, 60, 4096, "4096x2160", 10), "vfio-pci",
+                    instances ? 0 : 1};
   int group = 0;
   for (int i = 0; i < options.gpus; ++i) {
     int numa = i < (options.gpus + 1) / 2 ? 0 : 1;
@@ -162,6 +166,7 @@ absl::Status BuildLarge(SimHost& host, const ProfileOptions& options) {
                             VirtualFunction(pf, j, "nvidia", group++));
       VGPU_RETURN_IF_ERROR(host.AddFunction(vf));
       VGPU_RETURN_IF_ERROR(host.AddMdevType(vf.bdf, type));
+      if (!instances) continue;
       VGPU_RETURN_IF_ERROR(
           host.AddMdev(absl::StrFormat("%08x-%04x-4%03x-8%03x-%012x",
                                        0x5eed0000 + i, j, i, j, i * 1000 + j),
@@ -169,6 +174,18 @@ absl::Status BuildLarge(SimHost& host, const ProfileOptions& options) {
     }
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status BuildLarge(SimHost& host, const ProfileOptions& options) {
+  return BuildLargeHost(host, "large", options, /*instances=*/true);
+}
+
+// What `vgpuctl apply` fills (bench/layout_bench): A100-4C reads
+// max_instance=10, so 10 instances per GPU at most (--vfs 8 fits).
+absl::Status BuildLargeEmpty(SimHost& host, const ProfileOptions& options) {
+  return BuildLargeHost(host, "large-empty", options, /*instances=*/false);
 }
 
 }  // namespace vgpu::simhost::internal

@@ -1,30 +1,19 @@
-// `vgpuctl plan` / `vgpuctl apply` end to end: the real vgpuctl binary
-// against the real `vgpu-simhost --serve` (FUSE, kernel semantics), with a
-// layout file in vgpu-device-manager's format. Needs /dev/fuse and root, as
-// simhost_serve_test.
-#include <dirent.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/mount.h>
-#include <sys/wait.h>
+// `vgpuctl plan` / `vgpuctl apply` end to end (layout_e2e_fixture.h):
+// converging, keeping what matches, reboots, hand-made mdevs, mdevctl, and
+// every vGPU profile.
 #include <unistd.h>
 
-#include <chrono>
 #include <fstream>
 #include <ostream>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "test/cmd/vgpuctl/layout_e2e_fixture.h"
 #include "test/testing/run_command.h"
 #include "test/testing/status_matchers.h"
-#include "test/testing/temp_dir.h"
-
-extern char** environ;
 
 namespace vgpu::vgpuctl {
 namespace {
@@ -34,157 +23,6 @@ using ::testing::Not;
 using ::vgpu::testing::CommandResult;
 using ::vgpu::testing::IsOk;
 using ::vgpu::testing::ReadWholeFile;
-
-constexpr char kLayouts[] = R"(version: v1
-vgpu-configs:
-  t4-4q:
-    - devices: all
-      vgpu-devices:
-        "T4-4Q": 4
-  t4-mixed:
-    - devices: [0]
-      vgpu-devices:
-        "GRID T4-4Q": 2
-    - devices: [1]
-      vgpu-devices:
-        nvidia-232: 4
-  a100:
-    - devices: all
-      vgpu-devices:
-        "A100-4C": 1
-  t4-1q:
-    - devices: all
-      vgpu-devices:
-        "T4-1Q": 4
-  ampere:
-    - devices: [0]
-      vgpu-devices:
-        "A100-4C": 2
-    - devices: [1]
-      vgpu-devices:
-        "NVIDIA A10-4Q": 2
-  ada:
-    - devices: [0]
-      vgpu-devices:
-        "L40S-2Q": 4
-  gvt-8:
-    - devices: all
-      vgpu-devices:
-        GVTg_V5_8: 2
-  large:
-    - devices: all
-      vgpu-devices:
-        "A100-4C": 4
-  gvt-4:
-    - devices: all
-      vgpu-devices:
-        i915-GVTg_V5_4: 2
-)";
-
-std::set<std::string> ListDir(const std::string& dir) {
-  std::set<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name != "." && name != "..") out.insert(name);
-  }
-  ::closedir(d);
-  return out;
-}
-
-class LayoutE2eTest : public ::testing::Test {
- protected:
-  void SetUp() override { std::ofstream(layouts_) << kLayouts; }
-  void TearDown() override {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      ::umount2(host_.c_str(), MNT_DETACH);
-    }
-  }
-
-  // Serves `profile` on host_ and waits for "serving DIR".
-  void Serve(const std::string& profile,
-             const std::vector<std::string>& extra = {}) {
-    const std::string out = tmp_.path() + "/serve.out";
-    const std::string err = tmp_.path() + "/serve.err";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> args = {VGPU_SIMHOST_BIN, "--profile", profile,
-                                     "--out",          host_,       "--serve"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ASSERT_EQ(posix_spawn(&pid_, VGPU_SIMHOST_BIN, &actions, nullptr,
-                          argv.data(), environ),
-              0);
-    posix_spawn_file_actions_destroy(&actions);
-    for (int i = 0; i < 200; ++i) {
-      if (ReadWholeFile(out).find("serving " + host_) != std::string::npos) {
-        return;
-      }
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        FAIL() << "vgpu-simhost --serve exited (FUSE needs /dev/fuse and "
-                  "root): "
-               << ReadWholeFile(err);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL() << "vgpu-simhost --serve did not serve within 10 s";
-  }
-
-  // SIGTERM; true if it exited 0.
-  bool Stop() {
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 200; ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-
-  CommandResult Vgpuctl(const std::string& command, const std::string& layout,
-                        std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {VGPUCTL_PATH,
-                                     command,
-                                     "--host-root",
-                                     host_,
-                                     "--vgpu-config-file",
-                                     layouts_,
-                                     "--layout",
-                                     layout,
-                                     "--state-dir",
-                                     state_,
-                                     "--pod-resources-socket",
-                                     tmp_.path() + "/no-kubelet.sock"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    absl::StatusOr<CommandResult> result = ::vgpu::testing::RunCommand(
-        args, "", tmp_.path() + "/out", tmp_.path() + "/err");
-    EXPECT_THAT(result.status(), IsOk());
-    return result.ok() ? *result : CommandResult{};
-  }
-
-  std::set<std::string> Mdevs() {
-    return ListDir(host_ + "/sys/bus/mdev/devices");
-  }
-
-  ::vgpu::testing::TempDir tmp_;
-  std::string host_ = tmp_.path() + "/host";
-  const std::string state_ = tmp_.path() + "/state";
-  const std::string layouts_ = tmp_.path() + "/layouts.yaml";
-  pid_t pid_ = -1;
-};
 
 TEST_F(LayoutE2eTest, PlanChangesNothingThenApplyConvergesOnce) {
   ASSERT_NO_FATAL_FAILURE(Serve("t4-empty"));
@@ -306,6 +144,34 @@ TEST_F(LayoutE2eTest, MdevctlListSeesOurInstances) {
   EXPECT_TRUE(Stop());
 }
 
+// Bug: GPU 1 has no VFs; its VFs are enabled, then take the type GPU 0's
+// VFs offer (same board).
+TEST_F(LayoutE2eTest, AllGpusOfAnAdaNodeEnableVfsWhereNeededAndConverge) {
+  ASSERT_NO_FATAL_FAILURE(Serve("ada-vf-vgpu"));
+  CommandResult apply = Vgpuctl("apply", "ada-all");
+  EXPECT_EQ(apply.exit_code, 0) << apply.output << apply.error;
+  EXPECT_THAT(apply.output, HasSubstr("converged (7 writes)"));
+  EXPECT_EQ(ReadWholeFile(host_ + "/sys/bus/pci/devices/0000:81:00.0/"
+                                  "sriov_numvfs"),
+            "32\n");
+  EXPECT_THAT(Vgpuctl("apply", "ada-all").output, HasSubstr("(0 writes)"));
+  EXPECT_TRUE(Stop());
+}
+
+// A type no GPU of the model offers fails before sriov_numvfs is written.
+TEST_F(LayoutE2eTest, TypeAGpuWithoutVfsCannotHoldFailsBeforeEnablingThem) {
+  ASSERT_NO_FATAL_FAILURE(Serve("ada-vf-vgpu"));
+  CommandResult apply = Vgpuctl("apply", "ada-a10");
+  EXPECT_EQ(apply.exit_code, 1) << apply.output;
+  EXPECT_THAT(apply.error, HasSubstr("GPU 1 (0000:81:00.0) has no VFs enabled "
+                                     "and no GPU of its model (10de:26b9) "
+                                     "offers \"A10-4Q\""));
+  EXPECT_EQ(ReadWholeFile(host_ + "/sys/bus/pci/devices/0000:81:00.0/"
+                                  "sriov_numvfs"),
+            "0\n");
+  EXPECT_TRUE(Stop());
+}
+
 struct ProfileCase {
   const char* profile;
   const char* layout;
@@ -335,6 +201,33 @@ TEST_P(LayoutProfileTest, ApplyThenApplyAgainDoesNothing) {
   CommandResult again = Vgpuctl("apply", c.layout);
   EXPECT_EQ(again.exit_code, c.exit_code) << again.output;
   EXPECT_THAT(again.output, HasSubstr("(0 writes)"));
+  EXPECT_TRUE(Stop());
+}
+
+// The mdevs and the VFs with a vGPU type set.
+std::set<std::string> Vgpus(const std::string& host) {
+  std::set<std::string> out = ListDir(host + "/sys/bus/mdev/devices");
+  const std::string pci = host + "/sys/bus/pci/devices/";
+  for (const std::string& fn : ListDir(pci)) {
+    const std::string type =
+        ReadWholeFile(pci + fn + "/nvidia/current_vgpu_type");
+    if (!type.empty() && type != "0\n") out.insert(fn);
+  }
+  return out;
+}
+
+// Each vGPU profile: a "reboot" (a fresh host from the profile, the same
+// state dir) brings back the same vGPUs, UUIDs included.
+TEST_P(LayoutProfileTest, RebootBringsBackTheSameVgpus) {
+  const ProfileCase& c = GetParam();
+  ASSERT_NO_FATAL_FAILURE(Serve(c.profile, c.serve_flags));
+  EXPECT_EQ(Vgpuctl("apply", c.layout).exit_code, c.exit_code);
+  const std::set<std::string> before = Vgpus(host_);
+  ASSERT_TRUE(Stop());
+  host_ = tmp_.path() + "/rebooted";
+  ASSERT_NO_FATAL_FAILURE(Serve(c.profile, c.serve_flags));
+  EXPECT_EQ(Vgpuctl("apply", c.layout).exit_code, c.exit_code);
+  EXPECT_EQ(Vgpus(host_), before);
   EXPECT_TRUE(Stop());
 }
 

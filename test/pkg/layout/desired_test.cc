@@ -124,6 +124,27 @@ TEST(DesiredTest, VfVgpuTypesResolveByNameAndId) {
   EXPECT_EQ(d->gpus[1].want[0].first.id, "");
 }
 
+// A GPU whose VFs are not enabled shows no types; what GPUs of the same
+// model offer decides before anything is written (sriov_numvfs included).
+TEST(DesiredTest, GpuWithoutVfsIsCheckedAgainstGpusOfItsModel) {
+  ProfileHost h("ada-vf-vgpu");
+  ASSERT_TRUE(h.ok());
+  EXPECT_THAT(
+      Resolve(Layouts("  x:\n    - devices: [1]\n      "
+                      "vgpu-devices: {\"A10-4Q\": 1}\n"),
+              "x", h.Discover()),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("GPU 1 (0000:81:00.0) has no VFs enabled and no "
+                         "GPU of its model (10de:26b9) offers \"A10-4Q\"; "
+                         "they offer: NVIDIA L40S-2Q (1148)")));
+  // Another type of the same board: its list may show only the type it
+  // runs now (NVIDIA collapses it), so the board decides.
+  EXPECT_THAT(Resolve(Layouts("  x:\n    - devices: all\n      "
+                              "vgpu-devices: {\"L40S-2Q\": 4}\n"),
+                      "x", h.Discover()),
+              IsOk());
+}
+
 TEST(DesiredTest, ReportsEveryProblemNamingTheGpuAndItsTypes) {
   ProfileHost h("t4-vgpu");
   ASSERT_TRUE(h.ok());

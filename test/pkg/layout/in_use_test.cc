@@ -54,6 +54,24 @@ TEST(InUseTest, AllocatedOrHeldOpenByAProcess) {
   EXPECT_EQ(both->why[kHand1], "allocated to a pod");
 }
 
+// A process that opened the node through the host root has the rooted path
+// as its fd link; one of another root does not hold our vGPU.
+TEST(InUseTest, HeldOpenThroughTheHostRoot) {
+  ProfileHost h("t4-vgpu");
+  ASSERT_TRUE(h.ok());
+  const std::string root = h.sysfs().root();
+  ASSERT_THAT(h.host().SymlinkRaw("proc/51/fd/4", root + "/dev/vfio/100"),
+              IsOk());
+  ASSERT_THAT(h.host().SymlinkRaw("proc/52/fd/4", "/elsewhere/dev/vfio/101"),
+              IsOk());
+  ASSERT_THAT(h.host().SymlinkRaw("proc/53/fd/4", root + "/dev/vfio/1010"),
+              IsOk());
+  absl::StatusOr<InUse> u = FindInUse(h.sysfs(), h.Discover(), {});
+  ASSERT_THAT(u, IsOk());
+  EXPECT_THAT(u->devices, ElementsAre(kHand1));
+  EXPECT_EQ(u->why[kHand1], "open by pid 51");
+}
+
 TEST(InUseTest, VfVgpuHeldThroughItsIommufdNode) {
   ProfileHost h("ada-vf-vgpu");
   ASSERT_TRUE(h.ok());

@@ -348,5 +348,25 @@ TEST_F(KernelModelTest, NewAdaVfsGetVgpuFilesAndCdevs) {
   EXPECT_EQ(SetVgpu("0000:01:00.5", "1148"), 0);
 }
 
+// A PF with no VF yet: its VFs look like those of the other PF of its board.
+TEST_F(KernelModelTest, VfsOfAPfWithoutAnyLookLikeThoseOfItsBoard) {
+  Load("ada-vf-vgpu");
+  const std::string pf1 = "0000:81:00.0";
+  ASSERT_EQ(model_->Write(Dev(pf1) + "/sriov_numvfs", "2"), 0);
+  EXPECT_EQ(Creatable("0000:81:00.5"),
+            "ID    : vGPU Name\n1148  : NVIDIA L40S-2Q\n");
+  EXPECT_EQ(SetVgpu("0000:81:00.5", "1148"), 0);
+}
+
+TEST_F(KernelModelTest, ResettingAVfVgpuInUseIsEbusy) {
+  Load("ada-vf-vgpu");
+  const std::string vf0 = "0000:01:00.4";
+  model_->SetInUse(vf0, true);
+  EXPECT_EQ(SetVgpu(vf0, "0"), EBUSY);
+  EXPECT_EQ(Attr(vf0, "nvidia/current_vgpu_type"), "1148\n");
+  model_->SetInUse(vf0, false);
+  EXPECT_EQ(SetVgpu(vf0, "0"), 0);
+}
+
 }  // namespace
 }  // namespace vgpu::simhost

@@ -36,7 +36,7 @@ TEST_F(ProfileTest, EveryProfileBuilds) {
   EXPECT_THAT(ProfileNames(),
               ElementsAre("workstation", "t4-vgpu", "a100-sriov", "h100-hgx",
                           "ada-vf-vgpu", "intel-gvt", "amd-sriov", "broken",
-                          "large", "t4-empty"));
+                          "large", "t4-empty", "large-empty"));
 }
 
 TEST_F(ProfileTest, UnknownProfileIsNotFoundNamingKnownOnes) {
@@ -259,6 +259,20 @@ TEST_F(ProfileTest, LargeTakesOptions) {
                           "0000:02:00.0", "0000:02:00.4", "0000:02:00.5",
                           "0000:03:00.0", "0000:03:00.4", "0000:03:00.5"));
   EXPECT_THAT(List("sys/bus/mdev/devices"), SizeIs(6));
+}
+
+// The same host as `large`, with every VF free: one A100-4C each.
+TEST_F(ProfileTest, LargeEmptyHasTheParentsAndNoInstances) {
+  ASSERT_THAT(Build("large-empty", ProfileOptions{3, 2}), IsOk());
+  EXPECT_THAT(List("sys/bus/pci/devices"), SizeIs(3 + 3 + 3 * 2));
+  EXPECT_THAT(List("sys/class/mdev_bus"), SizeIs(3 * 2));
+  EXPECT_THAT(List("sys/bus/mdev/devices"), IsEmpty());
+  EXPECT_EQ(Attr("0000:03:00.5",
+                 "mdev_supported_types/nvidia-468/available_instances"),
+            "1\n");
+  EXPECT_THAT(CheckProfile("large-empty", ProfileOptions{0, 1}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("profile large-empty wants 1..248 gpus")));
 }
 
 }  // namespace

@@ -30,6 +30,8 @@ int RunColdplugPlan(int argc, char** argv);
 // Exit 3: not converged.
 int RunPlan(int argc, char** argv);
 int RunApply(int argc, char** argv);
+// vgpuctl status: the daemon's layout status (cmd/vgpuctl/status.cc).
+int RunStatus(int argc, char** argv);
 
 }  // namespace vgpu::vgpuctl
 

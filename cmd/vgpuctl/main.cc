@@ -27,6 +27,7 @@ constexpr Command kCommands[] = {
     {"coldplug-plan", "show what Kata cold-plugs for a pod", &RunColdplugPlan},
     {"plan", "show what apply would do to reach a vGPU layout", &RunPlan},
     {"apply", "create/remove vGPUs until the node matches a layout", &RunApply},
+    {"status", "show the daemon's vGPU layout status", &RunStatus},
     {"version", "print the version", &RunVersion},
     {"help", "print this help", &RunHelp},
 };

@@ -53,6 +53,7 @@ absl::Status Daemon::Rescan(bool startup) {
     return absl::OkStatus();
   }
   last_scan_error_.clear();
+  if (reconciler_ != nullptr) FilterForLayout(*inventory, *pools);
   std::vector<std::string> nvidia_vfs = inventory::NvidiaVfs(*inventory);
   if (nvidia_vfs != nvidia_vfs_) {
     // The signature read other VFs than this inventory has: retake it.

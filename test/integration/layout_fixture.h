@@ -51,7 +51,7 @@ inline constexpr char kGpu1[] = "0000:d8:00.0";
 
 // Our config with `vgpu.manage: true` and layout `layout`: t4-4q (4 T4-4Q
 // per GPU), t4-4q-2 (2 per GPU), t4-4q-1 (1 per GPU), t4-mixed (GPU 0:
-// 2 T4-4Q, GPU 1: 8 T4-2Q).
+// 2 T4-4Q, GPU 1: 8 T4-2Q), t4-4-1 (GPU 0: 4 T4-4Q, GPU 1: 1).
 inline std::string LayoutConfig(const std::string& layout) {
   return absl::StrCat(R"(version: v1
 rescanPeriod: 100ms
@@ -75,6 +75,11 @@ vgpu:
         vgpu-devices: {"T4-4Q": 2}
       - devices: [1]
         vgpu-devices: {"T4-2Q": 8}
+    t4-4-1:
+      - devices: [0]
+        vgpu-devices: {"T4-4Q": 4}
+      - devices: [1]
+        vgpu-devices: {"T4-4Q": 1}
 )");
 }
 

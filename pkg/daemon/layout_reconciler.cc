@@ -158,13 +158,20 @@ ReconcileRound LayoutReconciler::Reconcile(
     const layout::DeviceSet& advertised) {
   ReconcileRound round;
   // In use: what pods hold and what the kubelet may still hand out (all
-  // that is advertised); withdrawn vGPUs too when the pods are unknown.
+  // that is advertised); all of ours when the pods are unknown.
   const std::optional<layout::DeviceSet> pods = Allocated();
   layout::ApplyOptions options;
   options.layout = name_;
   options.layouts = layouts_;
   options.max_steps = 1;
-  options.allocated = pods.value_or(withdrawn_);
+  if (pods) {
+    options.allocated = *pods;
+  } else {
+    // Unknown: every vGPU of ours counts as held, so none is removed.
+    absl::StatusOr<layout::OwnershipState> owned = state_.Load();
+    if (owned.ok()) options.allocated = owned->Owned();
+    options.allocated.insert(withdrawn_.begin(), withdrawn_.end());
+  }
   for (const std::string& d : advertised) {
     if (withdrawn_.count(d) == 0) options.allocated.insert(d);
   }

@@ -137,7 +137,11 @@ class Daemon {
   // was advertised: the devices of a resource whose spec could not be
   // written go out Unhealthy (their CDI names would not resolve), and the
   // next period retries (cdi_retry_).
-  resources::PoolSet Publish(resources::PoolSet pools);
+  // With a layout, `cdi_pools` (what exists, withdrawn vGPUs included, so
+  // that a pod holding one can restart a container) is what the CDI specs
+  // hold; null: `pools`.
+  resources::PoolSet Publish(resources::PoolSet pools,
+                             const resources::PoolSet* cdi_pools = nullptr);
   // Adds inotify watches on the plugin dir, dev/vfio, dev/vfio/devices
   // when present and not yet watched.
   void EnsureWatches(bool startup);

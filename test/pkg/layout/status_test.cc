@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test/testing/status_matchers.h"
@@ -70,9 +71,8 @@ TEST(LayoutStatusTest, RejectsWhatItDoesNotWrite) {
   s.state = kStateSuccess;
   s.outcome = "converged";
   s.actions = {Make(ActionKind::kKeep, "a", "T")};
-  std::string text = FormatStatus(s);
   const std::string bad =
-      std::string(text).replace(text.find("\"keep\""), 6, "\"frobnicate\"");
+      absl::StrReplaceAll(FormatStatus(s), {{"\"keep\"", "\"frobnicate\""}});
   EXPECT_THAT(ParseStatus(bad), StatusIs(absl::StatusCode::kInvalidArgument,
                                          HasSubstr("unknown action")));
 }

@@ -117,8 +117,18 @@ class LayoutE2eFixture : public ::testing::Test {
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    // The simulator is the test's host, not the code under test: in the
+    // TSan stage it runs without reports (libfuse's threads are not
+    // instrumented); the daemon keeps the stage's TSAN_OPTIONS.
+    std::vector<std::string> env = {"TSAN_OPTIONS=report_bugs=0"};
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::string(*e).rfind("TSAN_OPTIONS=", 0) != 0) env.push_back(*e);
+    }
+    std::vector<char*> envp;
+    for (std::string& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
     ASSERT_EQ(posix_spawn(&simhost_, VGPU_SIMHOST_BIN, &actions, nullptr,
-                          argv.data(), environ),
+                          argv.data(), envp.data()),
               0);
     posix_spawn_file_actions_destroy(&actions);
     ASSERT_TRUE(Until([&] {

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <thread>
@@ -36,6 +37,11 @@ ABSL_FLAG(
     std::string, pod_resources_socket,
     "/var/lib/kubelet/pod-resources/kubelet.sock",
     "Kubelet PodResources socket polled for allocated_devices ('' = off)");
+ABSL_FLAG(std::string, state_dir, "/var/lib/vgpu-device-plugin",
+          "vGPU layout state (ownership record, lock, status) when "
+          "vgpu.manage is true; shared with vgpuctl apply");
+ABSL_FLAG(std::string, vgpu_layout, "",
+          "vGPU layout for this node (overrides VGPU_CONFIG and vgpu.layout)");
 
 namespace {
 
@@ -51,7 +57,8 @@ vgpu::cmd::CommandLine DaemonCommandLine() {
       "Flags may be spelled with dashes (--host-root) or underscores.";
   line.flags = {"host_root", "device_plugin_dir", "config",
                 "log_level", "log_format",        "cdi_dir",
-                "pci_ids",   "metrics_address",   "pod_resources_socket"};
+                "pci_ids",   "metrics_address",   "pod_resources_socket",
+                "state_dir", "vgpu_layout"};
   line.version = absl::StrCat("vgpu-device-plugin ", VGPU_VERSION);
   return line;
 }
@@ -108,7 +115,13 @@ int main(int argc, char** argv) {
   options.pci_ids_path = absl::GetFlag(FLAGS_pci_ids);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options.pod_resources_socket = absl::GetFlag(FLAGS_pod_resources_socket);
+  options.state_dir = absl::GetFlag(FLAGS_state_dir);
+  options.vgpu_layout_flag = absl::GetFlag(FLAGS_vgpu_layout);
+  if (const char* env = std::getenv("VGPU_CONFIG")) {
+    options.vgpu_layout_env = env;
+  }
   std::string config_path = absl::GetFlag(FLAGS_config);
+  options.config_path = config_path;
   if (!config_path.empty()) {
     auto config = vgpu::config::LoadConfigFile(config_path);
     if (!config.ok()) {

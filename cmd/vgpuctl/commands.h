@@ -33,6 +33,8 @@ int RunColdplugPlan(int argc, char** argv);
 // Exit 3: not converged.
 int RunPlan(int argc, char** argv);
 int RunApply(int argc, char** argv);
+// vgpuctl status: the daemon's layout status (cmd/vgpuctl/status.cc).
+int RunStatus(int argc, char** argv);
 
 // vgpuctl doctor: the node preflight (cmd/vgpuctl/doctor.cc). Exit 0 when
 // no check FAILs, 1 otherwise, 2 bad usage.

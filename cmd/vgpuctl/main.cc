@@ -29,6 +29,7 @@ constexpr Command kCommands[] = {
     {"apply", "create/remove vGPUs until the node matches a layout", &RunApply},
     {"doctor", "check that a GPU pod can start on this node under Kata",
      &RunDoctor},
+    {"status", "show the daemon's vGPU layout status", &RunStatus},
     {"version", "print the version", &RunVersion},
     {"help", "print this help", &RunHelp},
 };

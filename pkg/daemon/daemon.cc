@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "pkg/base/logging.h"
 #include "pkg/base/status_macros.h"
+#include "pkg/daemon/layout_reconciler.h"
 #include "pkg/daemon/pool_diff.h"
 #include "pkg/deviceplugin/plugin_manager.h"
 #include "pkg/inventory/discovery.h"
@@ -17,6 +18,7 @@
 #include "pkg/kata/cdi_spec.h"
 #include "pkg/kubelet/registrar.h"
 #include "pkg/metrics/daemon_metrics.h"
+#include "pkg/metrics/layout_metrics.h"
 #include "pkg/metrics/metrics_server.h"
 #include "pkg/metrics/pod_resources_poller.h"
 #include "pkg/resources/naming.h"
@@ -73,12 +75,28 @@ std::unique_ptr<inventory::PciIds> LoadPciIds(
   return nullptr;
 }
 
+// The directories of the config file and of the vgpu-device-manager file
+// it names, when the daemon manages a layout: watched for a ConfigMap swap.
+std::set<std::string> ConfigDirs(const DaemonOptions& options) {
+  std::set<std::string> out;
+  if (!options.config.vgpu.manage) return out;
+  for (const std::string& file :
+       {options.config_path, options.config.vgpu.config_file}) {
+    if (file.empty()) continue;
+    std::filesystem::path dir =
+        std::filesystem::absolute(file).lexically_normal().parent_path();
+    out.insert(TrimSlash(dir.string()));
+  }
+  return out;
+}
+
 }  // namespace
 
 Daemon::Daemon(DaemonOptions options)
     : options_(std::move(options)),
       plugin_dir_(TrimSlash(options_.device_plugin_dir)),
-      metrics_(std::make_unique<metrics::DaemonMetrics>(options_.version)) {
+      metrics_(std::make_unique<metrics::DaemonMetrics>(options_.version)),
+      config_dirs_(ConfigDirs(options_)) {
   kubelet::RegistrarOptions registrar_options;
   registrar_options.kubelet_socket =
       plugin_dir_ + "/" + kubelet::kKubeletSocketName;
@@ -161,6 +179,7 @@ absl::Status Daemon::Start() {
   VGPU_RETURN_IF_ERROR(watcher_->Start());
   registrar_->Start();
   EnsureWatches(/*startup=*/true);
+  VGPU_RETURN_IF_ERROR(StartLayout());
   VGPU_RETURN_IF_ERROR(Rescan(/*startup=*/true));
   ReturnFreedMemory();
   return absl::OkStatus();
@@ -182,7 +201,8 @@ void Daemon::Loop() {
       auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stop_ || events_.rescan || events_.kubelet_socket_created ||
                events_.restart_all || events_.load_pci_ids ||
-               !events_.deleted_sockets.empty() || !events_.gone_dirs.empty();
+               !events_.deleted_sockets.empty() || !events_.gone_dirs.empty() ||
+               events_.config_changed || events_.reconcile;
       };
       mu_.AwaitWithDeadline(absl::Condition(&woken), next_rescan);
       if (stop_) return;
@@ -238,6 +258,19 @@ void Daemon::Handle(const Events& events) {
     if (!status.ok()) VGPU_LOG(ERROR) << status.message();
     if (events.load_pci_ids) ReturnFreedMemory();
   }
+  if (reconciler_ == nullptr) return;
+  // Converged: a round per host change, config change, and every
+  // full_rescan_every periods; otherwise every period.
+  bool reconcile = events.reconcile || rescan || events.config_changed;
+  if (events.periodic &&
+      (!layout_converged_ ||
+       ++periods_since_reconcile_ >= options_.full_rescan_every)) {
+    reconcile = true;
+  }
+  if (events.config_changed || (events.periodic && reconcile)) {
+    ReloadLayoutConfig();
+  }
+  if (reconcile) ReconcileLayout();
 }
 
 void Daemon::RestartMissingSockets() {
@@ -252,6 +285,10 @@ void Daemon::OnDirEvent(const watch::DirEvent& event) {
   if (event.kind == Kind::kOverflow) {
     events_.rescan = true;
     events_.kubelet_socket_created = true;
+    return;
+  }
+  if (config_dirs_.count(event.dir) != 0) {
+    events_.config_changed = true;  // A ConfigMap swap, an edit.
     return;
   }
   if (event.kind == Kind::kDirGone) events_.gone_dirs.insert(event.dir);

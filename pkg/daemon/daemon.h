@@ -37,11 +37,13 @@ class PluginManager;
 }  // namespace vgpu::deviceplugin
 namespace vgpu::metrics {
 class DaemonMetrics;
+class LayoutMetrics;
 class MetricsServer;
 class PodResourcesPoller;
 }  // namespace vgpu::metrics
 namespace vgpu::inventory {
 class PciIds;
+struct Inventory;
 struct Problem;
 }  // namespace vgpu::inventory
 namespace vgpu::kata {
@@ -49,6 +51,8 @@ class CdiWriter;
 }  // namespace vgpu::kata
 
 namespace vgpu::daemon {
+
+class LayoutReconciler;
 
 struct DaemonOptions {
   // Root of the host's /sys and /dev ("/" in production).
@@ -71,6 +75,14 @@ struct DaemonOptions {
   // except every this many periods (a safety net for what the signature
   // cannot see; one minute at the default 5 s period).
   int full_rescan_every = 12;
+  // vGPU layouts (config.vgpu.manage; daemon_layout.cc): the config file
+  // re-read when its directory changes ("" = none), the layout name from
+  // the environment (VGPU_CONFIG) and the flag (--vgpu-layout), and the
+  // state dir shared with `vgpuctl apply`.
+  std::string config_path;
+  std::string vgpu_layout_env;
+  std::string vgpu_layout_flag;
+  std::string state_dir = "/var/lib/vgpu-device-plugin";
 };
 
 class Daemon {
@@ -108,6 +120,8 @@ class Daemon {
     bool periodic = false;
     std::set<std::string> deleted_sockets;
     std::set<std::string> gone_dirs;  // Watched dirs removed (watch lost).
+    bool config_changed = false;      // An entry of a config dir changed.
+    bool reconcile = false;           // The layout has steps left.
   };
 
   absl::Status Start();
@@ -123,7 +137,11 @@ class Daemon {
   // was advertised: the devices of a resource whose spec could not be
   // written go out Unhealthy (their CDI names would not resolve), and the
   // next period retries (cdi_retry_).
-  resources::PoolSet Publish(resources::PoolSet pools);
+  // With a layout, `cdi_pools` (what exists, withdrawn vGPUs included, so
+  // that a pod holding one can restart a container) is what the CDI specs
+  // hold; null: `pools`.
+  resources::PoolSet Publish(resources::PoolSet pools,
+                             const resources::PoolSet* cdi_pools = nullptr);
   // Adds inotify watches on the plugin dir, dev/vfio, dev/vfio/devices
   // when present and not yet watched.
   void EnsureWatches(bool startup);
@@ -140,6 +158,16 @@ class Daemon {
   absl::Status StartObservability();
   void UpdatePolledResources();
   void StopObservability();
+  // daemon_layout.cc: the vGPU layout reconcile (vgpu.manage).
+  absl::Status StartLayout();
+  // Re-reads the config file; a new valid vGPU layout replaces the old.
+  void ReloadLayoutConfig();
+  // One reconcile round, then publishes what it changed.
+  void ReconcileLayout();
+  // Leaves out of `pools` the vGPUs the layout withdrew and those we
+  // created whose VFIO node does not exist yet.
+  void FilterForLayout(const inventory::Inventory& inventory,
+                       resources::PoolSet& pools) const;
 
   // Immutable after construction.
   const DaemonOptions options_;
@@ -152,6 +180,9 @@ class Daemon {
   // probes (which call Ready()) never outlive what they read.
   std::unique_ptr<metrics::PodResourcesPoller> pod_resources_;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
+  // Directories of the config files, watched when the daemon manages a
+  // layout (a ConfigMap update swaps a symlink there).
+  const std::set<std::string> config_dirs_;
 
   // Touched only by the Run() thread.
   std::unique_ptr<sysfs::Sysfs> sysfs_;
@@ -178,6 +209,14 @@ class Daemon {
   std::string last_cdi_error_;
   // Set once the "Kata cannot cold-plug mdev" warning was logged.
   bool mdev_warning_logged_ = false;
+  // The layout reconcile, when vgpu.manage; the config text it was last
+  // given (to skip reloads of the same text); periods since its last round
+  // and whether that round found the node converged.
+  std::unique_ptr<metrics::LayoutMetrics> layout_metrics_;
+  std::unique_ptr<LayoutReconciler> reconciler_;
+  std::string layout_config_text_;
+  int periods_since_reconcile_ = 0;
+  bool layout_converged_ = false;
 
   mutable absl::Mutex mu_;
   Events events_ ABSL_GUARDED_BY(mu_);

@@ -1,5 +1,6 @@
 // Daemon::Rescan and what it publishes: discovery -> pools -> CDI -> servers.
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -53,6 +54,11 @@ absl::Status Daemon::Rescan(bool startup) {
     return absl::OkStatus();
   }
   last_scan_error_.clear();
+  std::optional<resources::PoolSet> cdi_pools;
+  if (reconciler_ != nullptr) {
+    cdi_pools = *pools;
+    FilterForLayout(*inventory, *pools);
+  }
   std::vector<std::string> nvidia_vfs = inventory::NvidiaVfs(*inventory);
   if (nvidia_vfs != nvidia_vfs_) {
     // The signature read other VFs than this inventory has: retake it.
@@ -85,7 +91,9 @@ absl::Status Daemon::Rescan(bool startup) {
     first = !first_scan_published_;
   }
   const bool changed = first || cdi_retry_ || !SamePools(published_, *pools);
-  if (changed) published_ = Publish(*std::move(pools));
+  if (changed) {
+    published_ = Publish(*std::move(pools), cdi_pools ? &*cdi_pools : nullptr);
+  }
   // Instance counts change without any pool changing; keep them current.
   // From what was advertised, which CDI failures may have degraded.
   metrics_->UpdateInventory(*inventory, published_);
@@ -181,9 +189,10 @@ std::string CdiErrorKey(const absl::Status& status,
 
 }  // namespace
 
-resources::PoolSet Daemon::Publish(resources::PoolSet pools) {
+resources::PoolSet Daemon::Publish(resources::PoolSet pools,
+                                   const resources::PoolSet* cdi_pools) {
   // CDI specs first: a device the kubelet can pick must already resolve.
-  absl::Status cdi = cdi_->Sync(pools);
+  absl::Status cdi = cdi_->Sync(cdi_pools != nullptr ? *cdi_pools : pools);
   cdi_retry_ = !cdi_->failed().empty();
   if (cdi.ok()) {
     if (!last_cdi_error_.empty()) {

@@ -79,6 +79,11 @@ Daemon::Daemon(DaemonOptions options)
     : options_(std::move(options)),
       plugin_dir_(TrimSlash(options_.device_plugin_dir)),
       metrics_(std::make_unique<metrics::DaemonMetrics>(options_.version)) {
+  std::vector<std::string> configured;
+  for (const config::ResourceRule& rule : options_.config.rules) {
+    configured.push_back(rule.resource_name);
+  }
+  metrics_->SetConfiguredResources(configured);
   kubelet::RegistrarOptions registrar_options;
   registrar_options.kubelet_socket =
       plugin_dir_ + "/" + kubelet::kKubeletSocketName;
@@ -112,9 +117,14 @@ void Daemon::RequestRestart() {
 bool Daemon::Ready() const {
   {
     absl::MutexLock lock(&mu_);
-    if (!first_scan_published_) return false;
+    if (!first_scan_published_ || !cdi_unready_.empty()) return false;
   }
   return manager_->AllRegistered();
+}
+
+std::string Daemon::CdiUnreadyReason() const {
+  absl::MutexLock lock(&mu_);
+  return cdi_unready_;
 }
 
 absl::Time Daemon::LastLoopTick() const {

@@ -28,6 +28,16 @@ struct DiscoverOptions {
 absl::StatusOr<Inventory> Discover(sysfs::Sysfs& sysfs,
                                    const DiscoverOptions& options);
 
+// True when `inventory` holds no GPU or NVSwitch function, no mdev parent
+// and no unit.
+bool HasNoGpus(const Inventory& inventory);
+
+// Why a host shows no GPU, for a warning: "" when `inventory` has one (see
+// HasNoGpus). Otherwise names the likely cause: sys/bus/pci/devices missing
+// under the root (wrong host root, /sys not mounted there), empty (a
+// container's own /sys), or PCI functions but none a GPU.
+std::string NoGpuCause(sysfs::Sysfs& sysfs, const Inventory& inventory);
+
 }  // namespace vgpu::inventory
 
 #endif  // VGPU_PKG_INVENTORY_DISCOVERY_H_

@@ -136,7 +136,29 @@ absl::StatusOr<Inventory> Discover(sysfs::Sysfs& sysfs,
   internal::ScanMdevs(ctx);
   internal::BuildUnits(ctx);
   ScanDeviceNodes(ctx);
+  for (PciFunction& fn : inventory.functions) {
+    if (fn.nvidia_vgpu.has_value()) {
+      fn.nvidia_vgpu->current_type_name = VgpuTypeName(inventory, fn);
+    }
+  }
   return inventory;
+}
+
+std::string VgpuTypeName(const Inventory& inventory, const PciFunction& vf) {
+  if (!vf.nvidia_vgpu.has_value() || vf.nvidia_vgpu->current_type == 0) {
+    return "";
+  }
+  const NvidiaVgpuState& state = *vf.nvidia_vgpu;
+  if (!state.current_type_name.empty()) return state.current_type_name;
+  std::string any;
+  for (const PciFunction& f : inventory.functions) {
+    if (!f.nvidia_vgpu.has_value()) continue;
+    auto it = f.nvidia_vgpu->creatable_types.find(state.current_type);
+    if (it == f.nvidia_vgpu->creatable_types.end()) continue;
+    if (f.physfn == vf.physfn) return it->second;
+    if (any.empty()) any = it->second;
+  }
+  return any;
 }
 
 bool HasNoGpus(const Inventory& inventory) {

@@ -3,6 +3,7 @@
 #include <exception>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include "CivetServer.h"
 #include "absl/strings/numbers.h"
@@ -10,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "civetweb.h"
 #include "pkg/base/logging.h"
+#include "pkg/metrics/process_metrics.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
 
@@ -45,7 +47,11 @@ class MetricsHandler : public CivetHandler {
     // Exceptions must not unwind into CivetWeb's C threads.
     try {
       std::ostringstream out;
-      prometheus::TextSerializer().Serialize(out, registry_->Collect());
+      std::vector<prometheus::MetricFamily> families = registry_->Collect();
+      for (prometheus::MetricFamily& family : CollectProcessMetrics()) {
+        families.push_back(std::move(family));
+      }
+      prometheus::TextSerializer().Serialize(out, families);
       Respond(conn, 200, "text/plain; version=0.0.4; charset=utf-8", out.str());
     } catch (const std::exception& e) {
       Respond(conn, 500, "text/plain; charset=utf-8",

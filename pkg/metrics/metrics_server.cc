@@ -1,5 +1,11 @@
 #include "pkg/metrics/metrics_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <exception>
 #include <sstream>
 #include <utility>
@@ -112,6 +118,40 @@ absl::StatusOr<std::string> MetricsServer::ToListeningPorts(
   return address;
 }
 
+namespace {
+
+// Whether binding CivetWeb's listening_ports value ("PORT" or
+// "IPV4:PORT") fails with EADDRINUSE, as CivetWeb binds (SO_REUSEADDR).
+bool IsAddressInUse(const std::string& ports) {
+  const size_t colon = ports.rfind(':');
+  int port = 0;
+  if (!absl::SimpleAtoi(
+          colon == std::string::npos ? ports : ports.substr(colon + 1),
+          &port)) {
+    return false;
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_ANY);
+  if (colon != std::string::npos &&
+      ::inet_pton(AF_INET, ports.substr(0, colon).c_str(), &addr.sin_addr) !=
+          1) {
+    return false;
+  }
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  const bool in_use =
+      ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 &&
+      errno == EADDRINUSE;
+  ::close(fd);
+  return in_use;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     const std::string& address, std::shared_ptr<prometheus::Registry> registry,
     Probe readiness, Probe liveness) {
@@ -140,6 +180,11 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     server->server_->addHandler("/readyz", server->handlers_[2].get());
     server->ports_ = server->server_->getListeningPorts();
   } catch (const std::exception& e) {
+    // CivetWeb says only "null context when constructing CivetServer".
+    if (IsAddressInUse(*ports)) {
+      return absl::UnavailableError(absl::StrCat("metrics server on ", address,
+                                                 ": address already in use"));
+    }
     return absl::UnavailableError(
         absl::StrCat("metrics server on ", address, ": ", e.what()));
   }

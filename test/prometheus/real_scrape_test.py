@@ -141,7 +141,7 @@ def check_rules_and_dashboard(prom, source_dir):
         groups = json.loads(body)["data"]["groups"]
         rules = [r for g in groups for r in g["rules"]]
         unhealthy = [r["name"] for r in rules if r.get("health") != "ok"]
-        if len(rules) != 5 or unhealthy:
+        if len(rules) != 6 or unhealthy:
             raise Failure(f"{len(rules)} rules loaded, unhealthy: {unhealthy}")
         return rules
     rules = wait_for("alert rules evaluated", rules_loaded, deadline_s=30)

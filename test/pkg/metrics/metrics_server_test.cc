@@ -119,7 +119,8 @@ TEST_F(MetricsServerTest, BusyPortIsUnavailableNamingTheAddress) {
       MetricsServer::Start(address, metrics_.registry(), nullptr, nullptr)
           .status(),
       StatusIs(absl::StatusCode::kUnavailable,
-               HasSubstr("metrics server on " + address)));
+               HasSubstr("metrics server on " + address +
+                         ": address already in use")));
 }
 
 TEST(MetricsServerAddressTest, TranslatesAddresses) {

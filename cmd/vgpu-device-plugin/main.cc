@@ -152,6 +152,10 @@ int main(int argc, char** argv) {
   absl::Status status = daemon.Run();
   pthread_kill(signals.native_handle(), kWakeSignal);
   signals.join();
-  if (!status.ok()) return Fail(status.ToString());
+  if (!status.ok()) {
+    // Logging is set up by now: the fatal error follows --log-format.
+    VGPU_LOG(ERROR) << "exiting: " << status.message();
+    return 1;
+  }
   return 0;
 }

@@ -19,12 +19,18 @@ ABSL_FLAG(std::string, pod, "", "the pod to ask the kubelet about (NS/NAME)");
 ABSL_FLAG(std::vector<std::string>, device, {},
           "plan this CDI name (RESOURCE=ID) instead of --pod");
 ABSL_FLAG(int, pcie_root_port, 0, "Kata's pcie_root_port");
+ABSL_FLAG(bool, strict, false,
+          "exit 3 when the plan predicts that QEMU or sandbox creation fails "
+          "(a group not viable, an mdev, a non-VFIO node under runtime-rs)");
 ABSL_FLAG(std::string, runtime, "go",
           "Kata 4.1.0 runtime to model: go, or rs (runtime-rs; the plan also "
           "shows where it differs from go)");
 
 namespace vgpu::vgpuctl {
 namespace {
+
+// --strict and the plan predicts a failure (main.cc: 3 is "not as wanted").
+inline constexpr int kExitPredictsFailure = 3;
 
 cmd::CommandLine PlanCommandLine() {
   cmd::CommandLine line;
@@ -39,10 +45,13 @@ cmd::CommandLine PlanCommandLine() {
       "to PCI functions (IOMMU group walk without bridges, or the vfio\n"
       "cdev's device) and prints the functions, root ports and QEMU\n"
       "-device arguments. --runtime rs models runtime-rs (Kata 4.1.0)\n"
-      "and lists where it differs from the Go runtime.";
+      "and lists where it differs from the Go runtime.\n"
+      "\n"
+      "Exit codes: 0 planned, 1 error, 2 bad usage (a --device that is not\n"
+      "RESOURCE=ID), 3 with --strict when the plan predicts a failure.";
   line.flags = {"pod",     "device",    "pod_resources_socket",
                 "cdi_dir", "host_root", "pcie_root_port",
-                "runtime", "json"};
+                "runtime", "json",      "strict"};
   line.allow_empty_values = false;
   return line;
 }
@@ -62,6 +71,15 @@ std::string CheckFlags(const std::string& pod,
     if (slash == std::string::npos || slash == 0 || slash + 1 == pod.size() ||
         pod.find('/', slash + 1) != std::string::npos) {
       return absl::StrCat("--pod \"", pod, "\": want NAMESPACE/NAME");
+    }
+  }
+  for (const std::string& device : devices) {
+    const size_t eq = device.find('=');
+    if (eq == std::string::npos || eq + 1 == device.size() ||
+        device.find('/') >= eq || device.find('/') == 0) {
+      return absl::StrCat(
+          "--device \"", device,
+          "\": want RESOURCE=ID, e.g. nvidia.com/pgpu=0000:42:00.0");
     }
   }
   if (root_port < 0) {
@@ -129,6 +147,12 @@ int RunColdplugPlan(int argc, char** argv) {
   } else {
     if (!pod.empty()) std::printf("pod %s: ", pod.c_str());
     std::fputs(coldplug::RenderPlanTable(*plan).c_str(), stdout);
+  }
+  if (absl::GetFlag(FLAGS_strict) && plan->predicts_failure) {
+    std::fprintf(stderr,
+                 "vgpuctl coldplug-plan: the plan predicts a failure "
+                 "(--strict): see the warnings\n");
+    return kExitPredictsFailure;
   }
   return kExitOk;
 }

@@ -1,16 +1,22 @@
 // `vgpuctl discover`: runs Discover() on a host root and prints the
 // inventory as a table or as JSON (docs/vgpuctl.md).
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "cmd/vgpuctl/commands.h"
 #include "cmd/vgpuctl/discover_output.h"
+#include "pkg/config/config.h"
 #include "pkg/inventory/discovery.h"
 #include "pkg/inventory/pci_ids.h"
+#include "pkg/resources/pools.h"
 #include "pkg/sysfs/sysfs.h"
+
+ABSL_DECLARE_FLAG(std::string, config);
 
 ABSL_FLAG(std::string, pci_ids, "",
           "pci.ids for model names (default: the first of "
@@ -25,11 +31,14 @@ cmd::CommandLine DiscoverCommandLine() {
   line.program = "vgpuctl discover";
   line.usage =
       "usage: vgpuctl discover [--host-root DIR] [--json] [--pci-ids FILE]\n"
+      "                        [--config FILE]\n"
       "\n"
-      "Lists GPUs, NVSwitches, their IOMMU groups (passthrough units and\n"
-      "whether they are viable for VFIO), mdev parents, types and\n"
-      "instances, NVIDIA VF vGPUs, and anything that could not be read.";
-  line.flags = {"host_root", "json", "pci_ids"};
+      "Lists GPUs, NVSwitches, their IOMMU groups (passthrough units, sorted\n"
+      "by BDF, with the health the daemon would advertise each with), mdev\n"
+      "parents, types and instances, NVIDIA VF vGPUs, and anything that\n"
+      "could not be read. --config FILE: the daemon's config, for the\n"
+      "resource name each unit would be advertised under.";
+  line.flags = {"host_root", "json", "pci_ids", "config"};
   line.allow_empty_values = false;
   return line;
 }
@@ -48,6 +57,14 @@ std::unique_ptr<inventory::PciIds> LoadPciIds(const std::string& flag) {
     if (ids.ok()) return std::make_unique<inventory::PciIds>(*std::move(ids));
   }
   return nullptr;
+}
+
+// Domain, then bus:device.function: "10000:e1:00.0" after "0000:ff:1f.7".
+bool BdfLess(const std::string& a, const std::string& b) {
+  const size_t da = a.find(':');
+  const size_t db = b.find(':');
+  if (da != db) return da < db;
+  return a < b;
 }
 
 }  // namespace
@@ -73,9 +90,38 @@ int RunDiscover(int argc, char** argv) {
                  std::string(inv.status().message()).c_str());
     return kExitError;
   }
-  const std::string out = absl::GetFlag(FLAGS_json)
-                              ? FormatJson(*inv, (*sysfs)->root())
-                              : FormatTable(*inv, (*sysfs)->root());
+  config::Config config;
+  const std::string config_path = absl::GetFlag(FLAGS_config);
+  if (!config_path.empty()) {
+    auto loaded = config::LoadConfigFile(config_path);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "vgpuctl discover: %s\n",
+                   std::string(loaded.status().message()).c_str());
+      return kExitError;
+    }
+    config = *std::move(loaded);
+  }
+  auto pools = resources::BuildPools(*inv, config);
+  if (!pools.ok()) {
+    std::fprintf(stderr, "vgpuctl discover: %s\n",
+                 std::string(pools.status().message()).c_str());
+    return kExitError;
+  }
+  if (std::string cause = inventory::NoGpuCause(**sysfs, *inv);
+      !cause.empty()) {
+    std::fprintf(stderr, "vgpuctl discover: warning: %s\n", cause.c_str());
+  }
+  std::sort(inv->units.begin(), inv->units.end(),
+            [](const inventory::PassthroughUnit& a,
+               const inventory::PassthroughUnit& b) {
+              return BdfLess(a.primary_bdf, b.primary_bdf);
+            });
+  DiscoverView view;
+  view.host_root = (*sysfs)->root();
+  view.health = HealthOfUnits(*inv, *pools);
+  view.show_resource = !config_path.empty();
+  const std::string out = absl::GetFlag(FLAGS_json) ? FormatJson(*inv, view)
+                                                    : FormatTable(*inv, view);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : kExitError;
 }

@@ -63,7 +63,7 @@ Json FunctionJson(const PciFunction& fn) {
   return o;
 }
 
-Json UnitJson(const inventory::PassthroughUnit& u) {
+Json UnitJson(const inventory::PassthroughUnit& u, const DiscoverView& view) {
   Json o = Json::object();
   o["iommuGroup"] = u.iommu_group;
   o["primary"] = u.primary_bdf;
@@ -73,6 +73,22 @@ Json UnitJson(const inventory::PassthroughUnit& u) {
   o["viable"] = u.viable;
   o["notViableReason"] = StringOrNull(u.not_viable_reason);
   o["numaNode"] = NumaOrNull(u.numa_node);
+  auto it = view.health.find(u.primary_bdf);
+  const UnitHealth health = it == view.health.end() ? UnitHealth{} : it->second;
+  switch (health.state) {
+    case UnitHealth::State::kHealthy:
+      o["health"] = "Healthy";
+      break;
+    case UnitHealth::State::kUnhealthy:
+      o["health"] = "Unhealthy";
+      break;
+    case UnitHealth::State::kNotAdvertised:
+      o["health"] = "notAdvertised";
+      break;
+  }
+  o["healthReason"] = StringOrNull(health.reason);
+  o["resource"] =
+      view.show_resource ? StringOrNull(health.resource) : Json(nullptr);
   return o;
 }
 
@@ -145,27 +161,19 @@ std::string ModelName(const PciFunction& fn) {
   return absl::StrCat(fn.device_name, " (", ids, ")");
 }
 
-bool HasNoGpus(const Inventory& inv) {
-  if (!inv.units.empty() || !inv.mdev_parents.empty()) return false;
-  for (const PciFunction& fn : inv.functions) {
-    if (fn.role == inventory::FunctionRole::kGpu ||
-        fn.role == inventory::FunctionRole::kNvSwitch) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string FormatJson(const Inventory& inv, const std::string& host_root) {
+std::string FormatJson(const Inventory& inv, const DiscoverView& view) {
   Json o = Json::object();
   o["schemaVersion"] = 1;
-  o["hostRoot"] = host_root;
+  o["hostRoot"] = view.host_root;
   o["vfioContainer"] = inv.vfio_container;
   o["iommufd"] = inv.iommufd;
   o["vfioGroupNodes"] = Json::array();
   for (int n : inv.vfio_group_nodes) o["vfioGroupNodes"].push_back(n);
   o["vfioCdevNodes"] = inv.vfio_cdev_nodes;
-  o["units"] = ArrayOf(inv.units, UnitJson);
+  o["units"] = Json::array();
+  for (const inventory::PassthroughUnit& u : inv.units) {
+    o["units"].push_back(UnitJson(u, view));
+  }
   o["functions"] = ArrayOf(inv.functions, FunctionJson);
   o["mdevParents"] = ArrayOf(inv.mdev_parents, MdevParentJson);
   o["mdevs"] = ArrayOf(inv.mdevs, MdevJson);

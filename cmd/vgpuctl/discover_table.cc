@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "cmd/vgpuctl/discover_output.h"
 #include "cmd/vgpuctl/table.h"
+#include "pkg/inventory/discovery.h"
 
 namespace vgpu::vgpuctl {
 namespace {
@@ -23,9 +24,11 @@ std::string Group(const std::optional<int>& group) {
 
 std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
 
-std::string UnitsSection(const Inventory& inv) {
-  Table table({"UNIT", "FUNCTION", "ROLE", "MODEL", "DRIVER", "NUMA", "GROUP",
-               "VIABLE"});
+std::string UnitsSection(const Inventory& inv, const DiscoverView& view) {
+  std::vector<std::string> header = {"UNIT",   "FUNCTION", "ROLE",  "MODEL",
+                                     "DRIVER", "NUMA",     "GROUP", "HEALTH"};
+  if (view.show_resource) header.push_back("RESOURCE");
+  Table table(std::move(header));
   for (const inventory::PassthroughUnit& unit : inv.units) {
     bool first = true;
     for (const std::string& bdf : unit.functions) {
@@ -39,8 +42,11 @@ std::string UnitsSection(const Inventory& inv) {
         row.insert(row.end(), {"?", "(unreadable)", "-", "-", "-"});
       }
       if (first) {
-        row.push_back(
-            unit.viable ? "yes" : absl::StrCat("no: ", unit.not_viable_reason));
+        auto it = view.health.find(unit.primary_bdf);
+        const UnitHealth health =
+            it == view.health.end() ? UnitHealth{} : it->second;
+        row.push_back(HealthText(health));
+        if (view.show_resource) row.push_back(OrDash(health.resource));
       }
       table.AddRow(std::move(row));
       first = false;
@@ -157,14 +163,50 @@ std::string ProblemsSection(const Inventory& inv) {
 
 }  // namespace
 
-std::string FormatTable(const Inventory& inv, const std::string& host_root) {
+UnitHealthMap HealthOfUnits(const Inventory& inv,
+                            const resources::PoolSet& pools) {
+  UnitHealthMap out;
+  for (const inventory::PassthroughUnit& unit : inv.units) {
+    UnitHealth& h = out[unit.primary_bdf];
+    h.reason = "not a device of any pool";
+  }
+  for (const inventory::Problem& p : pools.skipped) {
+    auto it = out.find(p.object);
+    if (it != out.end()) it->second.reason = p.reason;
+  }
+  for (const resources::Pool& pool : pools.pools) {
+    for (const resources::PoolDevice& d : pool.devices) {
+      auto it = out.find(d.id);
+      if (it == out.end()) continue;
+      it->second.state = d.healthy ? UnitHealth::State::kHealthy
+                                   : UnitHealth::State::kUnhealthy;
+      it->second.reason = d.unhealthy_reason;
+      it->second.resource = pool.resource_name;
+    }
+  }
+  return out;
+}
+
+std::string HealthText(const UnitHealth& health) {
+  switch (health.state) {
+    case UnitHealth::State::kHealthy:
+      return "Healthy";
+    case UnitHealth::State::kUnhealthy:
+      return absl::StrCat("Unhealthy: ", health.reason);
+    case UnitHealth::State::kNotAdvertised:
+      break;
+  }
+  return absl::StrCat("not advertised: ", health.reason);
+}
+
+std::string FormatTable(const Inventory& inv, const DiscoverView& view) {
   std::string out = absl::StrFormat(
-      "Host root %s: %d PCI functions, VFIO container %s, iommufd %s\n\n",
-      host_root, inv.functions.size(), inv.vfio_container ? "yes" : "no",
-      inv.iommufd ? "yes" : "no");
-  if (HasNoGpus(inv)) absl::StrAppend(&out, "no GPUs found on this host\n\n");
+      "Host root %s: %d PCI functions, iommufd %s\n\n", view.host_root,
+      inv.functions.size(), inv.iommufd ? "yes" : "no");
+  if (inventory::HasNoGpus(inv))
+    absl::StrAppend(&out, "no GPUs found on this host\n\n");
   for (const std::string& section :
-       {UnitsSection(inv), MdevParentsSection(inv), MdevsSection(inv),
+       {UnitsSection(inv, view), MdevParentsSection(inv), MdevsSection(inv),
         VfVgpuSection(inv), OtherGpusSection(inv), ProblemsSection(inv)}) {
     if (!section.empty()) absl::StrAppend(&out, section, "\n");
   }

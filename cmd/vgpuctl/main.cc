@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -40,7 +41,9 @@ std::string Usage() {
     absl::StrAppendFormat(&out, "  %-14s %s\n", c.name, c.summary);
   }
   absl::StrAppend(
-      &out, "\n'vgpuctl <command> --help' describes a command's flags.\n");
+      &out,
+      "\n'vgpuctl help <command>' (or 'vgpuctl <command> --help') describes\n"
+      "a command's flags.\n");
   return out;
 }
 
@@ -57,11 +60,31 @@ int RunVersion(int argc, char** argv) {
   return kExitOk;
 }
 
+// `vgpuctl help` prints the overview; `vgpuctl help CMD` what
+// `vgpuctl CMD --help` prints.
 int RunHelp(int argc, char** argv) {
-  (void)argc;
-  (void)argv;
-  std::fputs(Usage().c_str(), stdout);
-  return kExitOk;
+  if (argc < 2) {
+    std::fputs(Usage().c_str(), stdout);
+    return kExitOk;
+  }
+  const std::string name = argv[1];
+  if (argc > 2) {
+    std::fprintf(stderr, "vgpuctl help: one command at a time\n");
+    return kExitUsage;
+  }
+  for (const Command& c : kCommands) {
+    if (name != c.name || name == "help") continue;
+    std::string help_flag = "--help";
+    std::vector<char*> args = {argv[1], help_flag.data(), nullptr};
+    return c.run(2, args.data());
+  }
+  if (name == "help") {
+    std::fputs(Usage().c_str(), stdout);
+    return kExitOk;
+  }
+  std::fprintf(stderr, "vgpuctl help: unknown command \"%s\"\n\n%s",
+               name.c_str(), Usage().c_str());
+  return kExitUsage;
 }
 
 int Main(int argc, char** argv) {

@@ -139,6 +139,7 @@ class PlanBuilder {
             f.bdf, f.class_code));
       }
       if (!OnVfioDriver(sysfs_, f)) {
+        plan_.predicts_failure = true;
         plan_.warnings.push_back(
             absl::StrCat(f.bdf, " in iommu group ", group, " is ",
                          f.driver.empty() ? "unbound" : "bound to " + f.driver,
@@ -164,6 +165,7 @@ class PlanBuilder {
       const std::string parent(sysfs::Basename(sysfs::Dirname(*real)));
       if (sysfs_.Lstat("sys/bus/pci/devices/" + parent).ok()) m.parent = parent;
     }
+    plan_.predicts_failure = true;
     plan_.warnings.push_back(absl::StrCat(
         "mdev ", uuid, " (", handle, " of ", name,
         ") cannot be cold-plugged by Kata: mediated devices have no "
@@ -337,6 +339,7 @@ absl::StatusOr<ColdPlugPlan> BuildColdPlugPlan(
       const bool vfio =
           absl::StartsWith(node.path, kVfioDir) && node.path != kVfioContainer;
       if (rs && !vfio) {
+        plan.predicts_failure = true;
         plan.warnings.push_back(absl::StrCat(
             node.path, " of ", name,
             " is not a VFIO device, but runtime-rs (Kata 4.1.0) plugs every "

@@ -80,6 +80,9 @@ struct ColdPlugPlan {
   // QEMU argv: "-object", "iommufd,id=iommufd0", "-device", "...", ...
   std::vector<std::string> qemu_args;
   std::vector<std::string> warnings;
+  // Some warning predicts that QEMU or sandbox creation fails (a group not
+  // viable, an mdev, a non-VFIO node under runtime-rs).
+  bool predicts_failure = false;
   Runtime runtime = Runtime::kGo;
   // The host BDFs the agent can translate in PCIDEVICE_* (its pcimap).
   std::vector<std::string> pcimap;

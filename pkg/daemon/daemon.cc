@@ -97,6 +97,11 @@ Daemon::Daemon(DaemonOptions options)
       plugin_dir_(TrimSlash(options_.device_plugin_dir)),
       metrics_(std::make_unique<metrics::DaemonMetrics>(options_.version)),
       config_dirs_(ConfigDirs(options_)) {
+  std::vector<std::string> configured;
+  for (const config::ResourceRule& rule : options_.config.rules) {
+    configured.push_back(rule.resource_name);
+  }
+  metrics_->SetConfiguredResources(configured);
   kubelet::RegistrarOptions registrar_options;
   registrar_options.kubelet_socket =
       plugin_dir_ + "/" + kubelet::kKubeletSocketName;
@@ -130,9 +135,14 @@ void Daemon::RequestRestart() {
 bool Daemon::Ready() const {
   {
     absl::MutexLock lock(&mu_);
-    if (!first_scan_published_) return false;
+    if (!first_scan_published_ || !cdi_unready_.empty()) return false;
   }
   return manager_->AllRegistered();
+}
+
+std::string Daemon::CdiUnreadyReason() const {
+  absl::MutexLock lock(&mu_);
+  return cdi_unready_;
 }
 
 absl::Time Daemon::LastLoopTick() const {

@@ -102,8 +102,13 @@ class Daemon {
   // Restarts every server and registers again (SIGHUP).
   void RequestRestart();
 
-  // Readiness: the first scan is published and every pool is registered.
+  // Readiness: the first scan is published, every pool is registered, and
+  // no pool has every device Unhealthy for a failure of the daemon's own
+  // (its CDI spec not written; CdiUnreadyReason says which).
   bool Ready() const;
+  // "" or why pools are not usable because of the daemon: "CDI spec not
+  // written for <resource>: <why>; ...".
+  std::string CdiUnreadyReason() const;
   // Liveness: when the run loop last woke (at least once per rescan period).
   absl::Time LastLoopTick() const;
   metrics::DaemonMetrics& metrics() { return *metrics_; }
@@ -222,6 +227,10 @@ class Daemon {
   Events events_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool first_scan_published_ ABSL_GUARDED_BY(mu_) = false;
+  std::string cdi_unready_ ABSL_GUARDED_BY(mu_);
+  // "" or why the daemon warned that it advertises nothing (logged once
+  // per cause).
+  std::string last_no_gpu_cause_;
   // With default naming, pci.ids names are cosmetic: loading them (and the
   // rescan that applies them) waits until every resource is registered, or
   // the first rescan period, so that it never delays the kubelet.

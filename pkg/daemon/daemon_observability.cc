@@ -30,6 +30,9 @@ absl::Status Daemon::StartObservability() {
         options_.metrics_address, metrics_->registry(),
         [this]() -> absl::Status {
           if (Ready()) return absl::OkStatus();
+          if (std::string cdi = CdiUnreadyReason(); !cdi.empty()) {
+            return absl::UnavailableError(absl::StrCat("not ready: ", cdi));
+          }
           std::vector<std::string> waiting = manager_->Unregistered();
           if (waiting.empty()) {
             return absl::UnavailableError("not ready: first scan pending");
@@ -58,6 +61,8 @@ absl::Status Daemon::StartObservability() {
     pod_resources_ = std::make_unique<metrics::PodResourcesPoller>(
         poller_options, *metrics_);
     pod_resources_->Start();
+  } else {
+    metrics_->SetAllocated({}, /*known=*/false);
   }
   return absl::OkStatus();
 }

@@ -84,6 +84,11 @@ absl::Status Daemon::Rescan(bool startup) {
   }
   LogProblemsOnce(inventory->problems, "discovery problem");
   LogProblemsOnce(pools->skipped, "not advertised");
+  if (std::string cause = inventory::NoGpuCause(*sysfs_, *inventory);
+      cause != last_no_gpu_cause_) {
+    if (!cause.empty()) VGPU_LOG(WARNING) << "advertising nothing: " << cause;
+    last_no_gpu_cause_ = std::move(cause);
+  }
   WarnMdevOnce(*pools);
   bool first;
   {
@@ -146,7 +151,8 @@ void LogChanges(const std::vector<DeviceChange>& changes) {
   }
   for (const auto& [key, group] : groups) {
     const auto& [resource, kind] = key;
-    bool bad = kind == Kind::kRemoved || kind == Kind::kBecameUnhealthy;
+    bool bad = false;
+    for (const DeviceChange* c : group) bad = bad || IsWarning(*c);
     auto level = bad ? logging::Level::kWarning : logging::Level::kInfo;
     if (level < logging::MinLevel()) continue;
     if (group.size() > kMaxLinesPerKind) {
@@ -166,7 +172,10 @@ void LogChanges(const std::vector<DeviceChange>& changes) {
     }
     for (const DeviceChange* c : group) {
       if (group.size() > kMaxLinesPerKind && c->healthy) continue;
-      logging::LogMessage(level, __FILE__, __LINE__)
+      const auto line_level =
+          IsWarning(*c) ? logging::Level::kWarning : logging::Level::kInfo;
+      if (line_level < logging::MinLevel()) continue;
+      logging::LogMessage(line_level, __FILE__, __LINE__)
               .With("resource", resource)
               .With("device", c->id)
               .With("health", c->healthy ? "Healthy" : "Unhealthy")
@@ -208,15 +217,27 @@ resources::PoolSet Daemon::Publish(resources::PoolSet pools,
                                    : "")
                     << ": " << cdi.message();
   }
+  std::vector<std::string> unready;
   for (resources::Pool& pool : pools.pools) {
     auto failed = cdi_->failed().find(pool.resource_name);
     if (failed == cdi_->failed().end()) continue;
+    bool any_healthy = false;
     for (resources::PoolDevice& device : pool.devices) {
       if (!device.healthy) continue;  // Keeps its own reason.
+      any_healthy = true;
       device.healthy = false;
       device.unhealthy_reason =
           absl::StrCat("CDI spec not written: ", failed->second);
     }
+    // Only the daemon's failure stands between the pool and its pods.
+    if (any_healthy) {
+      unready.push_back(absl::StrCat("CDI spec not written for ",
+                                     pool.resource_name, ": ", failed->second));
+    }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    cdi_unready_ = absl::StrJoin(unready, "; ");
   }
   std::vector<DeviceChange> changes = DiffPools(published_, pools);
   LogChanges(changes);

@@ -60,7 +60,8 @@ std::vector<DeviceChange> DiffPools(const resources::PoolSet& before,
       if (it == old_devices.end()) {
         changes.push_back(
             {Kind::kAdded, resource, id, d->unhealthy_reason, d->healthy});
-      } else if (it->second->healthy != d->healthy) {
+      } else if (it->second->healthy != d->healthy ||
+                 it->second->unhealthy_reason != d->unhealthy_reason) {
         changes.push_back(
             {d->healthy ? Kind::kBecameHealthy : Kind::kBecameUnhealthy,
              resource, id, d->unhealthy_reason, d->healthy});
@@ -76,6 +77,10 @@ std::vector<DeviceChange> DiffPools(const resources::PoolSet& before,
     }
   }
   return changes;
+}
+
+bool IsWarning(const DeviceChange& change) {
+  return change.kind == DeviceChange::Kind::kRemoved || !change.healthy;
 }
 
 }  // namespace vgpu::daemon

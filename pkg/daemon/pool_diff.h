@@ -23,9 +23,16 @@ struct DeviceChange {
   bool healthy = false;  // Health after the change (kAdded).
 };
 
-// Changes from `before` to `after`, by resource then device ID.
+// Changes from `before` to `after`, by resource then device ID. A device
+// that stays Unhealthy for another reason is kBecameUnhealthy again, so that
+// each new reason is logged once.
 std::vector<DeviceChange> DiffPools(const resources::PoolSet& before,
                                     const resources::PoolSet& after);
+
+// Whether the change is logged at WARNING: a device gone, or advertised
+// Unhealthy (found Unhealthy, turned Unhealthy, or a new reason). The rest
+// is INFO.
+bool IsWarning(const DeviceChange& change);
 
 }  // namespace vgpu::daemon
 

@@ -136,7 +136,62 @@ absl::StatusOr<Inventory> Discover(sysfs::Sysfs& sysfs,
   internal::ScanMdevs(ctx);
   internal::BuildUnits(ctx);
   ScanDeviceNodes(ctx);
+  for (PciFunction& fn : inventory.functions) {
+    if (fn.nvidia_vgpu.has_value()) {
+      fn.nvidia_vgpu->current_type_name = VgpuTypeName(inventory, fn);
+    }
+  }
   return inventory;
+}
+
+std::string VgpuTypeName(const Inventory& inventory, const PciFunction& vf) {
+  if (!vf.nvidia_vgpu.has_value() || vf.nvidia_vgpu->current_type == 0) {
+    return "";
+  }
+  const NvidiaVgpuState& state = *vf.nvidia_vgpu;
+  if (!state.current_type_name.empty()) return state.current_type_name;
+  std::string any;
+  for (const PciFunction& f : inventory.functions) {
+    if (!f.nvidia_vgpu.has_value()) continue;
+    auto it = f.nvidia_vgpu->creatable_types.find(state.current_type);
+    if (it == f.nvidia_vgpu->creatable_types.end()) continue;
+    if (f.physfn == vf.physfn) return it->second;
+    if (any.empty()) any = it->second;
+  }
+  return any;
+}
+
+bool HasNoGpus(const Inventory& inventory) {
+  if (!inventory.units.empty() || !inventory.mdev_parents.empty()) {
+    return false;
+  }
+  for (const PciFunction& fn : inventory.functions) {
+    if (fn.role == FunctionRole::kGpu || fn.role == FunctionRole::kNvSwitch) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string NoGpuCause(sysfs::Sysfs& sysfs, const Inventory& inventory) {
+  if (!HasNoGpus(inventory)) return "";
+  absl::StatusOr<std::vector<std::string>> entries =
+      sysfs.ListDir("sys/bus/pci/devices");
+  if (!entries.ok()) {
+    const std::string& root = sysfs.root();
+    return absl::StrCat(
+        "no sys/bus/pci/devices under host root ", root,
+        ": the host root is wrong or the host's /sys is not mounted at ",
+        absl::EndsWith(root, "/") ? root : absl::StrCat(root, "/"), "sys");
+  }
+  if (entries->empty()) {
+    return absl::StrCat("sys/bus/pci/devices under host root ", sysfs.root(),
+                        " is empty: the host's /sys is not mounted there "
+                        "(a container's own /sys lists no PCI devices)");
+  }
+  return absl::StrCat("no GPU among ", entries->size(),
+                      " PCI functions: not a GPU node, or its GPUs are "
+                      "hidden from this host");
 }
 
 }  // namespace vgpu::inventory

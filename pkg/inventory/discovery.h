@@ -28,6 +28,24 @@ struct DiscoverOptions {
 absl::StatusOr<Inventory> Discover(sysfs::Sysfs& sysfs,
                                    const DiscoverOptions& options);
 
+// The name of the vGPU type an NVIDIA VF holds (nvidia_vgpu->current_type),
+// resolved once per physical GPU: the VF's own creatable list, else a
+// sibling VF's of the same PF (a VF stops listing the type it carries),
+// else any VF's; "" when no VF names it or the VF holds none. Discover
+// stores it in NvidiaVgpuState::current_type_name; metrics, pools and
+// `vgpuctl discover` all use that name.
+std::string VgpuTypeName(const Inventory& inventory, const PciFunction& vf);
+
+// True when `inventory` holds no GPU or NVSwitch function, no mdev parent
+// and no unit.
+bool HasNoGpus(const Inventory& inventory);
+
+// Why a host shows no GPU, for a warning: "" when `inventory` has one (see
+// HasNoGpus). Otherwise names the likely cause: sys/bus/pci/devices missing
+// under the root (wrong host root, /sys not mounted there), empty (a
+// container's own /sys), or PCI functions but none a GPU.
+std::string NoGpuCause(sysfs::Sysfs& sysfs, const Inventory& inventory);
+
 }  // namespace vgpu::inventory
 
 #endif  // VGPU_PKG_INVENTORY_DISCOVERY_H_

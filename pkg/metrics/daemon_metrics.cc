@@ -61,8 +61,13 @@ prometheus::Family<prometheus::Histogram>& Histograms(
   return prometheus::BuildHistogram().Name(name).Help(help).Register(registry);
 }
 
-SeriesValues DeviceSeries(const resources::PoolSet& pools) {
+SeriesValues DeviceSeries(const resources::PoolSet& pools,
+                          const std::set<std::string>& known) {
   SeriesValues out;
+  for (const std::string& resource : known) {
+    out[{{"resource", resource}, {"health", "healthy"}}] = 0;
+    out[{{"resource", resource}, {"health", "unhealthy"}}] = 0;
+  }
   for (const resources::Pool& pool : pools.pools) {
     int healthy = 0;
     for (const resources::PoolDevice& device : pool.devices) {
@@ -133,6 +138,10 @@ struct DaemonMetrics::Impl {
         discovery_duration(Histograms(
             *registry, "vgpu_device_plugin_discovery_duration_seconds",
             "Time to discover the host's devices.")),
+        discovered_gpus(Gauges(*registry, "vgpu_device_plugin_discovered_gpus",
+                               "GPU PCI functions discovered on the host, "
+                               "advertised or not.")
+                            .Add({})),
         devices_snapshot(devices),
         instances_snapshot(instances),
         available_snapshot(available),
@@ -158,14 +167,18 @@ struct DaemonMetrics::Impl {
   prometheus::Family<prometheus::Gauge>& registered;
   prometheus::Family<prometheus::Histogram>& allocate_duration;
   prometheus::Family<prometheus::Histogram>& discovery_duration;
+  prometheus::Gauge& discovered_gpus;
 
   absl::Mutex inventory_mu;  // Serializes UpdateInventory.
   SnapshotGauge devices_snapshot ABSL_GUARDED_BY(inventory_mu);
   SnapshotGauge instances_snapshot ABSL_GUARDED_BY(inventory_mu);
   SnapshotGauge available_snapshot ABSL_GUARDED_BY(inventory_mu);
   SnapshotGauge framebuffer_snapshot ABSL_GUARDED_BY(inventory_mu);
+  // Configured and ever advertised resources.
+  std::set<std::string> known_resources ABSL_GUARDED_BY(inventory_mu);
   absl::Mutex allocated_mu;  // Serializes SetAllocated.
   SnapshotGauge allocated_snapshot ABSL_GUARDED_BY(allocated_mu);
+  bool allocated_polled ABSL_GUARDED_BY(allocated_mu) = false;
 };
 
 DaemonMetrics::DaemonMetrics(std::string version)
@@ -202,8 +215,17 @@ void DaemonMetrics::UpdateInventory(const inventory::Inventory& inventory,
     }
   }
 
+  double gpus = 0;
+  for (const inventory::PciFunction& fn : inventory.functions) {
+    if (fn.role == inventory::FunctionRole::kGpu) ++gpus;
+  }
+  impl_->discovered_gpus.Set(gpus);
+
   absl::MutexLock lock(&impl_->inventory_mu);
-  impl_->devices_snapshot.Replace(DeviceSeries(pools));
+  impl_->devices_snapshot.Replace(DeviceSeries(pools, impl_->known_resources));
+  for (const resources::Pool& pool : pools.pools) {
+    impl_->known_resources.insert(pool.resource_name);
+  }
   impl_->instances_snapshot.Replace(instances);
   impl_->available_snapshot.Replace(available);
   impl_->framebuffer_snapshot.Replace(framebuffer);
@@ -212,6 +234,20 @@ void DaemonMetrics::UpdateInventory(const inventory::Inventory& inventory,
     impl_->registrations.Add({{"resource", pool.resource_name}});
     impl_->registered.Add({{"resource", pool.resource_name}});  // 0 if new.
   }
+  absl::MutexLock allocated_lock(&impl_->allocated_mu);
+  if (!impl_->allocated_polled) {
+    SeriesValues zeros;
+    for (const resources::Pool& pool : pools.pools) {
+      zeros[{{"resource", pool.resource_name}}] = 0;
+    }
+    impl_->allocated_snapshot.Replace(zeros);
+  }
+}
+
+void DaemonMetrics::SetConfiguredResources(
+    const std::vector<std::string>& resources) {
+  absl::MutexLock lock(&impl_->inventory_mu);
+  impl_->known_resources.insert(resources.begin(), resources.end());
 }
 
 void DaemonMetrics::SetAllocated(const std::map<std::string, int>& per_resource,
@@ -223,6 +259,7 @@ void DaemonMetrics::SetAllocated(const std::map<std::string, int>& per_resource,
     }
   }
   absl::MutexLock lock(&impl_->allocated_mu);
+  impl_->allocated_polled = true;
   impl_->allocated_snapshot.Replace(values);
 }
 

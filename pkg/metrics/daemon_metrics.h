@@ -39,9 +39,19 @@ class DaemonMetrics {
 
   std::shared_ptr<prometheus::Registry> registry() const;
 
-  // Replaces the snapshot gauges; series of pools, parents or types that
-  // vanished are removed:
-  //  - devices{resource,health="healthy"|"unhealthy"}: both per pool;
+  // Resources whose devices series exist (at 0) even before and after
+  // they have devices: the config's rules. Call before UpdateInventory.
+  void SetConfiguredResources(const std::vector<std::string>& resources);
+
+  // Replaces the snapshot gauges; series of parents or types that vanished
+  // are removed:
+  //  - devices{resource,health="healthy"|"unhealthy"}: both per pool, per
+  //    configured resource and per resource advertised before (at 0 once
+  //    it has no devices, so that an alert on 0 can fire);
+  //  - discovered_gpus: GPU functions discovery found (physical GPUs and
+  //    SR-IOV VFs alike; no labels), advertised or not;
+  //  - allocated_devices{resource}: at 0 for a new pool until the first
+  //    PodResources poll (SetAllocated) says otherwise;
   //  - vgpu_instances{parent,type} / vgpu_available_instances{parent,type}:
   //    per entry of resources::VgpuCapacity (available only where known);
   //  - vgpu_framebuffer_bytes{parent,state="allocated"|"total"}: per

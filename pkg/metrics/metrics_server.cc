@@ -1,8 +1,15 @@
 #include "pkg/metrics/metrics_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <exception>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include "CivetServer.h"
 #include "absl/strings/numbers.h"
@@ -10,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "civetweb.h"
 #include "pkg/base/logging.h"
+#include "pkg/metrics/process_metrics.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
 
@@ -45,7 +53,11 @@ class MetricsHandler : public CivetHandler {
     // Exceptions must not unwind into CivetWeb's C threads.
     try {
       std::ostringstream out;
-      prometheus::TextSerializer().Serialize(out, registry_->Collect());
+      std::vector<prometheus::MetricFamily> families = registry_->Collect();
+      for (prometheus::MetricFamily& family : CollectProcessMetrics()) {
+        families.push_back(std::move(family));
+      }
+      prometheus::TextSerializer().Serialize(out, families);
       Respond(conn, 200, "text/plain; version=0.0.4; charset=utf-8", out.str());
     } catch (const std::exception& e) {
       Respond(conn, 500, "text/plain; charset=utf-8",
@@ -106,6 +118,40 @@ absl::StatusOr<std::string> MetricsServer::ToListeningPorts(
   return address;
 }
 
+namespace {
+
+// Whether binding CivetWeb's listening_ports value ("PORT" or
+// "IPV4:PORT") fails with EADDRINUSE, as CivetWeb binds (SO_REUSEADDR).
+bool IsAddressInUse(const std::string& ports) {
+  const size_t colon = ports.rfind(':');
+  int port = 0;
+  if (!absl::SimpleAtoi(
+          colon == std::string::npos ? ports : ports.substr(colon + 1),
+          &port)) {
+    return false;
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_ANY);
+  if (colon != std::string::npos &&
+      ::inet_pton(AF_INET, ports.substr(0, colon).c_str(), &addr.sin_addr) !=
+          1) {
+    return false;
+  }
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  const bool in_use =
+      ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 &&
+      errno == EADDRINUSE;
+  ::close(fd);
+  return in_use;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     const std::string& address, std::shared_ptr<prometheus::Registry> registry,
     Probe readiness, Probe liveness) {
@@ -134,6 +180,11 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     server->server_->addHandler("/readyz", server->handlers_[2].get());
     server->ports_ = server->server_->getListeningPorts();
   } catch (const std::exception& e) {
+    // CivetWeb says only "null context when constructing CivetServer".
+    if (IsAddressInUse(*ports)) {
+      return absl::UnavailableError(absl::StrCat("metrics server on ", address,
+                                                 ": address already in use"));
+    }
     return absl::UnavailableError(
         absl::StrCat("metrics server on ", address, ": ", e.what()));
   }

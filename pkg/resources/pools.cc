@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "pkg/base/status_macros.h"
+#include "pkg/inventory/discovery.h"
 #include "pkg/resources/naming.h"
 
 namespace vgpu::resources {
@@ -177,35 +178,7 @@ void AddUnits(const View& view, std::vector<Candidate>& out,
   }
 }
 
-// vGPU type names from every VF's creatable_vgpu_types, by (PF, type) and
-// by type alone: a VF stops listing the type it already carries.
-struct VgpuTypeNames {
-  std::map<std::pair<std::string, int>, std::string> by_pf;
-  std::map<int, std::string> any;
-
-  explicit VgpuTypeNames(const Inventory& inv) {
-    for (const PciFunction& f : inv.functions) {
-      if (!f.nvidia_vgpu) continue;
-      for (const auto& [type, name] : f.nvidia_vgpu->creatable_types) {
-        by_pf.emplace(std::make_pair(f.physfn, type), name);
-        any.emplace(type, name);
-      }
-    }
-  }
-  // The VF's own name for its type, else a sibling's, else any VF's; "".
-  std::string Find(const PciFunction& vf, int type) const {
-    if (!vf.nvidia_vgpu->current_type_name.empty()) {
-      return vf.nvidia_vgpu->current_type_name;
-    }
-    auto it = by_pf.find({vf.physfn, type});
-    if (it != by_pf.end()) return it->second;
-    auto any_it = any.find(type);
-    return any_it == any.end() ? "" : any_it->second;
-  }
-};
-
 void AddVfVgpus(const View& view, std::vector<Candidate>& out) {
-  const VgpuTypeNames names(view.inv());
   for (const PciFunction& vf : view.inv().functions) {
     if (!IsVgpuVf(vf)) continue;
     const PciFunction* pf = view.Physical(&vf);
@@ -219,7 +192,7 @@ void AddVfVgpus(const View& view, std::vector<Candidate>& out) {
     d.physical_gpu = pf->bdf;
     d.pcie_switch = SwitchOf(vf.parent_bridges.empty() ? pf : &vf);
     const int type = vf.nvidia_vgpu->current_type;
-    const std::string type_name = names.Find(vf, type);
+    const std::string type_name = inventory::VgpuTypeName(view.inv(), vf);
     d.model = type_name.empty() ? absl::StrCat("vgpu-type-", type) : type_name;
     if (vf.driver.empty()) d.unhealthy_reason = vf.bdf + " is not bound";
     SetPciHandles(view, d.bdfs, d);

@@ -4,6 +4,8 @@
 #include <map>
 #include <utility>
 
+#include "pkg/inventory/discovery.h"
+
 namespace vgpu::resources {
 
 std::vector<inventory::MdevParent> MdevParentsByPhysicalGpu(
@@ -92,7 +94,7 @@ void AddVfVgpus(const inventory::Inventory& inventory, CapacityMap& map) {
     const std::string& parent =
         function.physfn.empty() ? function.bdf : function.physfn;
     if (state.current_type != 0) {
-      std::string type = state.current_type_name;
+      std::string type = inventory::VgpuTypeName(inventory, function);
       if (type.empty()) type = "nvidia-" + std::to_string(state.current_type);
       Entry(map, parent, type).instances += 1;
       continue;

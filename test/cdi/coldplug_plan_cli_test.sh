@@ -51,5 +51,17 @@ check bad-pod 2 '--pod "pod": want NAMESPACE/NAME' plan workstation --pod pod
 check pod-and-device 2 "give either --pod" \
   plan workstation --pod ns/p --device nvidia.com/pgpu=0000:42:00.0
 check unknown-flag 2 'unknown flag --frob' plan workstation --frob
+check malformed-device 2 '--device "nvidia.com/pgpu": want RESOURCE=ID' \
+  plan workstation --device nvidia.com/pgpu
+check device-without-domain 2 '--device "pgpu=0000:42:00.0": want RESOURCE=ID' \
+  plan workstation --device pgpu=0000:42:00.0
+check strict-viable 0 "1 CDI device" \
+  plan workstation --strict --device nvidia.com/pgpu=0000:42:00.0
+check strict-not-viable 3 "the plan predicts a failure (--strict)" \
+  plan workstation --strict --device nvidia.com/pgpu=0000:61:00.0
+check not-strict-not-viable 0 "not to a VFIO driver" \
+  plan workstation --device nvidia.com/pgpu=0000:61:00.0
+check strict-mdev 3 "the plan predicts a failure (--strict)" \
+  plan t4-vgpu --strict --device nvidia.com/vgpu=86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a01
 echo "$passes passed, $failures failed"
 [[ $failures -eq 0 ]]

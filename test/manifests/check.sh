@@ -92,6 +92,26 @@ for values in "$here"/values/*.yaml; do
   step "facts ($set_name)" node "$here/facts.mjs" "${facts_args[@]}" "$rendered"
 done
 
+# 3a. the chart's own values files (values*.yaml, ci/*.yaml) render with
+# the privileges and mounts their features need and no more.
+for values in "$chart"/values*.yaml "$chart"/ci/*.yaml; do
+  [[ -f $values ]] || continue
+  set_name="chart-$(basename "$values" .yaml)"
+  rendered="$out/$set_name.yaml"
+  step "helm template ($set_name)" \
+    bash -c '"$0" template vgpu "$1" --namespace gpu-system -f "$2" >"$3"' \
+    "$helm" "$chart" "$values" "$rendered"
+  facts_args=()
+  if (cd "$here" && node --input-type=module -e '
+      import { readFileSync } from "node:fs";
+      import { parse } from "yaml";
+      const v = parse(readFileSync(process.argv[1], "utf8")) ?? {};
+      process.exit(v.vgpuManagement?.enabled === true ? 0 : 1);' "$values"); then
+    facts_args+=(--privileged)
+  fi
+  step "facts ($set_name)" node "$here/facts.mjs" "${facts_args[@]}" "$rendered"
+done
+
 step "helm show readme" bash -c '"$0" show readme "$1" | grep -q "^# vgpu-device-plugin"' "$helm" "$chart"
 expect_fail "chart refuses to take over a RuntimeClass it did not create" "already exists and is not this release" \
   bash -c 'grep -q "lookup \"node.k8s.io/v1\" \"RuntimeClass\"" "$0/templates/runtimeclass.yaml" &&
@@ -134,6 +154,16 @@ done
 expect_fail "facts reject a privileged daemon without vgpuManagement" \
   "container is privileged without vgpuManagement" \
   node "$here/facts.mjs" "$out/vgpu-management.yaml"
+expect_fail "facts reject vgpuManagement without its state dir" \
+  "hostPath /var/lib/vgpu-device-plugin missing" \
+  node "$here/facts.mjs" --privileged "$out/default.yaml"
+expect_fail "facts reject a state dir without vgpuManagement" "state dir mounted without vgpuManagement" \
+  bash -c 'sed "/privileged: true/s/true/false/;/allowPrivilegeEscalation: true/s/true/false/" "$1" |
+           sed "/mountPath: \/host\/sys/{n;s/readOnly: false/readOnly: true/}" | node "$0" -' \
+  "$here/facts.mjs" "$out/vgpu-management.yaml"
+expect_fail "facts reject a writable pod-resources mount" "is mounted writable without a use" \
+  bash -c 'sed "/mountPath: \/var\/lib\/kubelet\/pod-resources/{n;s/readOnly: true/readOnly: false/}" "$1" |
+           node "$0" -' "$here/facts.mjs" "$out/default.yaml"
 expect_fail "facts reject a writable /sys" "/host/sys is not mounted read-only" \
   bash -c 'sed "/mountPath: \/host\/sys/{n;s/readOnly: true/readOnly: false/}" "$1" | node "$0" -' \
   "$here/facts.mjs" "$out/default.yaml"

@@ -5,9 +5,14 @@
 // stdin. Without --privileged the daemon must have least privilege: not
 // privileged, no privilege escalation, all capabilities dropped, read-only
 // root filesystem, host /sys and /dev mounted read-only, no state dir. With
-// --privileged (vgpuManagement on) it must be privileged with /sys writable.
-// Either way: runs as root, NODE_NAME from spec.nodeName, probes on
-// /healthz and /readyz at the metrics port, only the expected host paths,
+// --privileged (vgpuManagement on) it must be privileged with /sys and the
+// state dir (--state-dir PATH, default /var/lib/vgpu-device-plugin) writable,
+// since `vgpuctl apply` in the pod writes both. Either way: runs as root,
+// NODE_NAME from spec.nodeName, probes on /healthz and /readyz at the
+// metrics port, exactly the host paths the features need (--host-paths
+// lists the base set; the state dir is added only with --privileged), only
+// the kubelet plugin dir, the CDI dir (and with --privileged /sys and the
+// state dir) writable,
 // and a config volume naming a ConfigMap that is rendered too (unless
 // --external-config NAME says it is not part of the release).
 //
@@ -28,15 +33,23 @@ import { describe, loadObjects } from "./load.mjs";
 
 const HOST_PATHS = new Set([
   "/var/lib/kubelet/device-plugins", "/var/lib/kubelet/pod-resources", "/var/run/cdi",
-  "/sys", "/dev", "/var/lib/vgpu-device-plugin",
+  "/sys", "/dev",
 ]);
+const STATE_DIR = "/var/lib/vgpu-device-plugin";
+// Where the container writes: sockets, CDI specs (and with vgpuManagement
+// /sys and the layout manager's state dir). Every other mount is read-only.
+// Volumes by name, as both the chart and deploy/ call them.
+const WRITABLE = new Set(["device-plugins", "cdi"]);
+const WRITABLE_PRIVILEGED = new Set(["host-sys", "state"]);
 
 // Host paths only the doctor init container mounts (chart defaults).
 const DOCTOR_HOST_PATHS = ["/proc/cmdline", "/etc/cdi", "/opt/kata/share/defaults/kata-containers"];
 
 function parseArgs(argv) {
-  const opts = { privileged: false, expects: [], externalConfig: null, hostPaths: HOST_PATHS, file: null,
-                 doctor: "soft" };
+  const opts = {
+    privileged: false, expects: [], externalConfig: null, hostPaths: HOST_PATHS, stateDir: STATE_DIR, file: null,
+    doctor: "soft",
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--privileged") opts.privileged = true;
@@ -44,6 +57,7 @@ function parseArgs(argv) {
     else if (a === "--external-config") opts.externalConfig = argv[++i];
     else if (a === "--host-paths") opts.hostPaths = new Set(argv[++i].split(","));
     else if (a === "--doctor") opts.doctor = argv[++i];
+    else if (a === "--state-dir") opts.stateDir = argv[++i];
     else if (opts.file === null) opts.file = a;
     else throw new Error(`unexpected argument ${a}`);
   }
@@ -102,12 +116,20 @@ function checkDaemon(objects, opts, fail) {
   }
   if (mountOf("/host/dev").readOnly !== true) fail("/host/dev is not read-only");
   // The state dir is written only by the layout manager (vgpuManagement).
-  if (!opts.privileged && mounts["/var/lib/vgpu-device-plugin"]) {
-    fail("state dir mounted without vgpuManagement");
+  const stateMount = mounts[STATE_DIR];
+  if (!opts.privileged && stateMount) fail("state dir mounted without vgpuManagement");
+  if (opts.privileged && mountOf(STATE_DIR).readOnly) fail("state dir must be writable for vgpuManagement");
+  const want = new Set([...opts.hostPaths].filter((p) => p !== opts.stateDir));
+  if (opts.privileged) want.add(opts.stateDir);
+  const got = new Set(Object.values(volumes).filter((v) => v.hostPath).map((v) => v.hostPath.path));
+  for (const p of got) if (!want.has(p)) fail(`unexpected hostPath ${p}`);
+  for (const p of want) if (!got.has(p)) fail(`hostPath ${p} missing`);
+  for (const m of Object.values(mounts)) {
+    const writable = WRITABLE.has(m.name) || (opts.privileged && WRITABLE_PRIVILEGED.has(m.name));
+    if (!writable && m.readOnly !== true) fail(`${m.mountPath} is mounted writable without a use`);
   }
-  for (const v of Object.values(volumes)) {
-    if (v.hostPath && !opts.hostPaths.has(v.hostPath.path)) fail(`unexpected hostPath ${v.hostPath.path}`);
-  }
+  if (!opts.privileged && sc.allowPrivilegeEscalation !== false) fail("allowPrivilegeEscalation is not false");
+  if (!opts.privileged && sc.seLinuxOptions) fail("seLinuxOptions set without vgpuManagement");
   if (pod.hostNetwork || pod.hostPID || pod.hostIPC) fail("host namespaces must not be shared");
   if (pod.priorityClassName !== "system-node-critical") fail(`priorityClassName ${pod.priorityClassName}`);
   if (pod.automountServiceAccountToken !== false) fail("service account token is mounted");

@@ -58,6 +58,25 @@ TEST_F(DaemonMainTest, VersionExitsZeroAfterCheckingEveryFlag) {
   EXPECT_EQ(Run({"--no-such-flag=1", "--version"}).exit_code, 2);
 }
 
+// A fatal error after startup is a log line in the chosen format, without
+// absl's code prefix or errno payloads.
+TEST_F(DaemonMainTest, FatalErrorFollowsTheLogFormat) {
+  CommandResult r =
+      Run({"--host-root=" + tmp_.path() + "/nowhere", "--log-format=json",
+           "--device-plugin-dir=" + tmp_.path() + "/dp",
+           "--cdi-dir=" + tmp_.path() + "/cdi",
+           "--metrics-address=", "--pod-resources-socket="});
+  EXPECT_EQ(r.exit_code, 1);
+  const size_t last = r.error.rfind('\n', r.error.size() - 2);
+  const std::string line =
+      r.error.substr(last == std::string::npos ? 0 : last + 1);
+  EXPECT_THAT(line, StartsWith("{\"ts\":"));
+  EXPECT_THAT(line, HasSubstr("\"level\":\"error\""));
+  EXPECT_THAT(line, HasSubstr("/nowhere"));
+  EXPECT_THAT(r.error, Not(HasSubstr("vgpu.errno")));
+  EXPECT_THAT(r.error, Not(HasSubstr("NOT_FOUND:")));
+}
+
 TEST_F(DaemonMainTest, BadUsageExitsTwoNamingTheFlag) {
   struct Case {
     std::vector<std::string> args;

@@ -1,6 +1,7 @@
 // End to end: runs the built `vgpuctl` binary against simulated hosts and
 // checks the table, and that --json parses back to the documented schema
 // (docs/vgpuctl.md). Exit codes and usage: main_test.cc.
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -63,8 +64,8 @@ TEST_F(VgpuctlDiscoverTest, TableShowsUnitsViabilityAndReasons) {
   EXPECT_THAT(r.out, HasSubstr("Passthrough units (IOMMU groups):"));
   EXPECT_THAT(r.out, HasSubstr("0000:42:00.0  0000:42:00.0  gpu"));
   EXPECT_THAT(r.out,
-              HasSubstr("no: 0000:61:00.1 is bound to snd_hda_intel, not "
-                        "vfio-pci"));
+              HasSubstr("Unhealthy: 0000:61:00.1 is bound to snd_hda_intel, "
+                        "not vfio-pci"));
   EXPECT_THAT(r.out, HasSubstr("(10de:2230)"));  // Model with its ids.
   EXPECT_THAT(r.out, Not(HasSubstr("no GPUs found")));
 }
@@ -151,7 +152,7 @@ TEST_F(VgpuctlDiscoverTest, GpuWithoutIommuGroupIsListedWithTheReason) {
   Result table =
       RunVgpuctl("discover --pci-ids /nonexistent --host-root " + root);
   ASSERT_EQ(table.exit_code, 0) << table.out;
-  EXPECT_THAT(table.out, HasSubstr("7 PCI functions, VFIO container no"));
+  EXPECT_THAT(table.out, HasSubstr("7 PCI functions, iommufd no"));
   EXPECT_THAT(table.out, Not(HasSubstr("no GPUs found")));
   EXPECT_THAT(table.out, Not(HasSubstr("Passthrough units")));
   EXPECT_THAT(table.out, HasSubstr("GPUs outside passthrough units:"));
@@ -181,6 +182,67 @@ TEST_F(VgpuctlDiscoverTest, SaysSoWhenThereAreNoGpus) {
   Result r = RunVgpuctl("discover --host-root " + empty.path());
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("no GPUs found on this host"));
+  EXPECT_THAT(r.out, HasSubstr("warning: no sys/bus/pci/devices under host "
+                               "root " +
+                               empty.path() + ": the host root is wrong"));
+  ASSERT_EQ(::mkdir((empty.path() + "/sys").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((empty.path() + "/sys/bus").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((empty.path() + "/sys/bus/pci").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((empty.path() + "/sys/bus/pci/devices").c_str(), 0755), 0);
+  r = RunVgpuctl("discover --host-root " + empty.path());
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("warning: sys/bus/pci/devices under host root " +
+                               empty.path() + " is empty"));
+}
+
+// The daemon's health for each unit (resources::BuildPools), not discovery's
+// own idea of viability: on `broken`, group 20's node is missing.
+TEST_F(VgpuctlDiscoverTest, ShowsTheHealthTheDaemonAdvertises) {
+  const std::string root = BuildProfile("broken");
+  Result r = RunVgpuctl("discover --host-root " + root);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("20     Unhealthy: dev/vfio/20 missing"));
+  EXPECT_THAT(r.out, Not(HasSubstr("VIABLE")));
+  EXPECT_THAT(r.out, Not(HasSubstr("vfio/vfio")));
+  EXPECT_THAT(r.out, Not(HasSubstr("VFIO container")));
+  // Sorted by BDF: domain 10000 after every unit of domain 0000.
+  EXPECT_LT(r.out.find("\n0000:14:00.0 "), r.out.find("\n10000:e1:00.0 "));
+  EXPECT_NE(r.out.find("\n0000:14:00.0 "), std::string::npos);
+  Result json = RunVgpuctl("discover --json --host-root " + root);
+  absl::StatusOr<Json> parsed = ParseJson(json.out);
+  ASSERT_TRUE(parsed.ok()) << parsed.status() << json.out;
+  bool found = false;
+  for (const Json& unit : (*parsed)["units"]) {
+    if (unit["primary"] != "0000:14:00.0") continue;
+    found = true;
+    EXPECT_EQ(unit["health"], "Unhealthy");
+    EXPECT_EQ(unit["healthReason"], "dev/vfio/20 missing");
+    EXPECT_TRUE(unit["resource"].is_null());
+  }
+  EXPECT_TRUE(found) << json.out;
+}
+
+TEST_F(VgpuctlDiscoverTest, ConfigNamesTheResourceOfEachUnit) {
+  const std::string root = BuildProfile("workstation");
+  const std::string config = dir_.path() + "/config.yaml";
+  std::FILE* f = std::fopen(config.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs(
+      "version: v1\nresources:\n  rules:\n"
+      "    - resourceName: example.com/a6000\n"
+      "      bdfs: [\"0000:42:00.0\"]\n",
+      f);
+  std::fclose(f);
+  Result r = RunVgpuctl("discover --config " + config + " --host-root " + root);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("RESOURCE"));
+  const size_t line = r.out.find("\n0000:42:00.0 ");
+  ASSERT_NE(line, std::string::npos) << r.out;
+  const std::string row = r.out.substr(line, r.out.find('\n', line + 1) - line);
+  EXPECT_THAT(row, ::testing::MatchesRegex(".* Healthy +example.com/a6000"));
+  EXPECT_THAT(r.out, HasSubstr("nvidia.com/pgpu"));
+  Result plain = RunVgpuctl("discover --host-root " + root);
+  EXPECT_THAT(plain.out, Not(HasSubstr("RESOURCE")));
 }
 
 }  // namespace

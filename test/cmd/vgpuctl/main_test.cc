@@ -37,7 +37,9 @@ TEST_F(VgpuctlMainTest, HelpAndVersionExitZero) {
                                              {"-h"},
                                              {"discover", "--help"},
                                              {"coldplug-plan", "-help"},
-                                             {"version", "--help"}}) {
+                                             {"version", "--help"},
+                                             {"help", "discover"},
+                                             {"help", "help"}}) {
     SCOPED_TRACE(args.front() + " " + args.back());
     CommandResult r = Run(args);
     EXPECT_EQ(r.exit_code, 0) << r.error;
@@ -45,6 +47,8 @@ TEST_F(VgpuctlMainTest, HelpAndVersionExitZero) {
     EXPECT_EQ(r.error, "");
   }
   EXPECT_THAT(Run({"discover", "--help"}).output, HasSubstr("--host-root"));
+  EXPECT_EQ(Run({"help", "coldplug-plan"}).output,
+            Run({"coldplug-plan", "--help"}).output);
   EXPECT_THAT(Run({"coldplug-plan", "--help"}).output,
               HasSubstr("--cdi-dir=VALUE  (repeatable)"));
   for (const char* arg : {"version", "--version"}) {
@@ -62,6 +66,8 @@ TEST_F(VgpuctlMainTest, BadUsageExitsTwoNamingTheProblem) {
   const Case cases[] = {
       {{}, "usage: vgpuctl <command>"},
       {{"frobnicate"}, "vgpuctl: unknown command \"frobnicate\""},
+      {{"help", "frobnicate"}, "vgpuctl help: unknown command \"frobnicate\""},
+      {{"help", "discover", "plan"}, "vgpuctl help: one command at a time"},
       {{"--frob"}, "vgpuctl: unknown flag --frob"},
       {{"version", "extra"}, "vgpuctl version: unexpected argument \"extra\""},
       {{"discover", "--bogus"}, "vgpuctl discover: unknown flag --bogus"},

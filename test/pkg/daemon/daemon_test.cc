@@ -188,12 +188,17 @@ TEST_F(DaemonTest, UnwritableCdiSpecKeepsItsDevicesUnhealthyUntilWritten) {
     testing::KubeletState state = kubelet_->State();
     EXPECT_EQ(state["nvidia.com/pgpu"].HealthyCount(), 0);
   }
+  // Every pgpu device is Unhealthy only because of the daemon: not ready.
+  EXPECT_FALSE(daemon.Ready());
+  EXPECT_THAT(daemon.CdiUnreadyReason(),
+              ::testing::HasSubstr("CDI spec not written for nvidia.com/pgpu"));
   EXPECT_TRUE(std::filesystem::is_regular_file(
       options.cdi_dir + "/vgpu-device-plugin_nvidia.com_nvswitch.json"));
 
   std::filesystem::remove_all(blocker);
   EXPECT_TRUE(kubelet_->WaitFor(healthy("nvidia.com/pgpu", 8), kWait));
   EXPECT_TRUE(std::filesystem::is_regular_file(blocker));
+  EXPECT_EQ(daemon.CdiUnreadyReason(), "");
   daemon.Stop();
   run.join();
 }

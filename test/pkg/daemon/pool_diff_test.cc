@@ -58,5 +58,26 @@ TEST(PoolDiffTest, ReportsAddRemoveAndHealthFlips) {
   EXPECT_TRUE(DiffPools(after, after).empty());
 }
 
+TEST(PoolDiffTest, ANewUnhealthyReasonIsAChange) {
+  using Kind = DeviceChange::Kind;
+  resources::PoolSet before = Set({Dev("a", false, "dev/vfio/1 missing")});
+  resources::PoolSet after =
+      Set({Dev("a", false, "0000:01:00.1 is bound to snd_hda_intel")});
+  std::vector<DeviceChange> changes = DiffPools(before, after);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].kind, Kind::kBecameUnhealthy);
+  EXPECT_EQ(changes[0].reason, "0000:01:00.1 is bound to snd_hda_intel");
+  EXPECT_TRUE(DiffPools(after, after).empty());
+}
+
+TEST(PoolDiffTest, UnhealthyDevicesAndRemovalsAreWarnings) {
+  using Kind = DeviceChange::Kind;
+  EXPECT_TRUE(IsWarning({Kind::kAdded, "r", "a", "dev/vfio/1 missing", false}));
+  EXPECT_FALSE(IsWarning({Kind::kAdded, "r", "a", "", true}));
+  EXPECT_TRUE(IsWarning({Kind::kBecameUnhealthy, "r", "a", "x", false}));
+  EXPECT_FALSE(IsWarning({Kind::kBecameHealthy, "r", "a", "", true}));
+  EXPECT_TRUE(IsWarning({Kind::kRemoved, "r", "a", "", false}));
+}
+
 }  // namespace
 }  // namespace vgpu::daemon

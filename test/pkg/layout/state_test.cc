@@ -71,7 +71,11 @@ TEST(StateTest, RemembersVfTypeNamesAFullCardNoLongerShows) {
   const inventory::PciFunction* vf0 = inv.FindFunction("0000:01:00.4");
   ASSERT_NE(vf0, nullptr);
   ASSERT_TRUE(vf0->nvidia_vgpu.has_value());
-  EXPECT_EQ(vf0->nvidia_vgpu->current_type_name, "");  // Not creatable.
+  // Discovery names it from a sibling VF that still lists the type; on a
+  // full card no VF does.
+  for (inventory::PciFunction& f : inv.functions) {
+    if (f.nvidia_vgpu.has_value()) f.nvidia_vgpu->current_type_name.clear();
+  }
   s.FillTypeNames(inv);
   EXPECT_EQ(inv.FindFunction("0000:01:00.4")->nvidia_vgpu->current_type_name,
             "NVIDIA L40S-2Q");

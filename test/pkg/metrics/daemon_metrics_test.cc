@@ -127,8 +127,9 @@ TEST_F(DaemonMetricsTest, DropsSeriesThatVanished) {
   pools.pools.resize(1);  // Only nvidia.com/GRID_A100-4C is left.
   metrics_.UpdateInventory(smaller, pools);
   const std::string text = Exposition(metrics_);
-  EXPECT_THAT(text, Not(HasSubstr("devices{health=\"healthy\","
-                                  "resource=\"nvidia.com/pgpu\"}")));
+  // A pool once advertised stays at 0, so VgpuPoolHasNoDevices can fire.
+  EXPECT_THAT(text, HasSubstr("vgpu_device_plugin_devices{health=\"healthy\","
+                              "resource=\"nvidia.com/pgpu\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("vgpu_device_plugin_devices{health=\"healthy\","
                               "resource=\"nvidia.com/GRID_A100-4C\"} 2\n"));
   EXPECT_THAT(text, Not(HasSubstr("0000:3b:00.0")));
@@ -136,6 +137,35 @@ TEST_F(DaemonMetricsTest, DropsSeriesThatVanished) {
   EXPECT_THAT(text, Not(HasSubstr("0000:41:00.0")));
   EXPECT_THAT(text, HasSubstr("vgpu_device_plugin_vgpu_instances{parent="
                               "\"0000:00:02.0\",type=\"GVTg_V5_4\"} 1\n"));
+}
+
+TEST_F(DaemonMetricsTest, ConfiguredPoolsAndDiscoveredGpusWithoutDevices) {
+  metrics_.SetConfiguredResources({"nvidia.com/a10-pt"});
+  metrics_.UpdateInventory(inventory::Inventory{}, resources::PoolSet{});
+  const std::string text = Exposition(metrics_);
+  EXPECT_THAT(text, HasSubstr("vgpu_device_plugin_devices{health=\"healthy\","
+                              "resource=\"nvidia.com/a10-pt\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("vgpu_device_plugin_devices{health="
+                              "\"unhealthy\",resource=\"nvidia.com/a10-pt\"}"
+                              " 0\n"));
+  EXPECT_THAT(text, HasSubstr("vgpu_device_plugin_discovered_gpus 0\n"));
+  inventory::Inventory one_gpu;
+  one_gpu.functions.emplace_back();
+  one_gpu.functions.back().role = inventory::FunctionRole::kGpu;
+  metrics_.UpdateInventory(one_gpu, resources::PoolSet{});
+  EXPECT_THAT(Exposition(metrics_),
+              HasSubstr("vgpu_device_plugin_discovered_gpus 1\n"));
+}
+
+TEST_F(DaemonMetricsTest, AllocatedDevicesAtZeroUntilTheFirstPoll) {
+  metrics_.UpdateInventory(SampleInventory(), SamplePools());
+  EXPECT_THAT(Exposition(metrics_),
+              HasSubstr("vgpu_device_plugin_allocated_devices{resource="
+                        "\"nvidia.com/pgpu\"} 0\n"));
+  metrics_.SetAllocated({}, /*known=*/false);
+  metrics_.UpdateInventory(SampleInventory(), SamplePools());
+  EXPECT_THAT(Exposition(metrics_),
+              Not(HasSubstr("vgpu_device_plugin_allocated_devices{")));
 }
 
 TEST_F(DaemonMetricsTest, SetsAndDropsAllocatedDevices) {

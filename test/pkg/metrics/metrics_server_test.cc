@@ -67,6 +67,9 @@ TEST_F(MetricsServerTest, ServesTheRegistryAtMetrics) {
   EXPECT_THAT(response.body,
               HasSubstr("\nvgpu_device_plugin_devices{health=\"unhealthy\","
                         "resource=\"nvidia.com/pgpu\"} 1\n"));
+  EXPECT_THAT(response.body, HasSubstr("\n# TYPE process_open_fds gauge\n"));
+  EXPECT_THAT(response.body, HasSubstr("\nprocess_resident_memory_bytes "));
+  EXPECT_THAT(response.body, HasSubstr("\nprocess_start_time_seconds "));
   metrics_.RecordRegistration("nvidia.com/pgpu");
   EXPECT_THAT(Get("/metrics").body,
               HasSubstr("vgpu_device_plugin_kubelet_registrations_total{"
@@ -116,7 +119,8 @@ TEST_F(MetricsServerTest, BusyPortIsUnavailableNamingTheAddress) {
       MetricsServer::Start(address, metrics_.registry(), nullptr, nullptr)
           .status(),
       StatusIs(absl::StatusCode::kUnavailable,
-               HasSubstr("metrics server on " + address)));
+               HasSubstr("metrics server on " + address +
+                         ": address already in use")));
 }
 
 TEST(MetricsServerAddressTest, TranslatesAddresses) {

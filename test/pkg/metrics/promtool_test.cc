@@ -83,7 +83,7 @@ TEST_F(PromtoolTest, AlertRulesPassCheckRules) {
   const CommandResult result =
       Promtool({"check", "rules", source_dir_ + "/monitoring/alerts.yaml"});
   EXPECT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_THAT(result.output, HasSubstr("SUCCESS: 6 rules found"));
+  EXPECT_THAT(result.output, HasSubstr("SUCCESS: 7 rules found"));
 }
 
 TEST_F(PromtoolTest, AlertRuleUnitTestsPass) {

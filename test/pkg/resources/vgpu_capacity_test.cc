@@ -119,6 +119,24 @@ TEST(VgpuCapacityTest, VfCurrentTypeAloneHasNoAvailableCount) {
   EXPECT_EQ(got[0].available, std::nullopt);
 }
 
+// ada-vf-vgpu: the VF holding a type no longer lists it as creatable; its
+// sibling does. One type, one label value.
+TEST(VgpuCapacityTest, HeldTypeTakesItsNameFromASiblingVf) {
+  inventory::Inventory inv;
+  inventory::PciFunction held = Vf("0000:01:00.4", "0000:01:00.0");
+  held.nvidia_vgpu.emplace();
+  held.nvidia_vgpu->current_type = 1148;
+  inventory::PciFunction free_vf = Vf("0000:01:00.5", "0000:01:00.0");
+  free_vf.nvidia_vgpu.emplace();
+  free_vf.nvidia_vgpu->creatable_types = {{1148, "NVIDIA L40S-2Q"}};
+  inv.functions = {held, free_vf};
+  std::vector<VgpuTypeCapacity> got = VgpuCapacity(inv);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].type, "NVIDIA L40S-2Q");
+  EXPECT_EQ(got[0].instances, 1);
+  EXPECT_EQ(got[0].available, 1);
+}
+
 TEST(ComputeFramebufferTest, FollowsTheRule) {
   const struct {
     const char* name;

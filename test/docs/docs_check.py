@@ -37,7 +37,7 @@ EXTERNAL_FLAGS = {
     "--create-namespace", "--version", "--strict",  # helm
     "--tail", "--since", "--show-labels", "--selector", "--context",
     "--output", "--all-namespaces", "--for", "--timeout",  # kubectl
-    "--feature-gates",  # kubelet
+    "--feature-gates", "--root-dir",  # kubelet
     "--dumpjson", "--auto", "--show-depends", "--parent", "--type",
     "--uuid", "--defined", "--persistent",  # mdevctl, modprobe -D
     "--variant",  # debootstrap
@@ -105,6 +105,7 @@ class Binaries:
     def __init__(self, bins, benches):
         self.flags = {}  # name -> set, "vgpuctl plan" -> set
         self.strings = b""
+        self.literals = None
         self.names = set()
         for path in bins + benches:
             name = os.path.basename(path)
@@ -128,6 +129,11 @@ class Binaries:
         return bool(m) and f"--{m.group(1)}" in flags
 
     def holds(self, literal):
+        if self.literals is None:
+            self.literals = set(self.strings.split(b"\x00"))
+        if literal.encode() in self.literals:
+            return True
+        # A literal the linker stored as the tail of a longer one.
         pat = re.compile(rb"(?<![A-Za-z0-9_])" + re.escape(literal.encode()) +
                          rb"\x00")
         return pat.search(self.strings) is not None

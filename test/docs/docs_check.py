@@ -104,8 +104,7 @@ def vgpuctl_commands(path):
 class Binaries:
     def __init__(self, bins, benches):
         self.flags = {}  # name -> set, "vgpuctl plan" -> set
-        self.strings = b""
-        self.literals = None
+        self.blobs = []  # the binaries' bytes, searched for string literals
         self.names = set()
         for path in bins + benches:
             name = os.path.basename(path)
@@ -117,7 +116,7 @@ class Binaries:
                         run_help([path, cmd]))
             if path in bins:
                 with open(path, "rb") as f:
-                    self.strings += f.read()
+                    self.blobs.append(f.read())
         self.bench_names = {os.path.basename(p) for p in benches}
         self.all_flags = set().union(*self.flags.values())
 
@@ -129,14 +128,17 @@ class Binaries:
         return bool(m) and f"--{m.group(1)}" in flags
 
     def holds(self, literal):
-        if self.literals is None:
-            self.literals = set(self.strings.split(b"\x00"))
-        if literal.encode() in self.literals:
-            return True
-        # A literal the linker stored as the tail of a longer one.
-        pat = re.compile(rb"(?<![A-Za-z0-9_])" + re.escape(literal.encode()) +
-                         rb"\x00")
-        return pat.search(self.strings) is not None
+        """Whether a binary holds `literal` as a whole NUL-terminated string
+        (possibly as the tail the linker shares with a longer one)."""
+        needle = literal.encode() + b"\x00"
+        for blob in self.blobs:
+            at = blob.find(needle)
+            while at >= 0:
+                before = blob[at - 1:at]
+                if not (before.isalnum() or before == b"_"):
+                    return True
+                at = blob.find(needle, at + 1)
+        return False
 
 
 def code_texts(text):

@@ -1,7 +1,10 @@
 // `vgpuctl doctor`: reads what the checks need (Kata TOML files, CDI specs,
-// the plugin sockets present, a PodResources probe) and runs pkg/doctor
-// over the host root; docs/vgpuctl.md, docs/troubleshooting.md.
+// the plugin sockets present and what each advertises, a PodResources probe)
+// and runs pkg/doctor over the host root; docs/vgpuctl.md,
+// docs/troubleshooting.md.
 #include "pkg/doctor/doctor.h"
+
+#include <grpcpp/grpcpp.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -15,11 +18,14 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cmd/vgpuctl/commands.h"
+#include "deviceplugin/v1beta1/api.grpc.pb.h"
 #include "pkg/base/errno_status.h"
 #include "pkg/base/local_file.h"
 #include "pkg/coldplug/cdi_resolve.h"
+#include "pkg/kubelet/grpc_util.h"
 #include "pkg/kubelet/pod_resources.h"
 #include "pkg/sysfs/sysfs.h"
 
@@ -36,6 +42,8 @@ namespace {
 // The pod Get is asked about: absent, so an enabled Get answers NotFound.
 constexpr char kProbeNamespace[] = "vgpuctl-doctor";
 constexpr char kProbePod[] = "probe";
+// A plugin socket answers ListAndWatch at once with its full list.
+constexpr absl::Duration kListAndWatchDeadline = absl::Seconds(2);
 
 cmd::CommandLine DoctorCommandLine() {
   cmd::CommandLine line;
@@ -90,6 +98,37 @@ doctor::CdiInput ReadCdiDirs(const std::vector<std::string>& dirs) {
   return cdi;
 }
 
+// The device IDs of the first ListAndWatch answer on plugin socket `path`;
+// the RPC's error (Unavailable for a socket nobody serves, DeadlineExceeded)
+// otherwise.
+absl::StatusOr<std::vector<std::string>> FirstListAndWatch(
+    const std::string& path) {
+  std::unique_ptr<v1beta1::DevicePlugin::Stub> stub =
+      v1beta1::DevicePlugin::NewStub(kubelet::DialUnix(path));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kListAndWatchDeadline));
+  std::unique_ptr<grpc::ClientReader<v1beta1::ListAndWatchResponse>> reader =
+      stub->ListAndWatch(&context, v1beta1::Empty());
+  v1beta1::ListAndWatchResponse answer;
+  if (!reader->Read(&answer)) {
+    absl::Status status =
+        kubelet::FromGrpcStatus(reader->Finish(), "ListAndWatch");
+    if (status.ok()) {
+      return absl::UnavailableError(
+          "ListAndWatch: the stream ended unanswered");
+    }
+    return status;
+  }
+  context.TryCancel();
+  grpc::Status cancelled = reader->Finish();
+  (void)cancelled;
+  std::vector<std::string> ids;
+  for (const v1beta1::Device& device : answer.devices()) {
+    ids.push_back(device.id());
+  }
+  return ids;
+}
+
 doctor::DevicePluginDirInput ReadPluginDir(const std::string& dir) {
   doctor::DevicePluginDirInput out;
   out.dir = dir;
@@ -106,6 +145,10 @@ doctor::DevicePluginDirInput ReadPluginDir(const std::string& dir) {
     }
   }
   std::sort(out.sockets.begin(), out.sockets.end());
+  for (const std::string& socket : out.sockets) {
+    out.advertised.emplace(socket,
+                           FirstListAndWatch(absl::StrCat(dir, "/", socket)));
+  }
   return out;
 }
 

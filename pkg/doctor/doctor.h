@@ -8,6 +8,7 @@
 #ifndef VGPU_PKG_DOCTOR_DOCTOR_H_
 #define VGPU_PKG_DOCTOR_DOCTOR_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -46,11 +47,17 @@ struct CdiInput {
   std::vector<std::string> problems;  // Dirs that could not be listed.
 };
 
+// Resource name -> device IDs (advertised, or named in a CDI spec).
+using DeviceIdsByResource = std::map<std::string, std::vector<std::string>>;
+
 // The kubelet's device-plugin dir as the caller listed it.
 struct DevicePluginDirInput {
   std::string dir;
   absl::Status listed;               // Why it could not be listed.
   std::vector<std::string> sockets;  // Entry names "vgpu-*.sock".
+  // Socket name -> the device IDs of its first ListAndWatch answer, or why
+  // none came (a socket absent here did not answer either).
+  std::map<std::string, absl::StatusOr<std::vector<std::string>>> advertised;
 };
 
 // What asking the kubelet's PodResources socket gave.
@@ -103,6 +110,13 @@ void CheckKataConfig(sysfs::Sysfs& host, const inventory::Inventory& inv,
                      const KataConfigInput& input, std::vector<Finding>& out);
 void CheckCdi(const CdiInput& cdi, const DevicePluginDirInput& plugins,
               std::vector<Finding>& out);
+// The device half of `cdi-advertised`, per resource of `advertised`: FAIL
+// when an advertised ID is not in `in_spec` (Kata cannot resolve it), INFO
+// when the spec names IDs not advertised (the daemon keeps a withdrawn
+// device's entry while the device exists); PASS when nothing FAILs.
+void CheckAdvertisedDevices(const DeviceIdsByResource& advertised,
+                            const DeviceIdsByResource& in_spec,
+                            std::vector<Finding>& out);
 void CheckPodResources(const PodResourcesProbe& probe,
                        std::vector<Finding>& out);
 

@@ -1,7 +1,8 @@
 // `vgpuctl doctor` end to end: the real vgpuctl binary over simulated hosts
 // (pkg/simhost trees, mutated where a fixture needs it), Kata TOML files from
 // test/testdata/doctor/, CDI dirs and a device-plugin dir in a temp dir, and
-// the real kubelet-emulator serving PodResources (Get on or off).
+// the real kubelet-emulator serving PodResources (Get on or off), and the
+// real daemon where `cdi-advertised` compares its sockets with its specs.
 //
 // What "healthy" means per profile (docs/vgpuctl.md, "doctor"): every
 // profile passes (exit 0, WARN and INFO allowed: mdev vGPUs on a Kata node
@@ -12,6 +13,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -146,7 +148,23 @@ class DoctorE2eTest : public ::testing::Test {
   ::vgpu::testing::TempDir tmp_;
   std::unique_ptr<simhost::SimHost> host_;
   std::unique_ptr<DaemonProcess> kubelet_;
+  std::unique_ptr<DaemonProcess> daemon_;
 };
+
+// Our spec files in `dir` (vgpu-device-plugin_*.json), sorted.
+std::vector<std::string> OurSpecs(const std::string& dir) {
+  std::vector<std::string> specs;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("vgpu-device-plugin_", 0) == 0 &&
+        entry.path().extension() == ".json") {
+      specs.push_back(entry.path().string());
+    }
+  }
+  std::sort(specs.begin(), specs.end());
+  return specs;
+}
 
 TEST_F(DoctorE2eTest, EveryProfileAsDocumented) {
   StartKubelet();
@@ -308,6 +326,50 @@ TEST_F(DoctorE2eTest, CdiProblems) {
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.output, HasSubstr("FAIL  cdi-parse               invalid "
                                     "CDI spec "));
+}
+
+// The real daemon on h100-hgx: its specs list what its sockets advertise;
+// once a device is taken out of its spec, the doctor names it and exits 1.
+TEST_F(DoctorE2eTest, DaemonSpecsMatchWhatItAdvertises) {
+  StartKubelet();
+  Build("h100-hgx");
+  // No rescans: the daemon must not write its spec again under the test.
+  WriteFile(Path("daemon.yaml"), "version: v1\nrescanPeriod: 1h\n");
+  auto daemon = DaemonProcess::Spawn(
+      VGPU_DAEMON_BINARY,
+      {"--host-root=" + Root(), "--device-plugin-dir=" + Path("plugins"),
+       "--cdi-dir=" + Path("cdi"), "--config=" + Path("daemon.yaml"),
+       "--pci-ids=" + Path("no-pci.ids"), "--pod-resources-socket=",
+       "--metrics-address=", "--state-dir=" + Path("state")},
+      Path("daemon.log"));
+  ASSERT_THAT(daemon.status(), IsOk());
+  daemon_ = std::move(*daemon);
+  // The emulator prints a resource once its ListAndWatch answered; the
+  // daemon writes its specs before it serves.
+  ASSERT_TRUE(
+      WaitForLog(Path("kubelet.log"), " healthy (endpoint ", absl::Seconds(30)))
+      << ReadWholeFile(Path("kubelet.log")) << daemon_->Log();
+  const std::vector<std::string> specs = OurSpecs(Path("cdi"));
+  ASSERT_FALSE(specs.empty()) << daemon_->Log();
+
+  CommandResult pass = Doctor();
+  EXPECT_EQ(pass.exit_code, 0) << pass.output;
+  EXPECT_THAT(pass.output, HasSubstr("PASS  cdi-advertised          "));
+  EXPECT_THAT(pass.output, Not(HasSubstr("WARN  cdi-advertised")));
+
+  absl::StatusOr<Json> spec = ParseJson(ReadWholeFile(specs[0]));
+  ASSERT_THAT(spec.status(), IsOk());
+  const std::string kind = (*spec)["kind"];
+  const std::string removed = (*spec)["devices"][0]["name"];
+  (*spec)["devices"].erase(0);
+  WriteFile(specs[0], spec->dump());
+  CommandResult fail = Doctor();
+  EXPECT_EQ(fail.exit_code, 1) << fail.output;
+  EXPECT_THAT(fail.output,
+              HasSubstr(absl::StrCat("FAIL  cdi-advertised          ", kind,
+                                     ": 1 advertised devices are not in its "
+                                     "CDI spec (",
+                                     removed, "): Kata cannot resolve them.")));
 }
 
 TEST_F(DoctorE2eTest, JsonParsesBack) {

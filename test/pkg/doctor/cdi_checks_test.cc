@@ -1,6 +1,6 @@
 // CDI checks (pkg/doctor/cdi_checks.cc): every spec parses, no qualified
 // name twice (other vendors' files included), and our specs match the
-// plugin sockets present. One broken fixture per check.
+// plugin sockets present, device by device. One broken fixture per check.
 #include <string>
 #include <vector>
 
@@ -54,20 +54,84 @@ class CdiChecksTest : public ::testing::Test {
 
   CdiInput cdi_{{kEtc, kRun}, {}, {}};
   DevicePluginDirInput plugins_{
-      "/var/lib/kubelet/device-plugins", absl::OkStatus(), {}};
+      "/var/lib/kubelet/device-plugins", absl::OkStatus(), {}, {}};
 };
 
 TEST_F(CdiChecksTest, OurSpecWithItsSocketPasses) {
   AddFile(kRun, "vgpu-device-plugin_nvidia.com_pgpu.json",
           Spec("nvidia.com/pgpu", "0000:42:00.0"));
   plugins_.sockets = {"vgpu-nvidia.com-pgpu.sock"};
+  plugins_.advertised.emplace("vgpu-nvidia.com-pgpu.sock",
+                              std::vector<std::string>{"0000:42:00.0"});
   EXPECT_THAT(Check(),
               ElementsAre("PASS  cdi-parse               1 CDI spec files "
                           "parse (/etc/cdi, /var/run/cdi)",
                           "PASS  cdi-duplicates          1 CDI device names, "
                           "none defined twice",
-                          "PASS  cdi-advertised          1 advertised "
-                          "resources, each with its CDI spec"));
+                          "PASS  cdi-advertised          1 devices advertised "
+                          "by 1 plugin sockets, each in its CDI spec"));
+}
+
+TEST_F(CdiChecksTest, AdvertisedDeviceMissingFromSpecFails) {
+  AddFile(kRun, "vgpu-device-plugin_nvidia.com_pgpu.json",
+          Spec("nvidia.com/pgpu", "0000:42:00.0"));
+  plugins_.sockets = {"vgpu-nvidia.com-pgpu.sock"};
+  plugins_.advertised.emplace(
+      "vgpu-nvidia.com-pgpu.sock",
+      std::vector<std::string>{"0000:42:00.0", "0000:43:00.0"});
+  EXPECT_THAT(Check()[2],
+              "FAIL  cdi-advertised          nvidia.com/pgpu: 1 advertised "
+              "devices are not in its CDI spec (0000:43:00.0): Kata cannot "
+              "resolve them. Fix: restart the daemon (it writes its specs "
+              "again); if they stay missing, read its log for the CDI write "
+              "error");
+}
+
+TEST_F(CdiChecksTest, SpecDeviceNotAdvertisedIsInfo) {
+  AddFile(kRun, "vgpu-device-plugin_nvidia.com_pgpu.json",
+          Spec("nvidia.com/pgpu", "0000:42:00.0"));
+  plugins_.sockets = {"vgpu-nvidia.com-pgpu.sock"};
+  plugins_.advertised.emplace("vgpu-nvidia.com-pgpu.sock",
+                              std::vector<std::string>{});
+  const std::vector<std::string> lines = Check();
+  EXPECT_THAT(
+      std::vector<std::string>(lines.begin() + 2, lines.end()),
+      ElementsAre("INFO  cdi-advertised          nvidia.com/pgpu: 1 devices "
+                  "in its CDI spec are not advertised (0000:42:00.0): the "
+                  "daemon keeps a withdrawn device's entry while the device "
+                  "exists, so a pod that holds it starts.",
+                  "PASS  cdi-advertised          0 devices advertised by 1 "
+                  "plugin sockets, each in its CDI spec"));
+}
+
+TEST_F(CdiChecksTest, SocketThatDoesNotAnswerWarns) {
+  AddFile(kRun, "vgpu-device-plugin_nvidia.com_pgpu.json",
+          Spec("nvidia.com/pgpu", "0000:42:00.0"));
+  plugins_.sockets = {"vgpu-nvidia.com-pgpu.sock"};
+  plugins_.advertised.emplace(
+      "vgpu-nvidia.com-pgpu.sock",
+      absl::UnavailableError("ListAndWatch: failed to connect"));
+  EXPECT_THAT(Check()[2],
+              "WARN  cdi-advertised          vgpu-nvidia.com-pgpu.sock does "
+              "not answer (ListAndWatch: failed to connect): its devices are "
+              "not compared with "
+              "/var/run/cdi/vgpu-device-plugin_nvidia.com_pgpu.json. Fix: "
+              "check that the daemon runs (its log), then run the doctor "
+              "again");
+}
+
+TEST(CheckAdvertisedDevicesTest, NamesFiveIdsThenCounts) {
+  std::vector<Finding> out;
+  CheckAdvertisedDevices(
+      {{"nvidia.com/vgpu", {"a1", "a2", "a3", "a4", "a5", "a6", "a7"}}}, {},
+      out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(FormatFinding(out[0]),
+            "FAIL  cdi-advertised          nvidia.com/vgpu: 7 advertised "
+            "devices are not in its CDI spec (a1, a2, a3, a4, a5, and 2 "
+            "more): Kata cannot resolve them. Fix: restart the daemon (it "
+            "writes its specs again); if they stay missing, read its log for "
+            "the CDI write error");
 }
 
 TEST_F(CdiChecksTest, InvalidSpecFails) {

@@ -37,7 +37,7 @@ EXTERNAL_FLAGS = {
     "--create-namespace", "--version", "--strict",  # helm
     "--tail", "--since", "--show-labels", "--selector", "--context",
     "--output", "--all-namespaces", "--for", "--timeout",  # kubectl
-    "--feature-gates",  # kubelet
+    "--feature-gates", "--root-dir",  # kubelet
     "--dumpjson", "--auto", "--show-depends", "--parent", "--type",
     "--uuid", "--defined", "--persistent",  # mdevctl, modprobe -D
     "--variant",  # debootstrap

@@ -120,7 +120,7 @@ LogMessage::LogMessage(Level level, const char* file, int line)
     : level_(level), file_(file), line_(line) {}
 
 LogMessage& LogMessage::With(absl::string_view key, absl::string_view value) {
-  fields_.emplace_back(std::string(key), std::string(value));
+  fields_.push_back({std::string(key), std::string(value)});
   return *this;
 }
 

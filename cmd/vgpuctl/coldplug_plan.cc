@@ -1,7 +1,9 @@
 // `vgpuctl coldplug-plan`: what Kata will cold-plug for a pod, derived the
 // way Kata does it (PodResources Get -> CDI specs -> VFIO handles -> PCI
 // functions -> QEMU arguments); docs/kata.md.
+#include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,15 +12,20 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "cmd/vgpuctl/commands.h"
+#include "pkg/base/local_file.h"
 #include "pkg/coldplug/cdi_resolve.h"
 #include "pkg/coldplug/plan.h"
+#include "pkg/doctor/kata_config.h"
 #include "pkg/kubelet/pod_resources.h"
 #include "pkg/sysfs/sysfs.h"
 
 ABSL_FLAG(std::string, pod, "", "the pod to ask the kubelet about (NS/NAME)");
 ABSL_FLAG(std::vector<std::string>, device, {},
           "plan this CDI name (RESOURCE=ID) instead of --pod");
-ABSL_FLAG(int, pcie_root_port, 0, "Kata's pcie_root_port");
+ABSL_FLAG(std::optional<int>, pcie_root_port, std::nullopt,
+          "Kata's pcie_root_port, the minimum number of root ports (unset: "
+          "the --kata-config file's, else 8 as in the NVIDIA Kata "
+          "configuration)");
 ABSL_FLAG(bool, strict, false,
           "exit 3 when the plan predicts that QEMU or sandbox creation fails "
           "(a group not viable, an mdev, a non-VFIO node under runtime-rs)");
@@ -32,12 +39,16 @@ namespace {
 // --strict and the plan predicts a failure (main.cc: 3 is "not as wanted").
 inline constexpr int kExitPredictsFailure = 3;
 
+// pcie_root_port in kata-deploy's configuration-qemu-nvidia-gpu.toml.
+inline constexpr int kNvidiaKataRootPorts = 8;
+
 cmd::CommandLine PlanCommandLine() {
   cmd::CommandLine line;
   line.program = "vgpuctl coldplug-plan";
   line.usage =
       "usage: vgpuctl coldplug-plan --pod NAMESPACE/NAME [flags]\n"
       "       vgpuctl coldplug-plan --device RESOURCE=ID... [flags]\n"
+      "         [--pcie-root-port N | --kata-config FILE]\n"
       "\n"
       "Shows what Kata (cold_plug_vfio=root-port) cold-plugs for a pod:\n"
       "asks the kubelet's PodResources Get which devices the pod got,\n"
@@ -49,9 +60,10 @@ cmd::CommandLine PlanCommandLine() {
       "\n"
       "Exit codes: 0 planned, 1 error, 2 bad usage (a --device that is not\n"
       "RESOURCE=ID), 3 with --strict when the plan predicts a failure.";
-  line.flags = {"pod",     "device",    "pod_resources_socket",
-                "cdi_dir", "host_root", "pcie_root_port",
-                "runtime", "json",      "strict"};
+  line.flags = {"pod",         "device",    "pod_resources_socket",
+                "cdi_dir",     "host_root", "pcie_root_port",
+                "kata_config", "runtime",   "json",
+                "strict"};
   line.allow_empty_values = false;
   return line;
 }
@@ -62,7 +74,8 @@ int Usage(const std::string& problem) {
 
 // Cross-flag checks; "" when the flags make sense together.
 std::string CheckFlags(const std::string& pod,
-                       const std::vector<std::string>& devices, int root_port) {
+                       const std::vector<std::string>& devices,
+                       std::optional<int> root_port) {
   if (pod.empty() == devices.empty()) {
     return "give either --pod NAMESPACE/NAME or --device RESOURCE=ID";
   }
@@ -82,9 +95,12 @@ std::string CheckFlags(const std::string& pod,
           "\": want RESOURCE=ID, e.g. nvidia.com/pgpu=0000:42:00.0");
     }
   }
-  if (root_port < 0) {
-    return absl::StrCat("--pcie-root-port \"", root_port,
+  if (root_port.has_value() && *root_port < 0) {
+    return absl::StrCat("--pcie-root-port \"", *root_port,
                         "\": want a number >= 0");
+  }
+  if (absl::GetFlag(FLAGS_kata_config).size() > 1) {
+    return "give at most one --kata-config";
   }
   return "";
 }
@@ -93,6 +109,26 @@ int Fail(const absl::Status& status) {
   std::fprintf(stderr, "vgpuctl coldplug-plan: %s\n",
                std::string(status.message()).c_str());
   return kExitError;
+}
+
+// The root ports Kata starts with: --pcie-root-port, else pcie_root_port
+// of the --kata-config file (absent there: Kata's default 0), else 8.
+absl::StatusOr<int> RootPorts(std::optional<int> flag) {
+  if (flag.has_value()) return *flag;
+  const std::vector<std::string> files = absl::GetFlag(FLAGS_kata_config);
+  if (files.empty()) return kNvidiaKataRootPorts;
+  absl::StatusOr<std::string> content =
+      ReadLocalFile(files[0], "Kata configuration");
+  if (!content.ok()) return content.status();
+  absl::StatusOr<doctor::KataConfig> config =
+      doctor::ParseKataConfig(*content, files[0]);
+  if (!config.ok()) return config.status();
+  const int64_t ports = config->pcie_root_port.value_or(0);
+  if (ports < 0 || ports > std::numeric_limits<int>::max()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        files[0], ": pcie_root_port = ", ports, ": want a number >= 0"));
+  }
+  return static_cast<int>(ports);
 }
 
 }  // namespace
@@ -104,10 +140,13 @@ int RunColdplugPlan(int argc, char** argv) {
   }
   const std::string pod = absl::GetFlag(FLAGS_pod);
   std::vector<std::string> names = absl::GetFlag(FLAGS_device);
-  coldplug::PlanOptions options;
-  options.pcie_root_port = absl::GetFlag(FLAGS_pcie_root_port);
-  const std::string problem = CheckFlags(pod, names, options.pcie_root_port);
+  const std::optional<int> root_port_flag = absl::GetFlag(FLAGS_pcie_root_port);
+  const std::string problem = CheckFlags(pod, names, root_port_flag);
   if (!problem.empty()) return Usage(problem);
+  coldplug::PlanOptions options;
+  absl::StatusOr<int> root_ports = RootPorts(root_port_flag);
+  if (!root_ports.ok()) return Fail(root_ports.status());
+  options.pcie_root_port = *root_ports;
   absl::StatusOr<coldplug::Runtime> runtime =
       coldplug::ParseRuntime(absl::GetFlag(FLAGS_runtime));
   if (!runtime.ok()) {

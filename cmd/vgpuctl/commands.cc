@@ -16,3 +16,8 @@ ABSL_FLAG(std::string, pod_resources_socket,
 ABSL_FLAG(std::vector<std::string>, cdi_dir, {},
           "CDI spec dir, repeatable, lowest priority first (default "
           "/etc/cdi then /var/run/cdi, as Kata; doctor: under --host-root)");
+ABSL_FLAG(std::vector<std::string>, kata_config, {},
+          "Kata configuration TOML (e.g. /opt/kata/share/defaults/"
+          "kata-containers/configuration-qemu-nvidia-gpu.toml); doctor: "
+          "checks each, repeatable; coldplug-plan: one, for its "
+          "pcie_root_port");

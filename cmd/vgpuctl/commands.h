@@ -16,6 +16,7 @@ ABSL_DECLARE_FLAG(std::string, host_root);
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(std::string, pod_resources_socket);
 ABSL_DECLARE_FLAG(std::vector<std::string>, cdi_dir);
+ABSL_DECLARE_FLAG(std::vector<std::string>, kata_config);
 
 namespace vgpu::vgpuctl {
 

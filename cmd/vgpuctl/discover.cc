@@ -22,6 +22,9 @@ ABSL_FLAG(std::string, pci_ids, "",
           "pci.ids for model names (default: the first of "
           "/usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids, "
           "/usr/share/pci.ids); numeric ids without one");
+ABSL_FLAG(bool, summary, false,
+          "print only the counts: units by health, vGPUs, units not "
+          "healthy by reason (with --json: a summary object)");
 
 namespace vgpu::vgpuctl {
 namespace {
@@ -31,14 +34,15 @@ cmd::CommandLine DiscoverCommandLine() {
   line.program = "vgpuctl discover";
   line.usage =
       "usage: vgpuctl discover [--host-root DIR] [--json] [--pci-ids FILE]\n"
-      "                        [--config FILE]\n"
+      "                        [--config FILE] [--summary]\n"
       "\n"
       "Lists GPUs, NVSwitches, their IOMMU groups (passthrough units, sorted\n"
       "by BDF, with the health the daemon would advertise each with), mdev\n"
       "parents, types and instances, NVIDIA VF vGPUs, and anything that\n"
       "could not be read. --config FILE: the daemon's config, for the\n"
-      "resource name each unit would be advertised under.";
-  line.flags = {"host_root", "json", "pci_ids", "config"};
+      "resource name each unit would be advertised under. --summary: only\n"
+      "the counts of units, vGPUs and units not healthy (by reason).";
+  line.flags = {"host_root", "json", "pci_ids", "config", "summary"};
   line.allow_empty_values = false;
   return line;
 }
@@ -120,8 +124,13 @@ int RunDiscover(int argc, char** argv) {
   view.host_root = (*sysfs)->root();
   view.health = HealthOfUnits(*inv, *pools);
   view.show_resource = !config_path.empty();
-  const std::string out = absl::GetFlag(FLAGS_json) ? FormatJson(*inv, view)
-                                                    : FormatTable(*inv, view);
+  const bool json = absl::GetFlag(FLAGS_json);
+  std::string out;
+  if (absl::GetFlag(FLAGS_summary)) {
+    out = json ? FormatSummaryJson(*inv, view) : FormatSummaryTable(*inv, view);
+  } else {
+    out = json ? FormatJson(*inv, view) : FormatTable(*inv, view);
+  }
   std::fwrite(out.data(), 1, out.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : kExitError;
 }

@@ -42,6 +42,12 @@ struct DiscoverView {
 
 std::string FormatTable(const inventory::Inventory& inv,
                         const DiscoverView& view);
+// --summary: counts of units (by health), vGPUs (mdev instances and VFs
+// holding a vGPU type) and units not Healthy, counted by reason.
+std::string FormatSummaryTable(const inventory::Inventory& inv,
+                               const DiscoverView& view);
+std::string FormatSummaryJson(const inventory::Inventory& inv,
+                              const DiscoverView& view);
 std::string FormatJson(const inventory::Inventory& inv,
                        const DiscoverView& view);
 

@@ -29,10 +29,6 @@
 #include "pkg/kubelet/pod_resources.h"
 #include "pkg/sysfs/sysfs.h"
 
-ABSL_FLAG(std::vector<std::string>, kata_config, {},
-          "Kata configuration TOML to check, repeatable "
-          "(e.g. /opt/kata/share/defaults/kata-containers/"
-          "configuration-qemu-nvidia-gpu.toml)");
 ABSL_FLAG(std::string, device_plugin_dir, "/var/lib/kubelet/device-plugins",
           "the kubelet's device-plugin dir, where the daemon's sockets are");
 

@@ -3,10 +3,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <ctime>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -34,6 +37,21 @@ const char* LevelName(Level level) {
       return "fatal";
   }
   return "info";
+}
+
+// A number field as a JSON number; its text when that does not parse (an
+// integer beyond 64 bits).
+Json FieldJson(const LogField& f) {
+  if (f.kind == LogField::Kind::kInteger) {
+    int64_t i = 0;
+    uint64_t u = 0;
+    if (absl::SimpleAtoi(f.value, &i)) return Json(i);
+    if (absl::SimpleAtoi(f.value, &u)) return Json(u);
+  } else if (f.kind == LogField::Kind::kFloat) {
+    double d = 0;
+    if (absl::SimpleAtod(f.value, &d)) return Json(d);
+  }
+  return Json(f.value);
 }
 
 bool NeedsQuoting(absl::string_view v) {
@@ -68,9 +86,8 @@ Level MinLevel() { return static_cast<Level>(g_min_level.load()); }
 void SetFormat(Format format) { g_format = static_cast<int>(format); }
 void SetOutputFdForTest(int fd) { g_fd = fd; }
 
-std::string FormatLine(
-    Level level, Format format, absl::string_view message,
-    const std::vector<std::pair<std::string, std::string>>& fields) {
+std::string FormatLine(Level level, Format format, absl::string_view message,
+                       const std::vector<LogField>& fields) {
   std::string ts = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
                                     absl::UTCTimeZone());
   std::string out;
@@ -82,17 +99,17 @@ std::string FormatLine(
     // Fields follow in the order given, a repeated key included, as the
     // line has always been written (so not through operator[]).
     Json::object_t& members = line.get_ref<Json::object_t&>();
-    for (const auto& [k, v] : fields) members.emplace_back(k, v);
+    for (const LogField& f : fields) members.emplace_back(f.key, FieldJson(f));
     return DumpJson(line, JsonStyle::kCompact) + "\n";
   }
   std::string lvl = absl::AsciiStrToUpper(LevelName(level));
   out = absl::StrCat(ts, " ", lvl, " ", message);
-  for (const auto& [k, v] : fields) {
-    absl::StrAppend(&out, " ", k, "=");
-    if (NeedsQuoting(v)) {
-      out += DumpJson(Json(v), JsonStyle::kCompact);
+  for (const LogField& f : fields) {
+    absl::StrAppend(&out, " ", f.key, "=");
+    if (NeedsQuoting(f.value)) {
+      out += DumpJson(Json(f.value), JsonStyle::kCompact);
     } else {
-      out += v;
+      out += f.value;
     }
   }
   out.push_back('\n');
@@ -103,13 +120,21 @@ LogMessage::LogMessage(Level level, const char* file, int line)
     : level_(level), file_(file), line_(line) {}
 
 LogMessage& LogMessage::With(absl::string_view key, absl::string_view value) {
-  fields_.emplace_back(std::string(key), std::string(value));
+  fields_.push_back({std::string(key), std::string(value)});
   return *this;
 }
 
-LogMessage& LogMessage::With(absl::string_view key, long long value) {
-  fields_.emplace_back(std::string(key), absl::StrCat(value));
+LogMessage& LogMessage::WithNumber(absl::string_view key, std::string value,
+                                   LogField::Kind kind) {
+  fields_.push_back({std::string(key), std::move(value), kind});
   return *this;
+}
+
+LogMessage& LogMessage::WithFloat(absl::string_view key, double value) {
+  // JSON has no NaN or infinity: those stay strings.
+  return WithNumber(
+      key, absl::StrCat(value),
+      std::isfinite(value) ? LogField::Kind::kFloat : LogField::Kind::kString);
 }
 
 LogMessage::~LogMessage() {
@@ -117,7 +142,7 @@ LogMessage::~LogMessage() {
     absl::string_view f(file_);
     size_t slash = f.rfind('/');
     if (slash != absl::string_view::npos) f.remove_prefix(slash + 1);
-    fields_.emplace_back("src", absl::StrCat(f, ":", line_));
+    fields_.push_back({"src", absl::StrCat(f, ":", line_)});
   }
   std::string line = FormatLine(level_, static_cast<Format>(g_format.load()),
                                 stream_.str(), fields_);

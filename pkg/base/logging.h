@@ -9,6 +9,7 @@
 
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -38,6 +39,15 @@ void SetFormat(Format format);
 // Redirects output to `fd` (default 2). For tests.
 void SetOutputFdForTest(int fd);
 
+// One structured field. A number is a JSON number in JSON lines; in text
+// lines every field is key=value alike.
+struct LogField {
+  enum class Kind { kString, kInteger, kFloat };
+  std::string key;
+  std::string value;
+  Kind kind = Kind::kString;
+};
+
 class LogMessage {
  public:
   LogMessage(Level level, const char* file, int line);
@@ -45,9 +55,20 @@ class LogMessage {
   LogMessage(const LogMessage&) = delete;
   LogMessage& operator=(const LogMessage&) = delete;
 
-  // Adds a structured field: key=value in text, a JSON member in JSON.
+  // Adds a structured field: key=value in text, a JSON member in JSON (a
+  // number for an integer or floating-point value). No bool overload: a
+  // string literal would convert to bool before string_view.
   LogMessage& With(absl::string_view key, absl::string_view value);
-  LogMessage& With(absl::string_view key, long long value);
+  template <typename T,
+            std::enable_if_t<
+                std::is_arithmetic_v<T> && !std::is_same_v<T, bool>, int> = 0>
+  LogMessage& With(absl::string_view key, T value) {
+    if constexpr (std::is_integral_v<T>) {
+      return WithNumber(key, std::to_string(value), LogField::Kind::kInteger);
+    } else {
+      return WithFloat(key, static_cast<double>(value));
+    }
+  }
 
   template <typename T>
   LogMessage& operator<<(const T& value) {
@@ -59,8 +80,12 @@ class LogMessage {
   Level level_;
   const char* file_;
   int line_;
+  LogMessage& WithNumber(absl::string_view key, std::string value,
+                         LogField::Kind kind);
+  LogMessage& WithFloat(absl::string_view key, double value);
+
   std::ostringstream stream_;
-  std::vector<std::pair<std::string, std::string>> fields_;
+  std::vector<LogField> fields_;
 };
 
 // Swallows a LogMessage in the disabled branch of VGPU_LOG.
@@ -69,9 +94,8 @@ struct Voidify {
 };
 
 // Formats one line. Exposed for tests.
-std::string FormatLine(
-    Level level, Format format, absl::string_view message,
-    const std::vector<std::pair<std::string, std::string>>& fields);
+std::string FormatLine(Level level, Format format, absl::string_view message,
+                       const std::vector<LogField>& fields);
 
 }  // namespace vgpu::logging
 

@@ -109,6 +109,18 @@ void Registrar::Loop() {
   }
 }
 
+bool ShouldLogRetry(RetryWarning& state, const std::string& error,
+                    absl::Time now, absl::Duration interval) {
+  if (error == state.last_error && now - state.last_logged < interval) {
+    ++state.suppressed;
+    return false;
+  }
+  state.last_error = error;
+  state.last_logged = now;
+  state.suppressed = 0;
+  return true;
+}
+
 bool Registrar::AttemptOne() {
   Registration registration;
   uint64_t generation;
@@ -137,11 +149,14 @@ bool Registrar::AttemptOne() {
     }
     Pending& p = it->second;
     if (!status.ok()) {
-      // Log the first failure and every tenth, never one line per retry.
-      if (p.failures % 10 == 0) {
+      // Never one line per retry: the kubelet may be away for hours.
+      const int suppressed = p.warning.suppressed;
+      if (ShouldLogRetry(p.warning, std::string(status.message()), absl::Now(),
+                         options_.retry_warning_interval)) {
         VGPU_LOG(WARNING)
                 .With("resource", registration.resource_name)
                 .With("attempt", p.failures + 1)
+                .With("not_logged", suppressed)
             << "registration failed, retrying: " << status.message();
       }
       ++p.failures;

@@ -42,7 +42,23 @@ struct RegistrarOptions {
   absl::Duration max_backoff = absl::Seconds(1);
   // Deadline of one Register RPC (the kubelet dials us back inside it).
   absl::Duration rpc_timeout = absl::Seconds(10);
+  // A failed attempt is logged when its error differs from the last one
+  // logged for the resource, else at most once per this interval.
+  absl::Duration retry_warning_interval = absl::Minutes(5);
 };
+
+// When a failed registration attempt is logged (one per resource).
+struct RetryWarning {
+  std::string last_error;                         // Last one logged.
+  absl::Time last_logged = absl::InfinitePast();  // When.
+  int suppressed = 0;  // Failures not logged since then.
+};
+// True, and `state` updated, when the failure with message `error` at `now`
+// is to be logged: the first, one whose error differs from the last logged,
+// or one at least `interval` after the last logged. False counts it in
+// `state.suppressed`. Pure.
+bool ShouldLogRetry(RetryWarning& state, const std::string& error,
+                    absl::Time now, absl::Duration interval);
 
 // One Register RPC. Unavailable when no kubelet listens; the kubelet's own
 // error otherwise; messages name the socket and the resource. `context`
@@ -82,6 +98,7 @@ class Registrar {
     absl::Duration backoff;
     uint64_t generation = 0;
     int failures = 0;
+    RetryWarning warning;
   };
 
   void Loop();

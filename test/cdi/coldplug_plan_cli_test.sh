@@ -29,7 +29,7 @@ plan() {  # PROFILE ARGS...
   "$vgpuctl" coldplug-plan --cdi-dir "$out/specs/$profile" \
     --host-root "$out/hosts/$profile" "$@"
 }
-check workstation-two-gpus 0 "2 CDI devices, 4 functions, 4 root ports" \
+check workstation-two-gpus 0 "2 CDI devices, 4 functions, 8 root ports" \
   plan workstation --device nvidia.com/pgpu=0000:42:00.0 \
   --device nvidia.com/pgpu=0000:61:00.0
 check workstation-audio-arg 0 \

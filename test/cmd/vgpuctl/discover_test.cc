@@ -245,5 +245,38 @@ TEST_F(VgpuctlDiscoverTest, ConfigNamesTheResourceOfEachUnit) {
   EXPECT_THAT(plain.out, Not(HasSubstr("RESOURCE")));
 }
 
+TEST_F(VgpuctlDiscoverTest, SummaryCountsUnitsVgpusAndProblems) {
+  const std::string root = BuildProfile("broken");
+  Result r = RunVgpuctl("discover --summary --host-root " + root);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(
+      r.out,
+      HasSubstr("units     12 (9 healthy, 3 unhealthy, 0 not "
+                "advertised)\n"
+                "vGPUs     1 (1 mdev, 0 VF vGPU)\n"
+                "problems  3 units not healthy, 7 discovery problems\n"
+                "  1  Unhealthy: 0000:04:00.0 is unbound, not vfio-pci\n"))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("  1  Unhealthy: dev/vfio/20 missing\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("Passthrough units")));
+
+  Result json = RunVgpuctl("discover --summary --json --host-root " +
+                           BuildProfile("ada-vf-vgpu"));
+  ASSERT_EQ(json.exit_code, 0) << json.out;
+  absl::StatusOr<Json> parsed = ParseJson(json.out);
+  ASSERT_TRUE(parsed.ok()) << parsed.status() << json.out;
+  const Json& summary = (*parsed)["summary"];
+  EXPECT_EQ(summary["units"], 1);
+  EXPECT_EQ(summary["notAdvertisedUnits"], 1);
+  EXPECT_EQ(summary["vgpus"], 2);
+  EXPECT_EQ(summary["vfVgpus"], 2);
+  EXPECT_EQ(summary["mdevVgpus"], 0);
+  ASSERT_EQ(summary["unitsNotHealthyByReason"].size(), 1u);
+  EXPECT_EQ(summary["unitsNotHealthyByReason"][0]["reason"],
+            "not advertised: bound to host driver nvidia");
+  EXPECT_EQ(summary["unitsNotHealthyByReason"][0]["units"], 1);
+  EXPECT_TRUE((*parsed)["functions"].is_null());
+}
+
 }  // namespace
 }  // namespace vgpu

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -62,7 +63,7 @@ std::string WithoutTimestamp(std::string line) {
 // test/testdata/golden/logs/lines.golden. VGPU_UPDATE_GOLDEN=1 rewrites it.
 TEST(LoggingTest, LinesMatchGolden) {
   static constexpr char kControl[] = "nul\0 bel\x07 del\x7f tab\t cr\r";
-  const std::vector<std::pair<std::string, std::string>> fields = {
+  const std::vector<LogField> fields = {
       {"device", "0000:42:00.0"},
       {"quote\"key", "back\\slash"},
       {"ctl", std::string(kControl, sizeof(kControl) - 1)},
@@ -105,6 +106,38 @@ TEST(LoggingTest, MacroWritesOneLineAndRespectsMinLevel) {
   std::string out(buf, static_cast<size_t>(n));
   EXPECT_THAT(out, HasSubstr("INFO shown 42 n=3\n"));
   EXPECT_THAT(out, ::testing::Not(HasSubstr("hidden")));
+}
+
+TEST(LoggingTest, JsonNumbersAreNumbers) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  SetOutputFdForTest(fds[1]);
+  SetFormat(Format::kJson);
+  SetMinLevel(Level::kInfo);
+  VGPU_LOG(INFO)
+          .With("port", 9400)
+          .With("count", size_t{3})
+          .With("duration_ms", 1.5)
+          .With("id", "7")
+          .With("nan", std::nan(""))
+      << "numbers";
+  SetFormat(Format::kText);
+  VGPU_LOG(INFO).With("port", 9400).With("duration_ms", 1.5) << "text";
+  SetOutputFdForTest(2);
+  ::close(fds[1]);
+  char buf[1024];
+  ssize_t n = ::read(fds[0], buf, sizeof(buf));
+  ::close(fds[0]);
+  ASSERT_GT(n, 0);
+  std::string out(buf, static_cast<size_t>(n));
+  EXPECT_THAT(out, HasSubstr("\"msg\":\"numbers\",\"port\":9400,\"count\":3,"
+                             "\"duration_ms\":1.5,\"id\":\"7\","
+                             "\"nan\":\"nan\"}\n"));
+  EXPECT_THAT(out, HasSubstr("INFO text port=9400 duration_ms=1.5\n"));
+  EXPECT_THAT(
+      FormatLine(Level::kInfo, Format::kJson, "m",
+                 {{"big", "18446744073709551615", LogField::Kind::kInteger}}),
+      HasSubstr("\"big\":18446744073709551615}"));
 }
 
 }  // namespace

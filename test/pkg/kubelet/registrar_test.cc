@@ -121,6 +121,28 @@ TEST(RegisterOnceTest, KubeletErrorKeepsCodeAndNamesResource) {
   server->Shutdown();
 }
 
+TEST(ShouldLogRetryTest, LogsOnChangeThenAtMostEveryInterval) {
+  RetryWarning state;
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  const absl::Duration interval = absl::Minutes(5);
+  EXPECT_TRUE(ShouldLogRetry(state, "no kubelet", t0, interval));
+  EXPECT_FALSE(
+      ShouldLogRetry(state, "no kubelet", t0 + absl::Seconds(1), interval));
+  EXPECT_FALSE(
+      ShouldLogRetry(state, "no kubelet", t0 + absl::Minutes(4), interval));
+  EXPECT_EQ(state.suppressed, 2);
+  // Another error is logged at once.
+  EXPECT_TRUE(
+      ShouldLogRetry(state, "rejected", t0 + absl::Minutes(4), interval));
+  EXPECT_EQ(state.suppressed, 0);
+  EXPECT_FALSE(
+      ShouldLogRetry(state, "rejected", t0 + absl::Minutes(8), interval));
+  // The same error again once the interval has passed.
+  EXPECT_TRUE(
+      ShouldLogRetry(state, "rejected", t0 + absl::Minutes(9), interval));
+  EXPECT_EQ(state.last_logged, t0 + absl::Minutes(9));
+}
+
 TEST(RegistrarTest, RetriesUntilKubeletAppears) {
   testing::TempDir dir;
   Registered registered;

@@ -12,7 +12,6 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "cmd/common/flags.h"
 #include "pkg/base/logging.h"
 #include "pkg/config/config.h"
@@ -144,8 +143,9 @@ int main(int argc, char** argv) {
           .With("cdi_dir", options.cdi_dir)
           .With("config_file", config_path.empty() ? "(none)" : config_path)
       << "starting; effective config: "
-      << absl::StrReplaceAll(vgpu::config::ToYaml(options.config),
-                             {{"\n  ", " "}, {"\n", "; "}});
+      << vgpu::config::ConfigLogSummary(options.config);
+  VGPU_LOG(DEBUG) << "effective config as YAML:\n"
+                  << vgpu::config::ToYaml(options.config);
 
   vgpu::daemon::Daemon daemon(options);
   std::thread signals([&] { SignalLoop(set, daemon); });

@@ -146,6 +146,12 @@ std::string SelectLayoutName(absl::string_view config_layout,
 // the result gives back an equal Config.
 std::string ToYaml(const Config& config);
 
+// The effective config on one readable line for the startup log: scalars as
+// `key=value` with nested keys dotted (`allocation.vgpuPolicy=binpack`), a
+// list as its length and the names of its entries
+// (`rules=[2: nvidia.com/a10, nvidia.com/t4]`). The whole config is ToYaml.
+std::string ConfigLogSummary(const Config& config);
+
 // Checks a Config built in code (e.g. after flag overrides): version "v1",
 // rescan_period >= 100ms, every rule has a valid resource name, at least one
 // selector, well-formed BDFs, no mdevTypeName on a non-vgpu kind, and not

@@ -157,4 +157,53 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   return config;
 }
 
+namespace {
+
+void SummarizeNode(const YAML::Node& node, const std::string& key,
+                   std::vector<std::string>& out) {
+  if (node.IsMap()) {
+    for (const auto& entry : node) {
+      const std::string name = entry.first.as<std::string>();
+      SummarizeNode(entry.second,
+                    key.empty() ? name : absl::StrCat(key, ".", name), out);
+    }
+  } else if (node.IsSequence()) {
+    std::vector<std::string> names;
+    for (const auto& item : node) {
+      if (item.IsScalar()) {
+        names.push_back(item.as<std::string>());
+        continue;
+      }
+      for (const char* field : {"resourceName", "name"}) {
+        const YAML::Node value = item[field];
+        if (value && value.IsScalar()) {
+          names.push_back(value.as<std::string>());
+          break;
+        }
+      }
+    }
+    std::string text = absl::StrCat(key, "=[", node.size());
+    if (!names.empty())
+      absl::StrAppend(&text, ": ", absl::StrJoin(names, ", "));
+    out.push_back(absl::StrCat(text, "]"));
+  } else if (node.IsScalar()) {
+    out.push_back(absl::StrCat(key, "=", node.as<std::string>()));
+  } else {
+    out.push_back(absl::StrCat(key, "=null"));
+  }
+}
+
+}  // namespace
+
+std::string ConfigLogSummary(const Config& config) {
+  const std::string yaml = ToYaml(config);
+  std::vector<std::string> parts;
+  try {
+    SummarizeNode(YAML::Load(yaml), "", parts);
+  } catch (const YAML::Exception& e) {
+    return absl::StrCat("(unreadable: ", e.what(), ")");
+  }
+  return absl::StrJoin(parts, " ");
+}
+
 }  // namespace vgpu::config

@@ -40,7 +40,7 @@ mounts_of() {
 }
 
 "$helm" template vgpu "$chart" >"$work/chart-default.yaml"
-"$helm" template vgpu "$chart" --set vgpuManagement.enabled=true \
+"$helm" template vgpu "$chart" -f "$here/values/vgpu-management.yaml" \
   >"$work/chart-management.yaml"
 cp "$root/deploy/daemonset.yaml" "$work/deploy.yaml"
 

@@ -107,7 +107,7 @@ for values in "$chart"/values*.yaml "$chart"/ci/*.yaml; do
       import { parse } from "yaml";
       const v = parse(readFileSync(process.argv[1], "utf8")) ?? {};
       process.exit(v.vgpuManagement?.enabled === true ? 0 : 1);' "$values"); then
-    facts_args+=(--privileged)
+    facts_args+=(--vgpu-management)
   fi
   step "facts ($set_name)" node "$here/facts.mjs" "${facts_args[@]}" "$rendered"
 done
@@ -145,21 +145,48 @@ expect_fail "schema rejects a typo in vgpuManagement" "Additional property enabl
   "$helm" template vgpu "$chart" --set vgpuManagement.enable=true
 expect_fail "schema rejects relative host path" "hostPaths.cdiDir" \
   "$helm" template vgpu "$chart" --set hostPaths.cdiDir=var/run/cdi
+mgmt="$here/values/vgpu-management.yaml"
+expect_fail "schema rejects a negative vGPU count" "vgpuManagement.configs.t4-4q.0.vgpu-devices.T4-4Q" \
+  "$helm" template vgpu "$chart" -f "$mgmt" --set 'vgpuManagement.configs.t4-4q[0].vgpu-devices.T4-4Q=-1'
+expect_fail "schema rejects a relative NFD dir" "vgpuManagement.nodeFeatureDir" \
+  "$helm" template vgpu "$chart" -f "$mgmt" --set vgpuManagement.nodeFeatureDir=etc/nfd
+expect_fail "chart refuses vgpuManagement without a layout" "needs vgpuManagement.layout" \
+  "$helm" template vgpu "$chart" --set vgpuManagement.enabled=true
+expect_fail "chart refuses a layout not in configs" '"t4-8q" is not in vgpuManagement.configs' \
+  "$helm" template vgpu "$chart" -f "$mgmt" --set vgpuManagement.layout=t4-8q
+expect_fail "chart refuses configs and configFile together" "not both" \
+  "$helm" template vgpu "$chart" -f "$mgmt" --set-file vgpuManagement.configFile="$mgmt"
+# 4a. a layout-only change keeps the pod template (the daemon reloads the
+# ConfigMap live); any other config change rolls the pods.
+checksum_of() {
+  "$helm" template vgpu "$chart" -s templates/daemonset.yaml -f "$mgmt" "$@" | grep 'checksum/config:'
+}
+layout_change_keeps_pods() {
+  local a b c
+  a=$(checksum_of) && [[ -n $a ]] || return 1
+  b=$(checksum_of --set vgpuManagement.layout=t4-2q \
+    --set 'vgpuManagement.configs.t4-2q[0].vgpu-devices.T4-2Q=8') || return 1
+  c=$(checksum_of --set config.inline.rescanPeriod=10s) || return 1
+  echo "layout only: $a -> $b; rescanPeriod: $c"
+  [[ $a == "$b" && $a != "$c" ]]
+}
+step "layout change keeps checksum/config, other changes roll" layout_change_keeps_pods
 
 # 4b. the validators catch what they claim to (one broken object per file)
 for bad in "$here"/bad/*.yaml; do
   expect_fail "validate rejects $(basename "$bad" .yaml)" \
     "$(sed -n 's/^# expect-error: //p' "$bad")" node "$here/validate.mjs" "$bad"
 done
-expect_fail "facts reject a privileged daemon without vgpuManagement" \
-  "container is privileged without vgpuManagement" \
+expect_fail "facts reject vgpuManagement's privileges without --vgpu-management" \
+  "host /proc mounted without vgpuManagement" \
   node "$here/facts.mjs" "$out/vgpu-management.yaml"
-expect_fail "facts reject vgpuManagement without its state dir" \
-  "hostPath /var/lib/vgpu-device-plugin missing" \
-  node "$here/facts.mjs" --privileged "$out/default.yaml"
-expect_fail "facts reject a state dir without vgpuManagement" "state dir mounted without vgpuManagement" \
-  bash -c 'sed "/privileged: true/s/true/false/;/allowPrivilegeEscalation: true/s/true/false/" "$1" |
-           sed "/mountPath: \/host\/sys/{n;s/readOnly: false/readOnly: true/}" | node "$0" -' \
+expect_fail "facts reject a privileged vgpuManagement daemon" \
+  "vgpuManagement needs no privileged container" \
+  bash -c 'sed "s/privileged: false/privileged: true/" "$1" | node "$0" --vgpu-management -' \
+  "$here/facts.mjs" "$out/vgpu-management.yaml"
+expect_fail "facts reject vgpuManagement without host /proc" \
+  "no volumeMount at /host/proc" \
+  bash -c 'sed "/mountPath: \/host\/proc\$/d" "$1" | node "$0" --vgpu-management -' \
   "$here/facts.mjs" "$out/vgpu-management.yaml"
 expect_fail "facts reject a writable pod-resources mount" "is mounted writable without a use" \
   bash -c 'sed "/mountPath: \/var\/lib\/kubelet\/pod-resources/{n;s/readOnly: true/readOnly: false/}" "$1" |

@@ -1,18 +1,22 @@
-// facts.mjs [--privileged] [--doctor soft|strict|off] [--expect PATH=JSON]... FILE
+// facts.mjs [--vgpu-management [--layout-file CONFIGMAP]] [--doctor soft|strict|off]
+//           [--expect PATH=JSON]... FILE
 //
 // Asserts what the schema cannot: the security and wiring facts of the
 // rendered daemon. FILE holds the chart's (or deploy/'s) objects, "-" for
-// stdin. Without --privileged the daemon must have least privilege: not
+// stdin. Without --vgpu-management the daemon must have least privilege: not
 // privileged, no privilege escalation, all capabilities dropped, read-only
-// root filesystem, host /sys and /dev mounted read-only, no state dir. With
-// --privileged (vgpuManagement on) it must be privileged with /sys and the
-// state dir (--state-dir PATH, default /var/lib/vgpu-device-plugin) writable,
-// since `vgpuctl apply` in the pod writes both. Either way: runs as root,
-// NODE_NAME from spec.nodeName, probes on /healthz and /readyz at the
-// metrics port, exactly the host paths the features need (--host-paths
-// lists the base set; the state dir is added only with --privileged), only
-// the kubelet plugin dir, the CDI dir (and with --privileged /sys and the
-// state dir) writable,
+// root filesystem, host /sys and /dev mounted read-only, no state dir, no
+// host /proc. With --vgpu-management (vgpuManagement on) it must still not
+// be privileged nor escalate, drop all capabilities but add exactly
+// DAC_READ_SEARCH and SYS_PTRACE (other processes' /proc/<pid>/fd), mount
+// host /sys writable, host /proc read-only at /host/proc (no hostPID), the
+// state dir writable (and name it in --state-dir), the NFD features dir
+// writable at /host<dir> when the config names vgpu.nodeFeatureFile, and
+// the config must say vgpu.manage: true and name a layout. --layout-file
+// CONFIGMAP: vgpu.configFile is the config.yaml of that rendered ConfigMap
+// (a vgpu-device-manager file), mounted read-only where the config says.
+// Either way: runs as root, NODE_NAME from spec.nodeName, probes on
+// /healthz and /readyz at the metrics port, only the expected host paths,
 // and a config volume naming a ConfigMap that is rendered too (unless
 // --external-config NAME says it is not part of the release).
 //
@@ -33,35 +37,28 @@ import { describe, loadObjects } from "./load.mjs";
 
 const HOST_PATHS = new Set([
   "/var/lib/kubelet/device-plugins", "/var/lib/kubelet/pod-resources", "/var/run/cdi",
-  "/sys", "/dev",
+  "/sys", "/dev", "/var/lib/vgpu-device-plugin", "/proc",
+  "/etc/kubernetes/node-feature-discovery/features.d",
 ]);
-const STATE_DIR = "/var/lib/vgpu-device-plugin";
-// Where the container writes: sockets, CDI specs (and with vgpuManagement
-// /sys and the layout manager's state dir). Every other mount is read-only.
-// Volumes by name, as both the chart and deploy/ call them.
-const WRITABLE = new Set(["device-plugins", "cdi"]);
-const WRITABLE_PRIVILEGED = new Set(["host-sys", "state"]);
 
 // Host paths only the doctor init container mounts (chart defaults).
 const DOCTOR_HOST_PATHS = ["/proc/cmdline", "/etc/cdi", "/opt/kata/share/defaults/kata-containers"];
 
 function parseArgs(argv) {
-  const opts = {
-    privileged: false, expects: [], externalConfig: null, hostPaths: HOST_PATHS, stateDir: STATE_DIR, file: null,
-    doctor: "soft",
-  };
+  const opts = { manage: false, layoutFile: null, expects: [], externalConfig: null, hostPaths: HOST_PATHS, file: null,
+                 doctor: "soft" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "--privileged") opts.privileged = true;
+    if (a === "--vgpu-management") opts.manage = true;
+    else if (a === "--layout-file") opts.layoutFile = argv[++i];
     else if (a === "--expect") opts.expects.push(argv[++i]);
     else if (a === "--external-config") opts.externalConfig = argv[++i];
     else if (a === "--host-paths") opts.hostPaths = new Set(argv[++i].split(","));
     else if (a === "--doctor") opts.doctor = argv[++i];
-    else if (a === "--state-dir") opts.stateDir = argv[++i];
     else if (opts.file === null) opts.file = a;
     else throw new Error(`unexpected argument ${a}`);
   }
-  if (opts.file === null) throw new Error("usage: facts.mjs [--privileged] [--expect P=JSON] FILE");
+  if (opts.file === null) throw new Error("usage: facts.mjs [--vgpu-management] [--expect P=JSON] FILE");
   if (!["soft", "strict", "off"].includes(opts.doctor)) throw new Error(`--doctor ${opts.doctor}`);
   if (opts.doctor !== "off") opts.hostPaths = new Set([...opts.hostPaths, ...DOCTOR_HOST_PATHS]);
   return opts;
@@ -104,32 +101,33 @@ function checkDaemon(objects, opts, fail) {
   if (pod.containers.length !== 1) fail(`want 1 container, got ${pod.containers.length}`);
   if (sc.runAsUser !== 0) fail(`runAsUser is ${sc.runAsUser}, want 0 (sockets are root-only)`);
   if (sc.readOnlyRootFilesystem !== true) fail("readOnlyRootFilesystem is not true");
-  if (opts.privileged) {
-    if (sc.privileged !== true) fail("vgpuManagement needs privileged: true");
-    if (mountOf("/host/sys").readOnly) fail("/host/sys must be writable for vgpuManagement");
+  if (sc.privileged) fail(opts.manage ? "vgpuManagement needs no privileged container"
+                                     : "container is privileged without vgpuManagement");
+  if (sc.allowPrivilegeEscalation !== false) fail("allowPrivilegeEscalation is not false");
+  if (!equal(sc.capabilities?.drop, ["ALL"])) fail("capabilities.drop is not [ALL]");
+  if (opts.manage) {
+    checkManagement(objects, opts, { pod, c, mounts, volumes, mountOf }, fail);
   } else {
-    if (sc.privileged) fail("container is privileged without vgpuManagement");
-    if (sc.allowPrivilegeEscalation !== false) fail("allowPrivilegeEscalation is not false");
-    if (!equal(sc.capabilities?.drop, ["ALL"])) fail("capabilities.drop is not [ALL]");
     if (sc.capabilities?.add?.length) fail(`capabilities added: ${sc.capabilities.add}`);
     if (mountOf("/host/sys").readOnly !== true) fail("/host/sys is not mounted read-only");
+    // The state dir and other processes' fds are only the layout manager's.
+    if (mounts["/var/lib/vgpu-device-plugin"]) fail("state dir mounted without vgpuManagement");
+    if (mounts["/host/proc"]) fail("host /proc mounted without vgpuManagement");
   }
   if (mountOf("/host/dev").readOnly !== true) fail("/host/dev is not read-only");
-  // The state dir is written only by the layout manager (vgpuManagement).
-  const stateMount = mounts[STATE_DIR];
-  if (!opts.privileged && stateMount) fail("state dir mounted without vgpuManagement");
-  if (opts.privileged && mountOf(STATE_DIR).readOnly) fail("state dir must be writable for vgpuManagement");
-  const want = new Set([...opts.hostPaths].filter((p) => p !== opts.stateDir));
-  if (opts.privileged) want.add(opts.stateDir);
-  const got = new Set(Object.values(volumes).filter((v) => v.hostPath).map((v) => v.hostPath.path));
-  for (const p of got) if (!want.has(p)) fail(`unexpected hostPath ${p}`);
-  for (const p of want) if (!got.has(p)) fail(`hostPath ${p} missing`);
-  for (const m of Object.values(mounts)) {
-    const writable = WRITABLE.has(m.name) || (opts.privileged && WRITABLE_PRIVILEGED.has(m.name));
-    if (!writable && m.readOnly !== true) fail(`${m.mountPath} is mounted writable without a use`);
+  // Where the daemon writes: its sockets and the CDI specs (with
+  // vgpuManagement also what checkManagement requires). Every other mount is
+  // read-only.
+  if (!opts.manage) {
+    for (const m of Object.values(mounts)) {
+      if (m.readOnly !== true && !["device-plugins", "cdi"].includes(m.name)) {
+        fail(`${m.mountPath} is mounted writable without a use`);
+      }
+    }
   }
-  if (!opts.privileged && sc.allowPrivilegeEscalation !== false) fail("allowPrivilegeEscalation is not false");
-  if (!opts.privileged && sc.seLinuxOptions) fail("seLinuxOptions set without vgpuManagement");
+  for (const v of Object.values(volumes)) {
+    if (v.hostPath && !opts.hostPaths.has(v.hostPath.path)) fail(`unexpected hostPath ${v.hostPath.path}`);
+  }
   if (pod.hostNetwork || pod.hostPID || pod.hostIPC) fail("host namespaces must not be shared");
   if (pod.priorityClassName !== "system-node-critical") fail(`priorityClassName ${pod.priorityClassName}`);
   if (pod.automountServiceAccountToken !== false) fail("service account token is mounted");
@@ -161,6 +159,58 @@ function checkDaemon(objects, opts, fail) {
     fail(`config volume names ConfigMap ${cm}, which is not rendered`);
   } else if (!/^version: v1$/m.test(rendered.data?.["config.yaml"] ?? "")) {
     fail(`ConfigMap ${cm} config.yaml lacks "version: v1"`);
+  }
+}
+
+// vgpuManagement: the privileges in values.yaml, each mount where the
+// daemon reads or writes it, and a config that turns the reconcile on.
+function checkManagement(objects, opts, { pod, c, mounts, volumes, mountOf }, fail) {
+  const sc = c.securityContext ?? {};
+  const hostOf = (m) => volumes[m.name]?.hostPath?.path;
+  const added = [...(sc.capabilities?.add ?? [])].sort();
+  if (!equal(added, ["DAC_READ_SEARCH", "SYS_PTRACE"])) {
+    fail(`capabilities.add is ${JSON.stringify(added)}, want ["DAC_READ_SEARCH","SYS_PTRACE"]`);
+  }
+  if (mountOf("/host/sys").readOnly) fail("/host/sys must be writable for vgpuManagement");
+  const proc = mountOf("/host/proc");
+  if (proc.readOnly !== true || hostOf(proc) !== "/proc") fail("/host/proc is not the host's /proc, read-only");
+  const args = c.args ?? [];
+  const stateArg = args.find((a) => a.startsWith("--state-dir="));
+  const stateDir = stateArg?.slice("--state-dir=".length);
+  const state = stateDir ? mountOf(stateDir) : fail("--state-dir missing");
+  if (state && (state.readOnly || !hostOf(state))) fail(`state dir ${stateDir} is not a writable hostPath`);
+  const cfg = daemonConfigOrNull(objects);
+  if (!cfg) return;
+  if (cfg.vgpu?.manage !== true) fail("config lacks vgpu.manage: true");
+  if (!cfg.vgpu?.layout) fail("config names no vgpu.layout");
+  const nff = cfg.vgpu?.nodeFeatureFile;
+  if (nff) {
+    const m = mountOf(`/host${nff.slice(0, nff.lastIndexOf("/"))}`);
+    if (m.readOnly || !hostOf(m)) fail(`NFD dir of ${nff} is not a writable hostPath`);
+  }
+  if (opts.layoutFile === null) {
+    if (cfg.vgpu?.configFile) fail(`config names vgpu.configFile ${cfg.vgpu.configFile} (want inline configs)`);
+    return;
+  }
+  const file = cfg.vgpu?.configFile ?? "";
+  const dir = file.slice(0, file.lastIndexOf("/"));
+  const m = mounts[dir];
+  if (!m) return fail(`vgpu.configFile ${file}: no volumeMount at ${dir}`);
+  if (m.readOnly !== true) fail(`${dir} is not read-only`);
+  if (volumes[m.name]?.configMap?.name !== opts.layoutFile) fail(`${dir} is not ConfigMap ${opts.layoutFile}`);
+  const cm = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === opts.layoutFile);
+  const key = file.slice(dir.length + 1);
+  const text = cm?.data?.[key];
+  if (!text) return fail(`ConfigMap ${opts.layoutFile} has no ${key}`);
+  const layouts = parse(text, { uniqueKeys: true });
+  if (!layouts?.["vgpu-configs"]?.[cfg.vgpu.layout]) fail(`${key} has no vgpu-configs.${cfg.vgpu.layout}`);
+}
+
+function daemonConfigOrNull(objects) {
+  try {
+    return daemonConfig(objects);
+  } catch {
+    return null;  // An external ConfigMap: the operator's config decides.
   }
 }
 

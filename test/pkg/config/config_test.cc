@@ -418,3 +418,21 @@ TEST(ConfigTest, DocsExamplesParse) {
 
 }  // namespace
 }  // namespace vgpu::config
+
+TEST(ConfigTest, LogSummaryIsOneReadableLine) {
+  Config c;
+  ResourceRule a10;
+  a10.resource_name = "nvidia.com/a10";
+  a10.vendor = 0x10de;
+  ResourceRule t4;
+  t4.resource_name = "nvidia.com/t4";
+  t4.mdev_type_name = "GRID T4-1Q";
+  c.rules = {a10, t4};
+  c.rescan_period = absl::Seconds(5);
+  const std::string line = ConfigLogSummary(c);
+  EXPECT_THAT(line, HasSubstr("rules=[2: nvidia.com/a10, nvidia.com/t4]"));
+  EXPECT_THAT(line, HasSubstr("rescanPeriod=5s"));
+  EXPECT_THAT(line, Not(HasSubstr("\n")));
+  EXPECT_THAT(line, Not(HasSubstr("; -")));
+  EXPECT_THAT(ConfigLogSummary(Config{}), HasSubstr("version=v1"));
+}

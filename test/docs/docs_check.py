@@ -34,7 +34,9 @@ PREFIX = "vgpu_device_plugin_"
 # Flags of other tools that the docs show in their own command lines.
 EXTERNAL_FLAGS = {
     "--set", "--set-string", "--namespace", "--values", "--reuse-values",
-    "--create-namespace", "--version", "--strict",  # helm
+    "--create-namespace", "--version", "--strict", "--set-file",
+    "--install",  # helm
+    "--platform",  # docker buildx
     "--tail", "--since", "--show-labels", "--selector", "--context",
     "--output", "--all-namespaces", "--for", "--timeout",  # kubectl
     "--feature-gates", "--root-dir",  # kubelet
@@ -127,6 +129,10 @@ class Binaries:
         m = re.match(r"--no-?(.*)", flag)
         return bool(m) and f"--{m.group(1)}" in flags
 
+    def holds_prefix(self, prefix):
+        needle = b"\x00" + prefix.encode()
+        return any(needle in blob for blob in self.blobs)
+
     def holds(self, literal):
         """Whether a binary holds `literal` as a whole NUL-terminated string
         (possibly as the tail the linker shares with a longer one)."""
@@ -203,8 +209,12 @@ def check_flags(rel, text, binaries, problems):
 
 def metric_names(rel, text):
     for n, line in enumerate(text.splitlines(), 1):
-        for m in re.finditer(r"(?<![\w])" + PREFIX + r"[a-z0-9_]*[a-z0-9]", line):
-            yield n, m.group(0)
+        for m in re.finditer(r"(?<![\w])" + PREFIX + r"[a-z0-9_]*[a-z0-9_]", line):
+            # `vgpu_device_plugin_vgpu_layout_*`: a family named by prefix.
+            if line[m.end():m.end() + 1] == "*":
+                yield n, m.group(0) + "*"
+            else:
+                yield n, m.group(0).rstrip("_")
         row = re.match(r"^\|\s*`([a-z_][a-z0-9_]*)`\s*\|\s*(gauge|counter|"
                        r"histogram|summary)\s*\|", line)
         if row:
@@ -216,6 +226,11 @@ def metric_names(rel, text):
 
 def check_metrics(rel, text, binaries, problems):
     for n, name in metric_names(rel, text):
+        if name.endswith("*"):
+            if not binaries.holds_prefix(name[:-1]):
+                problems.append(f"{rel}:{n}: no metric of the daemon starts with "
+                                f"{name[:-1]}")
+            continue
         if binaries.holds(name):
             continue
         base = re.sub(r"_(bucket|sum|count)$", "", name)

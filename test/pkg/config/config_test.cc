@@ -416,9 +416,6 @@ TEST(ConfigTest, DocsExamplesParse) {
   EXPECT_GE(blocks, 1);
 }
 
-}  // namespace
-}  // namespace vgpu::config
-
 TEST(ConfigTest, LogSummaryIsOneReadableLine) {
   Config c;
   ResourceRule a10;
@@ -436,3 +433,6 @@ TEST(ConfigTest, LogSummaryIsOneReadableLine) {
   EXPECT_THAT(line, Not(HasSubstr("; -")));
   EXPECT_THAT(ConfigLogSummary(Config{}), HasSubstr("version=v1"));
 }
+
+}  // namespace
+}  // namespace vgpu::config

@@ -36,7 +36,7 @@ EXTERNAL_FLAGS = {
     "--set", "--set-string", "--namespace", "--values", "--reuse-values",
     "--create-namespace", "--version", "--strict", "--set-file",
     "--install",  # helm
-    "--platform",  # docker buildx
+    "--platform", "--build-arg",  # docker
     "--tail", "--since", "--show-labels", "--selector", "--context",
     "--output", "--all-namespaces", "--for", "--timeout",  # kubectl
     "--feature-gates", "--root-dir",  # kubelet

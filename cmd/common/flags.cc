@@ -191,7 +191,7 @@ std::optional<int> ParseCommandLine(const CommandLine& line, int argc,
       return UsageError(line, parsed.status().message());
     }
     std::fprintf(stderr, "%s: %s\n", line.program.c_str(),
-                 parsed.status().ToString().c_str());
+                 std::string(parsed.status().message()).c_str());
     return kExitError;
   }
   if (parsed->help) {

@@ -220,7 +220,8 @@ int main(int argc, char** argv) {
                        absl::GetFlag(FLAGS_pod_resources_get)});
   absl::Status status = kubelet.Start();
   if (!status.ok()) {
-    std::fprintf(stderr, "kubelet-emulator: %s\n", status.ToString().c_str());
+    std::fprintf(stderr, "kubelet-emulator: %s\n",
+                 std::string(status.message()).c_str());
     return 1;
   }
   int want = absl::GetFlag(FLAGS_wait_resources);
@@ -252,7 +253,8 @@ int main(int argc, char** argv) {
     auto result = kubelet.AllocatePod(pod);
     if (!result.ok()) {
       std::printf("allocate %s/%s failed: %s\n", pod.namespace_name.c_str(),
-                  pod.name.c_str(), result.status().ToString().c_str());
+                  pod.name.c_str(),
+                  std::string(result.status().message()).c_str());
       rc = 1;
       continue;
     }

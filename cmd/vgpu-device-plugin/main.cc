@@ -96,13 +96,14 @@ int main(int argc, char** argv) {
   }
   auto level = vgpu::logging::ParseLevel(absl::GetFlag(FLAGS_log_level));
   if (!level.ok()) {
-    return vgpu::cmd::UsageError(command_line,
-                                 "--log-level: " + level.status().ToString());
+    return vgpu::cmd::UsageError(
+        command_line, absl::StrCat("--log-level: ", level.status().message()));
   }
   auto format = vgpu::logging::ParseFormat(absl::GetFlag(FLAGS_log_format));
   if (!format.ok()) {
-    return vgpu::cmd::UsageError(command_line,
-                                 "--log-format: " + format.status().ToString());
+    return vgpu::cmd::UsageError(
+        command_line,
+        absl::StrCat("--log-format: ", format.status().message()));
   }
   vgpu::logging::SetMinLevel(*level);
   vgpu::logging::SetFormat(*format);

@@ -96,6 +96,9 @@ TEST_F(DaemonMainTest, BadUsageExitsTwoNamingTheFlag) {
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_THAT(r.error, StartsWith("vgpu-device-plugin: "));
     EXPECT_THAT(r.error, HasSubstr(c.message));
+    // The user reads the reason, not absl's status code or payloads.
+    EXPECT_THAT(r.error, Not(HasSubstr("INVALID_ARGUMENT")));
+    EXPECT_THAT(r.error, Not(HasSubstr("[vgpu.")));
     EXPECT_EQ(r.output, "");
   }
 }

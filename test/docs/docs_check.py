@@ -10,7 +10,8 @@ that the user documentation quotes must exist in the binaries and the tree.
            of a tool in EXTERNAL_FLAGS (helm, kubectl, ...).
   metrics  Each `vgpu_device_plugin_*` name, and each row of a metrics table
            (`| name | gauge | ...`), must be a string the daemon binary holds
-           (histogram suffixes _bucket/_sum/_count stripped).
+           (histogram suffixes _bucket/_sum/_count stripped), or, where an
+           optimizing build keeps no such literal, one our sources spell.
   files    Each repository path (`deploy/...`, `docs/...`, a markdown link)
            must exist; each CDI spec file name must be one the daemon writes
            (the golden specs under test/testdata/golden/cdi/, which the golden
@@ -107,6 +108,7 @@ class Binaries:
     def __init__(self, bins, benches):
         self.flags = {}  # name -> set, "vgpuctl plan" -> set
         self.blobs = []  # the binaries' bytes, searched for string literals
+        self.source_literals = set()  # string literals of pkg/ and cmd/
         self.names = set()
         for path in bins + benches:
             name = os.path.basename(path)
@@ -130,12 +132,18 @@ class Binaries:
         return bool(m) and f"--{m.group(1)}" in flags
 
     def holds_prefix(self, prefix):
+        if any(x.startswith(prefix) for x in self.source_literals):
+            return True
         needle = b"\x00" + prefix.encode()
         return any(needle in blob for blob in self.blobs)
 
     def holds(self, literal):
         """Whether a binary holds `literal` as a whole NUL-terminated string
-        (possibly as the tail the linker shares with a longer one)."""
+        (possibly as the tail the linker shares with a longer one), or, since
+        an optimizing compiler may build a short std::string from immediates
+        instead of a stored literal, whether our sources spell it as one."""
+        if literal in self.source_literals:
+            return True
         needle = literal.encode() + b"\x00"
         for blob in self.blobs:
             at = blob.find(needle)
@@ -299,6 +307,13 @@ def main():
     USER_PAGES.update(args.user_page)
     root = args.source_dir
     binaries = Binaries(args.bin, args.bench)
+    for pattern in ("pkg/**/*.cc", "pkg/**/*.h", "cmd/**/*.cc"):
+        for src in glob.glob(os.path.join(root, pattern), recursive=True):
+            with open(src, encoding="utf-8") as f:
+                # Adjacent literals are one string: "a_" "b" is "a_b".
+                text = re.sub(r'"\s*\n\s*"', "", f.read())
+                binaries.source_literals.update(
+                    re.findall(r'"([^"\\\n]*)"', text))
     if not args.bench:
         for src in glob.glob(os.path.join(root, "bench/*.cc")):
             with open(src, encoding="utf-8") as f:

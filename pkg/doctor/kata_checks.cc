@@ -1,12 +1,12 @@
 // Kata configuration checks: the keys cold-plug needs (docs/kata-node-guide.md
 // §6), and where runtime-rs (Kata 4.1.0) bites on this node's devices.
 #include <algorithm>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "re2/re2.h"
 #include "pkg/doctor/doctor.h"
 #include "pkg/sysfs/sysfs.h"
 
@@ -130,14 +130,11 @@ void CheckAnnotations(const Ctx& c) {
   std::vector<std::string> enabled;
   for (const std::string& pattern :
        c.config.enable_annotations.value_or(std::vector<std::string>())) {
-    std::regex re;
-    try {
-      re = std::regex(pattern);
-    } catch (const std::regex_error&) {
-      continue;  // Kata rejects the file; not ours to parse further.
-    }
+    // Go's regexp is RE2's syntax; RE2 itself reads the pattern the same way.
+    const re2::RE2 re(pattern, re2::RE2::Quiet);
+    if (!re.ok()) continue;  // Kata rejects the file; not ours to parse further.
     for (const char* key : {"cold_plug_vfio", "hot_plug_vfio"}) {
-      if (std::regex_search(key, re)) enabled.push_back(key);
+      if (re2::RE2::PartialMatch(key, re)) enabled.push_back(key);
     }
   }
   if (enabled.empty()) {

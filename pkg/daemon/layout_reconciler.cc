@@ -163,7 +163,7 @@ ReconcileRound LayoutReconciler::Reconcile(
   layout::ApplyOptions options;
   options.layout = name_;
   options.layouts = layouts_;
-  options.max_steps = 1;
+  options.max_runs = 1;
   if (pods) {
     options.allocated = *pods;
   } else {

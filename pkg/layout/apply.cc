@@ -111,6 +111,7 @@ absl::StatusOr<ApplyResult> Apply(sysfs::Sysfs& host, const StateDir& state,
   VGPU_ASSIGN_OR_RETURN(StateLock lock, state.Lock());
   VGPU_ASSIGN_OR_RETURN(OwnershipState owned, state.Load());
   ApplyResult result;
+  int runs = 0;
   for (bool first = true;; first = false) {
     absl::StatusOr<Observation> seen = ObserveAndPlan(host, options, owned);
     absl::Status saved = absl::OkStatus();
@@ -122,7 +123,10 @@ absl::StatusOr<ApplyResult> Apply(sysfs::Sysfs& host, const StateDir& state,
       return result;
     }
     std::vector<Action>& plan = seen->plan;
-    const int left = options.max_steps - static_cast<int>(result.steps.size());
+    const int left =
+        runs >= options.max_runs
+            ? 0
+            : options.max_steps - static_cast<int>(result.steps.size());
     const std::vector<Action> run = NextRun(plan, std::max(left, 0));
     if (run.empty()) {
       const bool blocked = std::any_of(
@@ -139,6 +143,7 @@ absl::StatusOr<ApplyResult> Apply(sysfs::Sysfs& host, const StateDir& state,
       result.error = s;
       return result;
     }
+    ++runs;
     size_t written = 0;
     absl::Status failed = absl::OkStatus();
     for (const Action& action : run) {

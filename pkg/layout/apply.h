@@ -33,16 +33,20 @@ struct ApplyOptions {
   // (PodResources List) and, for the daemon, those it still advertises.
   DeviceSet allocated;
   inventory::DiscoverOptions discover;
-  // Writes at most this many, then stops with kInProgress if more remain:
-  // the daemon takes one step per reconcile, `vgpuctl apply` all of them.
+  // Writes at most this many, then stops with kInProgress if more remain.
   int max_steps = 100000;
+  // Performs at most this many runs (an enable, a removal or a reset alone,
+  // or the creations one plan holds), observing again after the last, then
+  // stops with kInProgress if more remain: the daemon performs one run per
+  // reconcile round, `vgpuctl apply` all of them.
+  int max_runs = 100000;
 };
 
 enum class ApplyOutcome {
   kConverged,   // The node matches the layout.
   kBlocked,     // Nothing more can be done now; `final_plan` says why.
   kError,       // A step failed (the kernel refused a write, ...).
-  kInProgress,  // max_steps writes done, more to do (`final_plan`).
+  kInProgress,  // max_steps / max_runs reached, more to do (`final_plan`).
 };
 
 struct StepResult {

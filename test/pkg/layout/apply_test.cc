@@ -203,6 +203,18 @@ TEST_F(ApplyTest, OneStepAtATimeForTheDaemon) {
   EXPECT_TRUE(r.steps.empty());
 }
 
+TEST_F(ApplyTest, OneRunAtATimeForTheDaemon) {
+  Build("t4-vgpu");
+  SetLayout("    - devices: [1]\n      vgpu-devices: {\"T4-8Q\": 2}\n");
+  options_.max_runs = 1;
+  ApplyResult r = Run();  // Both creations come from one plan: one run.
+  EXPECT_EQ(r.outcome, ApplyOutcome::kConverged);
+  EXPECT_EQ(r.steps.size(), 2u);
+  r = Run();
+  EXPECT_EQ(r.outcome, ApplyOutcome::kConverged);
+  EXPECT_TRUE(r.steps.empty());
+}
+
 TEST_F(ApplyTest, LockHeldRefusesASecondApplier) {
   Build("t4-vgpu");
   SetLayout("    - devices: [1]\n      vgpu-devices: {}\n");

@@ -4,8 +4,6 @@
 // docs/troubleshooting.md.
 #include "pkg/doctor/doctor.h"
 
-#include <grpcpp/grpcpp.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -21,11 +19,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cmd/vgpuctl/commands.h"
-#include "deviceplugin/v1beta1/api.grpc.pb.h"
 #include "pkg/base/errno_status.h"
 #include "pkg/base/local_file.h"
 #include "pkg/coldplug/cdi_resolve.h"
-#include "pkg/kubelet/grpc_util.h"
+#include "pkg/kubelet/plugin_client.h"
 #include "pkg/kubelet/pod_resources.h"
 #include "pkg/sysfs/sysfs.h"
 
@@ -38,8 +35,6 @@ namespace {
 // The pod Get is asked about: absent, so an enabled Get answers NotFound.
 constexpr char kProbeNamespace[] = "vgpuctl-doctor";
 constexpr char kProbePod[] = "probe";
-// A plugin socket answers ListAndWatch at once with its full list.
-constexpr absl::Duration kListAndWatchDeadline = absl::Seconds(2);
 
 cmd::CommandLine DoctorCommandLine() {
   cmd::CommandLine line;
@@ -94,37 +89,6 @@ doctor::CdiInput ReadCdiDirs(const std::vector<std::string>& dirs) {
   return cdi;
 }
 
-// The device IDs of the first ListAndWatch answer on plugin socket `path`;
-// the RPC's error (Unavailable for a socket nobody serves, DeadlineExceeded)
-// otherwise.
-absl::StatusOr<std::vector<std::string>> FirstListAndWatch(
-    const std::string& path) {
-  std::unique_ptr<v1beta1::DevicePlugin::Stub> stub =
-      v1beta1::DevicePlugin::NewStub(kubelet::DialUnix(path));
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + kListAndWatchDeadline));
-  std::unique_ptr<grpc::ClientReader<v1beta1::ListAndWatchResponse>> reader =
-      stub->ListAndWatch(&context, v1beta1::Empty());
-  v1beta1::ListAndWatchResponse answer;
-  if (!reader->Read(&answer)) {
-    absl::Status status =
-        kubelet::FromGrpcStatus(reader->Finish(), "ListAndWatch");
-    if (status.ok()) {
-      return absl::UnavailableError(
-          "ListAndWatch: the stream ended unanswered");
-    }
-    return status;
-  }
-  context.TryCancel();
-  grpc::Status cancelled = reader->Finish();
-  (void)cancelled;
-  std::vector<std::string> ids;
-  for (const v1beta1::Device& device : answer.devices()) {
-    ids.push_back(device.id());
-  }
-  return ids;
-}
-
 doctor::DevicePluginDirInput ReadPluginDir(const std::string& dir) {
   doctor::DevicePluginDirInput out;
   out.dir = dir;
@@ -142,8 +106,8 @@ doctor::DevicePluginDirInput ReadPluginDir(const std::string& dir) {
   }
   std::sort(out.sockets.begin(), out.sockets.end());
   for (const std::string& socket : out.sockets) {
-    out.advertised.emplace(socket,
-                           FirstListAndWatch(absl::StrCat(dir, "/", socket)));
+    out.advertised.emplace(
+        socket, kubelet::FirstListAndWatch(absl::StrCat(dir, "/", socket)));
   }
   return out;
 }

@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "re2/re2.h"
 #include "pkg/doctor/doctor.h"
 #include "pkg/sysfs/sysfs.h"
+#include "re2/re2.h"
 
 namespace vgpu::doctor {
 namespace {
@@ -132,7 +132,8 @@ void CheckAnnotations(const Ctx& c) {
        c.config.enable_annotations.value_or(std::vector<std::string>())) {
     // Go's regexp is RE2's syntax; RE2 itself reads the pattern the same way.
     const re2::RE2 re(pattern, re2::RE2::Quiet);
-    if (!re.ok()) continue;  // Kata rejects the file; not ours to parse further.
+    if (!re.ok())
+      continue;  // Kata rejects the file; not ours to parse further.
     for (const char* key : {"cold_plug_vfio", "hot_plug_vfio"}) {
       if (re2::RE2::PartialMatch(key, re)) enabled.push_back(key);
     }

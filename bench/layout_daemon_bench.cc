@@ -4,12 +4,14 @@
 // config in a ConfigMap-style directory swapped as the kubelet does (as
 // test/integration/layout_fixture.h). Prints:
 //   config change -> new vGPUs advertised: layout `one` (1 A100-4C per GPU)
-//   swapped to `two` (2 per GPU) until ListAndWatch lists all of them, and
+//   swapped to `two` (--per-gpu per GPU) until ListAndWatch lists all of
+//   them, and
 //   back (withdraw, then remove) until the node matches `one` again;
 //   idle CPU of the daemon over --idle seconds with the layout converged,
 //   and of a daemon without vgpu.manage on the same host (same rescan).
 // Needs /dev/fuse and root.
 // Usage: layout_daemon_bench [--runs N] [--idle SECONDS] [--gpus G]
+//                            [--per-gpu N]
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,6 +40,7 @@
 ABSL_FLAG(int, runs, 3, "config changes each way (> 0)");
 ABSL_FLAG(int, idle, 60, "seconds of idle CPU measured per daemon");
 ABSL_FLAG(int, gpus, 8, "GPUs of the served large-empty host (8 VFs each)");
+ABSL_FLAG(int, per_gpu, 2, "A100-4C vGPUs per GPU in layout `two` (2..8)");
 
 namespace vgpu {
 namespace {
@@ -56,7 +59,7 @@ void Check(const absl::Status& s, const std::string& what) {
   if (!s.ok()) Die(what + ": " + s.ToString());
 }
 
-std::string Config(const std::string& layout, bool manage) {
+std::string Config(const std::string& layout, bool manage, int per_gpu) {
   return absl::StrCat("version: v1\nrescanPeriod: 5s\nvgpu:\n  manage: ",
                       manage ? "true" : "false", "\n  layout: ", layout,
                       R"(
@@ -67,8 +70,8 @@ std::string Config(const std::string& layout, bool manage) {
         vgpu-devices: {"A100-4C": 1}
     two:
       - devices: all
-        vgpu-devices: {"A100-4C": 2}
-)");
+        vgpu-devices: {"A100-4C": )",
+                      per_gpu, "}\n");
 }
 
 std::string Summary(std::vector<double> ms) {
@@ -187,10 +190,11 @@ class Rig {
   int daemons_ = 0;
 };
 
-int Main(int runs, int idle, int gpus) {
+int Main(int runs, int idle, int gpus, int per_gpu) {
   const size_t g = static_cast<size_t>(gpus);
+  const size_t more = g * static_cast<size_t>(per_gpu - 1);
   Rig rig(gpus);
-  rig.SwapConfig(Config("one", true));
+  rig.SwapConfig(Config("one", true, per_gpu));
   absl::Time t0 = absl::Now();
   rig.StartDaemon();
   double start = rig.Until(
@@ -203,27 +207,27 @@ int Main(int runs, int idle, int gpus) {
   std::vector<double> grow, shrink;
   for (int i = 0; i < runs; ++i) {
     t0 = absl::Now();
-    rig.SwapConfig(Config("two", true));
+    rig.SwapConfig(Config("two", true, per_gpu));
     grow.push_back(rig.Until(
-        t0, [&] { return rig.Advertised() == 2 * g; }, "one -> two"));
+        t0, [&] { return rig.Advertised() == g + more; }, "one -> two"));
     rig.Until(
         t0, [&] { return rig.Converged("two"); }, "two converged");
     t0 = absl::Now();
-    rig.SwapConfig(Config("one", true));
+    rig.SwapConfig(Config("one", true, per_gpu));
     shrink.push_back(rig.Until(
         t0, [&] { return rig.Converged("one") && rig.Advertised() == g; },
         "two -> one"));
   }
-  std::printf("config change one -> two: %zu new vGPUs advertised: %s\n", g,
+  std::printf("config change one -> two: %zu new vGPUs advertised: %s\n", more,
               Summary(grow).c_str());
-  std::printf("config change two -> one: %zu withdrawn and removed: %s\n", g,
+  std::printf("config change two -> one: %zu withdrawn and removed: %s\n", more,
               Summary(shrink).c_str());
   std::fflush(stdout);
   if (idle <= 0) return 0;
   absl::SleepFor(absl::Seconds(10));  // The start-up tail (pci.ids, rescan).
   const double managed = rig.IdleCpuPercent(idle);
   rig.StopDaemon();
-  rig.SwapConfig(Config("one", false));
+  rig.SwapConfig(Config("one", false, per_gpu));
   t0 = absl::Now();
   rig.StartDaemon();
   rig.Until(
@@ -245,15 +249,21 @@ int main(int argc, char** argv) {
   vgpu::cmd::CommandLine line;
   line.program = "layout_daemon_bench";
   line.usage =
-      "usage: layout_daemon_bench [--runs N] [--idle SECONDS] [--gpus G]";
-  line.flags = {"runs", "idle", "gpus"};
+      "usage: layout_daemon_bench [--runs N] [--idle SECONDS] [--gpus G]\n"
+      "                           [--per-gpu N]";
+  line.flags = {"runs", "idle", "gpus", "per_gpu"};
   if (std::optional<int> done = vgpu::cmd::ParseCommandLine(line, argc, argv)) {
     return *done;
   }
   const int runs = absl::GetFlag(FLAGS_runs);
   const int gpus = absl::GetFlag(FLAGS_gpus);
+  const int per_gpu = absl::GetFlag(FLAGS_per_gpu);
   if (runs <= 0 || gpus <= 0 || absl::GetFlag(FLAGS_idle) < 0) {
     return vgpu::cmd::UsageError(line, "--runs and --gpus must be > 0");
   }
-  return vgpu::Main(runs, absl::GetFlag(FLAGS_idle), gpus);
+  if (per_gpu < 2 || per_gpu > 8) {
+    return vgpu::cmd::UsageError(
+        line, "--per-gpu must be 2..8 (one A100-4C per VF, 8 VFs per GPU)");
+  }
+  return vgpu::Main(runs, absl::GetFlag(FLAGS_idle), gpus, per_gpu);
 }

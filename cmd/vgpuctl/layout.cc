@@ -52,9 +52,11 @@ cmd::CommandLine LayoutCommandLine(bool apply) {
       " (--config FILE | --vgpu-config-file FILE) [--layout NAME]\n"
       "       [--host-root DIR] [--state-dir DIR] [--pod-resources-socket "
       "PATH] [--json]\n\n",
-      apply ? "Creates and removes vGPUs until the node matches the layout:\n"
-              "one sysfs write per step, planned again after each. Exit 0\n"
-              "converged, 1 error, 2 bad usage, 3 not converged (blocked)."
+      apply ? "Creates and removes vGPUs until the node matches the layout,\n"
+              "one step at a time (an SR-IOV enable, a plan's removals, or\n"
+              "its creations: one sysfs write each), observing the host\n"
+              "and planning again after each step. Exit 0 converged,\n"
+              "1 error, 2 bad usage, 3 not converged (blocked)."
             : "Prints what `vgpuctl apply` would do, and why; changes "
               "nothing.\nExit 0 converged, 1 error, 2 bad usage, 3 changes "
               "pending or blocked.");

@@ -2,10 +2,10 @@
 // true`, docs/vgpu-layouts.md). Each Reconcile() observes the host, plans
 // with pkg/layout and performs at most one step (layout::Apply with
 // max_runs 1, under the state dir's lock that `vgpuctl apply` takes too):
-// one enable, removal or reset, or the creations one plan holds (recorded
-// as intents in one save before the first write, each write checked by the
-// kernel's answer), so the daemon re-reads sysfs, and publishes, between
-// steps.
+// one SR-IOV enable, or the removals one plan holds, or its creations
+// (recorded as intents in one save before the first write; each write
+// checked by the kernel's answer), so the daemon re-reads sysfs, and
+// publishes, between steps.
 //
 // Advertising follows the layout in the safe order. A vGPU we created that
 // the layout no longer wants is first withdrawn (withdrawn(): the daemon

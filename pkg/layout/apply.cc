@@ -18,22 +18,37 @@ bool IsCreation(ActionKind kind) {
   return kind == ActionKind::kCreateMdev || kind == ActionKind::kSetVfType;
 }
 
-// The writes to perform before observing again, at most `limit`: the plan's
-// first change alone, or, when it is a creation, it and the creations
-// after it up to the next change of another kind. Creations planned from
-// one observation never depend on each other beyond the capacity the plan
-// already counted (the kernel refuses a write that does not fit, and the
-// applier then observes again); an enable, a removal or a reset changes
-// what the next steps may do, so the applier observes after each.
+bool IsRemoval(ActionKind kind) {
+  return kind == ActionKind::kRemoveMdev || kind == ActionKind::kResetVfType;
+}
+
+// The writes to perform before observing again, at most `limit`:
+//  - when the plan's first change is a removal (an mdev `remove` or a VF
+//    type reset), every removal the plan holds: each frees only its own
+//    vGPU, none depends on another or on anything else planned, and each
+//    was checked not in use by the observation;
+//  - when it is a creation, it and the creations after it up to the next
+//    change of another kind: creations planned from one observation never
+//    depend on each other beyond the capacity the plan already counted (the
+//    kernel refuses a write that does not fit, and the applier then
+//    observes again);
+//  - otherwise (an SR-IOV enable, which changes what the next steps may
+//    do) that change alone.
 std::vector<Action> NextRun(const std::vector<Action>& plan, int limit) {
   std::vector<Action> run;
   for (const Action& a : plan) {
     if (!IsChange(a.kind)) continue;
     if (static_cast<int>(run.size()) >= limit) break;
-    if (!run.empty() &&
-        (!IsCreation(run.front().kind) || !IsCreation(a.kind))) {
-      break;
+    if (run.empty()) {
+      run.push_back(a);
+      continue;
     }
+    const ActionKind first = run.front().kind;
+    if (IsRemoval(first)) {
+      if (IsRemoval(a.kind)) run.push_back(a);
+      continue;  // The other removals may come later in the plan.
+    }
+    if (!IsCreation(first) || !IsCreation(a.kind)) break;
     run.push_back(a);
   }
   return run;
@@ -73,9 +88,7 @@ absl::Status RecordOutcomes(const std::vector<Action>& run, size_t written,
         owned.by_device.erase(a.device);
       }
       any = true;
-    } else if ((a.kind == ActionKind::kRemoveMdev ||
-                a.kind == ActionKind::kResetVfType) &&
-               i < written) {
+    } else if (IsRemoval(a.kind) && i < written) {
       any = owned.by_device.erase(a.device) > 0 || any;
     }
   }

@@ -1,13 +1,14 @@
 // The applier: a thin loop around the planner. Under the state dir's lock
 // it discovers the host, resolves the layout, finds what is in use, plans,
 // performs the next changes through Sysfs::WriteFile (one write() each),
-// then discovers and plans again, until nothing is left to change. It
-// observes again after every enable, removal or reset, and after a run of
-// the creations one plan holds (each checked by the kernel's answer: a
-// write refused within a run makes it observe again; one refused right
-// after an observation is the error). The ownership record is written
-// before a run's creations (intent) and after them (confirmed), and after
-// each removal. A `blocked` vGPU in use says why
+// then discovers and plans again, until nothing is left to change. A run
+// of writes between two observations is an SR-IOV enable alone, or every
+// removal (mdev `remove`, VF type reset) one plan holds, or the creations
+// one plan holds up to its next change of another kind; each write is
+// checked by the kernel's answer: a write refused within a run makes it
+// observe again; one refused right after an observation is the error. The
+// ownership record is written before a run's creations (intent) and after
+// a run (creations confirmed, removed vGPUs forgotten). A `blocked` vGPU in use says why
 // ("allocated to a pod", "open by pid N"). Not thread-safe; the lock keeps
 // other appliers (other processes) out.
 #ifndef VGPU_PKG_LAYOUT_APPLY_H_
@@ -35,8 +36,8 @@ struct ApplyOptions {
   inventory::DiscoverOptions discover;
   // Writes at most this many, then stops with kInProgress if more remain.
   int max_steps = 100000;
-  // Performs at most this many runs (an enable, a removal or a reset alone,
-  // or the creations one plan holds), observing again after the last, then
+  // Performs at most this many runs (an enable alone, the removals one plan
+  // holds, or its creations), observing again after the last, then
   // stops with kInProgress if more remain: the daemon performs one run per
   // reconcile round, `vgpuctl apply` all of them.
   int max_runs = 100000;

@@ -78,7 +78,10 @@ TEST_F(LayoutE2eTest, PodKeepsItsVgpuAcrossReconfigurations) {
   ASSERT_NO_FATAL_FAILURE(SwapConfig(LayoutConfig("t4-4q-1")));
   ASSERT_TRUE(Until([&] {
     absl::StatusOr<layout::LayoutStatus> s = Status();
+    // The status of a round after the removals (one action per vGPU
+    // left), not the withdrawal round's, which was blocked too.
     return s.ok() && s->layout == "t4-4q-1" && Mdevs().size() == want &&
+           s->actions.size() == want &&
            s->outcome == (want == 2 ? "converged" : "blocked");
   })) << DaemonLog();
   std::set<std::string> after = Mdevs();
@@ -127,7 +130,7 @@ TEST_F(LayoutE2eTest, VgpuHeldOpenByAProcessIsNotRemoved) {
   ASSERT_TRUE(Until([&] {
     absl::StatusOr<layout::LayoutStatus> s = Status();
     return s.ok() && s->layout == "t4-4q-1" && s->outcome == "blocked" &&
-           Mdevs().size() == 3;
+           Mdevs().size() == 3 && s->actions.size() == 3;
   })) << DaemonLog();
   EXPECT_EQ(MdevsOn(kGpu0), (std::set<std::string>{first, second}));
   EXPECT_EQ(MdevsOn(kGpu1).size(), 1u);

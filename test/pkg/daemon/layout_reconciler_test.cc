@@ -1,6 +1,6 @@
 // The daemon's layout controller against a SimHost tree whose writes act
 // like the kernel's (test/pkg/layout/kernel_writes.h): one step per round
-// (the creations one plan holds, or one removal),
+// (the creations one plan holds, or its removals),
 // withdrawal before removal, nothing removed when the kubelet cannot be
 // asked, the status file and the NFD feature file.
 #include "pkg/daemon/layout_reconciler.h"
@@ -102,11 +102,11 @@ TEST_F(LayoutReconcilerTest, WithdrawsBeforeItRemoves) {
   EXPECT_FALSE(first.wrote);
   EXPECT_EQ(reconciler_->withdrawn().size(), 6u);
   EXPECT_THAT(StatusText(), HasSubstr("still advertised: withdrawn first"));
-  // Published without them: removed, one per round.
+  // Published without them: removed, all in one round (one plan's).
   for (const std::string& d : reconciler_->withdrawn()) advertised.erase(d);
   int rounds = 0;
   EXPECT_EQ(Converge(advertised, &rounds), 6);
-  EXPECT_EQ(rounds, 6);
+  EXPECT_EQ(rounds, 1);
   EXPECT_EQ(host_.Discover().mdevs.size(), 2u);
   EXPECT_TRUE(reconciler_->Reconcile(advertised).converged);
   EXPECT_TRUE(reconciler_->withdrawn().empty());

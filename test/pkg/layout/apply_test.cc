@@ -5,6 +5,7 @@
 #include "pkg/layout/apply.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -213,6 +214,51 @@ TEST_F(ApplyTest, OneRunAtATimeForTheDaemon) {
   r = Run();
   EXPECT_EQ(r.outcome, ApplyOutcome::kConverged);
   EXPECT_TRUE(r.steps.empty());
+}
+
+TEST_F(ApplyTest, OnePlansRemovalsAreOneRun) {
+  Build("t4-vgpu");
+  SetLayout("    - devices: [1]\n      vgpu-devices: {\"T4-4Q\": 4}\n");
+  ASSERT_EQ(Run().outcome, ApplyOutcome::kConverged);
+  SetLayout("    - devices: [1]\n      vgpu-devices: {\"T4-4Q\": 1}\n");
+  options_.max_runs = 1;
+  ApplyResult r = Run();
+  EXPECT_EQ(r.outcome, ApplyOutcome::kConverged) << r.error;
+  ASSERT_EQ(r.steps.size(), 3u);
+  for (const StepResult& s : r.steps) {
+    EXPECT_EQ(s.action.kind, ActionKind::kRemoveMdev);
+    EXPECT_THAT(s.status, IsOk());
+  }
+  absl::StatusOr<OwnershipState> owned = state_->Load();
+  ASSERT_THAT(owned, IsOk());
+  EXPECT_EQ(owned->by_device.size(), 1u);  // The removed ones forgotten.
+}
+
+TEST_F(ApplyTest, RemovalRefusedWithinARunObservesAgainAndGoesOn) {
+  Build("t4-vgpu");
+  SetLayout("    - devices: [1]\n      vgpu-devices: {\"T4-4Q\": 4}\n");
+  ASSERT_EQ(Run().outcome, ApplyOutcome::kConverged);
+  SetLayout("    - devices: [1]\n      vgpu-devices: {\"T4-4Q\": 1}\n");
+  // The run's second removal is refused once (a VM opened it meanwhile):
+  // the first stays done, the applier observes again and removes the rest.
+  absl::StatusOr<OwnershipState> owned = state_->Load();
+  ASSERT_THAT(owned, IsOk());
+  absl::StatusOr<Observation> seen = ObserveAndPlan(*kernel_, options_, *owned);
+  ASSERT_THAT(seen, IsOk());
+  std::vector<std::string> removals;
+  for (const Action& a : seen->plan) {
+    if (a.kind == ActionKind::kRemoveMdev) removals.push_back(a.path);
+  }
+  ASSERT_EQ(removals.size(), 3u);
+  kernel_->Fail(removals[1], EBUSY);
+  ApplyResult r = Run();
+  EXPECT_EQ(r.outcome, ApplyOutcome::kConverged) << r.error;
+  ASSERT_EQ(r.steps.size(), 4u);  // 1 ok, 1 refused, then 2 more.
+  EXPECT_EQ(StatusErrno(r.steps[1].status), EBUSY);
+  owned = state_->Load();
+  ASSERT_THAT(owned, IsOk());
+  EXPECT_EQ(owned->by_device.size(), 1u);
+  EXPECT_EQ(Run().steps.size(), 0u);
 }
 
 TEST_F(ApplyTest, LockHeldRefusesASecondApplier) {

@@ -302,5 +302,26 @@ TEST(PoolsVfioCdevTest, VfioDevWithoutDevGivesGroupNodes) {
   }
 }
 
+// Non-PCI mdev parents (the kernel's samples): pooled by a rule on the type
+// name, named by the parent's name, handed their group node.
+TEST_F(PoolsProfilesTest, VirtualMdevParentIsPooledByRule) {
+  config::Config config;
+  config::ResourceRule rule;
+  rule.resource_name = "example.com/mbochs";
+  rule.mdev_type_name = "mbochs-medium";
+  config.rules.push_back(rule);
+  absl::StatusOr<PoolSet> set = PoolsOf("mdev-virtual", config);
+  ASSERT_THAT(set, IsOk());
+  const Pool* pool = set->Find("example.com/mbochs");
+  ASSERT_NE(pool, nullptr);
+  ASSERT_EQ(pool->devices.size(), 1u);
+  const PoolDevice& d = pool->devices[0];
+  EXPECT_EQ(d.id, "5b1a4f3e-8c2d-4e6f-9a7b-0c1d2e3f4a5b");
+  EXPECT_EQ(d.type, DeviceType::kMdev);
+  EXPECT_EQ(d.physical_gpu, "mbochs");
+  EXPECT_EQ(d.vfio_nodes, Strings{"/dev/vfio/0"});
+  EXPECT_TRUE(d.healthy) << d.unhealthy_reason;
+}
+
 }  // namespace
 }  // namespace vgpu::resources

@@ -54,7 +54,7 @@ class FunctionScanner {
       if (fn_.driver == "nvidia" && !fn_.physfn.empty()) ReadNvidiaVgpu();
       if (MayBeVfio()) ReadVfioCdev();
     }
-    fn_.on_vfio_driver = IsVfioDriver(fn_.driver, !fn_.vfio_cdev.empty(),
+    fn_.on_vfio_driver = IsVfioDriver(fn_.driver, has_vfio_dev_,
                                       ctx_.options.extra_vfio_drivers);
     return absl::OkStatus();
   }
@@ -191,10 +191,19 @@ class FunctionScanner {
       return;
     }
     for (const std::string& name : *names) {
-      if (name.rfind("vfio", 0) == 0) {
+      if (name.rfind("vfio", 0) != 0) continue;
+      has_vfio_dev_ = true;
+      // Since 6.1 every VFIO device registers vfio-dev/vfioN, but only a
+      // kernel with CONFIG_VFIO_DEVICE_CDEV gives it `dev` and a
+      // dev/vfio/devices/vfioN node (docs/sysfs.md, "VFIO device nodes").
+      absl::StatusOr<sysfs::FileInfo> dev =
+          ctx_.sysfs.Lstat(Path(absl::StrCat("vfio-dev/", name, "/dev")));
+      if (dev.ok()) {
         fn_.vfio_cdev = name;
-        break;
+      } else {
+        NoteError(dev.status());
       }
+      break;
     }
   }
 
@@ -224,6 +233,7 @@ class FunctionScanner {
 
   ScanContext& ctx_;
   PciFunction& fn_;
+  bool has_vfio_dev_ = false;  // vfio-dev/vfioN listed, with or without dev.
 };
 
 // BDF components of "sys/devices/pci0000:40/0000:40:03.1/0000:42:00.0"

@@ -41,7 +41,9 @@ struct PciFunction {
   std::string driver;  // Basename of the driver link; "" when unbound.
   int numa_node = -1;  // -1 = no NUMA affinity (or no numa_node file).
   std::optional<int> iommu_group;  // Absent when there is no IOMMU group.
-  std::string vfio_cdev;           // "vfio3" from vfio-dev/, "" when none.
+  // "vfio3" when vfio-dev/vfio3/dev exists (a VFIO cdev); "" when none,
+  // also when vfio-dev/vfio3 exists without dev (no VFIO_DEVICE_CDEV).
+  std::string vfio_cdev;
   // Owned by a VFIO driver, as Discover() decided with IsVfioDriver
   // (vfio_driver.h); pools read this and never decide again.
   bool on_vfio_driver = false;

@@ -185,9 +185,10 @@ std::optional<KernelModel::Target> KernelModel::Classify(
   std::vector<std::string> parts = absl::StrSplit(path, '/');
   const size_t n = parts.size();
   auto is_device_dir = [&](size_t count) {
-    // parts[0..count) is the directory of function parts[count-1].
+    // parts[0..count) is the directory of function (or virtual mdev
+    // parent) parts[count-1].
     if (count == 0 || count > n) return false;
-    auto dir = host_.DevicePath(parts[count - 1]);
+    auto dir = host_.MdevParentPath(parts[count - 1]);
     return dir.ok() &&
            *dir == absl::StrJoin(parts.begin(), parts.begin() + count, "/");
   };
@@ -240,8 +241,9 @@ int KernelModel::Create(const std::string& parent, const std::string& type,
   if (data.size() != 36 && data.size() != 37) return EINVAL;
   auto uuid = internal::CanonicalUuid(data.substr(0, 36));
   if (!uuid.ok()) return EINVAL;
+  const bool is_virtual = host_.IsVirtualMdevParent(parent);
   const FunctionSpec* spec = host_.FindFunction(parent);
-  if (spec == nullptr || spec->driver.empty()) return ENODEV;
+  if (!is_virtual && (spec == nullptr || spec->driver.empty())) return ENODEV;
   std::optional<MdevTypeSpec> found;
   for (const MdevTypeSpec& t : host_.MdevTypesOf(parent)) {
     if (t.id == type) found = t;
@@ -251,6 +253,9 @@ int KernelModel::Create(const std::string& parent, const std::string& type,
     if (mdev.uuid == *uuid) return EEXIST;
   }
   if (found->available_instances <= 0) {
+    // The samples (virtual parents), nvidia and i915 refuse in their probe;
+    // the core counter of any other driver gives EUSERS.
+    if (is_virtual) return ENOSPC;
     return spec->driver == "nvidia" || spec->driver == "i915" ? ENOSPC : EUSERS;
   }
   if (!host_.AddMdev(*uuid, parent, type, host_.NextFreeIommuGroup()).ok()) {
@@ -286,8 +291,8 @@ int KernelModel::MaxInstances(const std::string& parent,
 int KernelModel::Recount(const std::string& parent, const std::string& type,
                          int delta) {
   const FunctionSpec* spec = host_.FindFunction(parent);
-  if (spec == nullptr) return EIO;
-  if (spec->driver == "nvidia") {
+  if (spec == nullptr && !host_.IsVirtualMdevParent(parent)) return EIO;
+  if (spec != nullptr && spec->driver == "nvidia") {
     return spec->physfn.empty() ? RecountTimeSliced(parent)
                                 : RecountVfs(spec->physfn);
   }

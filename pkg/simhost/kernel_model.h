@@ -39,9 +39,11 @@ class KernelModel {
   // Handles() rejects gets EINVAL. Errnos:
   //   create: EINVAL (length not 36/37 or not a UUID), EEXIST (UUID in use
   //     on any parent, compared case-insensitively), ENODEV (parent gone or
-  //     type not registered), ENOSPC (nvidia/i915 parent with
-  //     available_instances 0: the vendor probe refuses), EUSERS (any other
-  //     driver: the 6.1+ core counter is 0). An empty write is a no-op.
+  //     type not registered), ENOSPC (nvidia/i915 or virtual parent, as
+  //     the mbochs/mtty samples, with available_instances 0: the vendor
+  //     probe refuses), EUSERS (any other PCI parent's driver: the 6.1+
+  //     core counter is 0). An empty write is a no-op; the 37th byte may be
+  //     anything.
   //   remove: EINVAL (not a number), ENODEV (no such instance), EBUSY
   //     (marked in use by SetInUse); 0 is a no-op.
   //   sriov_numvfs: EINVAL (not a number), ENOENT (PF has no driver),

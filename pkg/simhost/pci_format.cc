@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "pkg/inventory/vfio_driver.h"
 
 namespace vgpu::simhost::internal {
 namespace {
@@ -121,6 +122,16 @@ std::string LocalCpuMask(std::optional<int> numa_node) {
   return "ffffffff,ffffffff,ffffffff,ffffffff\n";
 }
 
+std::string EnableText(const FunctionSpec& spec) {
+  bool host_driver = !spec.driver.empty() &&
+                     !inventory::IsVfioDriver(spec.driver, spec.vendor_vfio);
+  return host_driver ? "1\n" : "0\n";
+}
+
+std::string PowerStateText(const FunctionSpec& spec) {
+  return spec.driver.empty() && !spec.pm_capable ? "unknown\n" : "D0\n";
+}
+
 std::vector<std::pair<std::string, std::string>> PciAttributes(
     const FunctionSpec& spec) {
   std::vector<std::pair<std::string, std::string>> a = {
@@ -133,10 +144,13 @@ std::vector<std::pair<std::string, std::string>> PciAttributes(
       {"irq", "0\n"},
       {"local_cpulist", LocalCpuList(spec.numa_node)},
       {"local_cpus", LocalCpuMask(spec.numa_node)},
-      {"enable", spec.driver.empty() ? "0\n" : "1\n"},
+      {"enable", EnableText(spec)},
       {"modalias", Modalias(spec) + "\n"},
-      {"driver_override", "(null)\n"},
-      {"power_state", "D0\n"},
+      {"driver_override",
+       absl::StrCat(
+           spec.driver_override.empty() ? "(null)" : spec.driver_override,
+           "\n")},
+      {"power_state", PowerStateText(spec)},
       {"d3cold_allowed", "1\n"},
   };
   if (spec.numa_node.has_value()) {

@@ -52,9 +52,17 @@ std::string UeventText(const FunctionSpec& spec, absl::string_view driver);
 std::string LocalCpuList(std::optional<int> numa_node);
 std::string LocalCpuMask(std::optional<int> numa_node);
 
+// `enable`: 1 while a host driver is bound; 0 when unbound or on a VFIO
+// driver, which enables the device only when a VMM opens it.
+std::string EnableText(const FunctionSpec& spec);
+// `power_state`: "unknown" for an unbound function without PM capability,
+// else "D0".
+std::string PowerStateText(const FunctionSpec& spec);
+
 // Readable attributes of a PCI function in its device dir, (name, content)
 // pairs: ids, class, numa_node, cpus, modalias, driver_override, power, link
-// and boot_vga/reset_method where they apply. `enable` follows `driver`.
+// and boot_vga/reset_method where they apply. `enable` and `power_state`
+// follow `driver` (EnableText, PowerStateText).
 std::vector<std::pair<std::string, std::string>> PciAttributes(
     const FunctionSpec& spec);
 

@@ -31,6 +31,9 @@ constexpr Profile kProfiles[] = {
     {"large", &internal::BuildLarge},
     {"t4-empty", &WithoutOptions<internal::BuildT4Empty>},
     {"large-empty", &internal::BuildLargeEmpty},
+    {"stock-debian", &WithoutOptions<internal::BuildStockDebian>},
+    {"mdev-no-parent", &WithoutOptions<internal::BuildMdevNoParent>},
+    {"mdev-virtual", &WithoutOptions<internal::BuildMdevVirtual>},
 };
 
 }  // namespace

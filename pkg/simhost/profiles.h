@@ -31,9 +31,13 @@ absl::Status BuildH100Hgx(SimHost& host);
 absl::Status BuildLarge(SimHost& host, const ProfileOptions& options);
 absl::Status BuildLargeEmpty(SimHost& host, const ProfileOptions& options);
 absl::Status BuildBroken(SimHost& host);
+absl::Status BuildStockDebian(SimHost& host);
+absl::Status BuildMdevNoParent(SimHost& host);
+absl::Status BuildMdevVirtual(SimHost& host);
 
-// An endpoint function. Subsystem defaults to vendor:0000; set fields on the
-// result for anything else.
+// An endpoint function. Subsystem defaults to vendor:0000; reset_method to
+// "flr bus" on function 0 and none on others; set fields on the result for
+// anything else.
 FunctionSpec Endpoint(const std::string& bdf, uint16_t vendor, uint16_t device,
                       uint32_t class_code, const std::string& driver,
                       std::optional<int> group, std::optional<int> numa,
@@ -46,7 +50,7 @@ FunctionSpec Bridge(const std::string& bdf, uint16_t vendor, uint16_t device,
 
 // A VF of `pf` with index `index` (BDF from the PF's offset/stride), same
 // ids/class/numa as the PF unless changed afterwards; VF device id is the
-// PF's sriov_vf_device when set.
+// PF's sriov_vf_device when set; reset_method "flr".
 absl::StatusOr<FunctionSpec> VirtualFunction(const FunctionSpec& pf, int index,
                                              const std::string& driver,
                                              std::optional<int> group);

@@ -20,6 +20,11 @@ FunctionSpec Endpoint(const std::string& bdf, uint16_t vendor, uint16_t device,
   spec.iommu_group = group;
   spec.numa_node = numa;
   spec.parent_bridges = std::move(bridges);
+  // The kernel offers a reset (and writes reset_method and reset) on
+  // function 0; a later function of the same slot has none.
+  if (bdf.size() > 2 && bdf.compare(bdf.size() - 2, 2, ".0") == 0) {
+    spec.reset_method = "flr bus";
+  }
   return spec;
 }
 
@@ -29,6 +34,7 @@ FunctionSpec Bridge(const std::string& bdf, uint16_t vendor, uint16_t device,
   FunctionSpec spec = Endpoint(bdf, vendor, device, 0x060400, "pcieport", group,
                                numa, std::move(bridges));
   spec.revision = 0x00;
+  spec.reset_method = "";
   return spec;
 }
 
@@ -44,6 +50,7 @@ absl::StatusOr<FunctionSpec> VirtualFunction(const FunctionSpec& pf, int index,
   vf.subsystem_device = pf.subsystem_device;
   vf.revision = pf.revision;
   vf.physfn = pf.bdf;
+  vf.reset_method = "flr";
   vf.link_speed = pf.link_speed;
   return vf;
 }

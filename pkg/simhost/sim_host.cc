@@ -187,9 +187,14 @@ absl::Status SimHost::WriteFunctionFiles(const FunctionSpec& spec,
     VGPU_RETURN_IF_ERROR(
         WriteFileMode(root_, absl::StrCat(dir, "/", name), content));
   }
-  for (const char* name : {"remove", "rescan", "reset"}) {
+  // remove is 0220 on every kernel; reset exists only with a reset method.
+  VGPU_RETURN_IF_ERROR(
+      WriteFileMode(root_, absl::StrCat(dir, "/remove"), "", 0220));
+  VGPU_RETURN_IF_ERROR(
+      WriteFileMode(root_, absl::StrCat(dir, "/rescan"), "", 0200));
+  if (!spec.reset_method.empty()) {
     VGPU_RETURN_IF_ERROR(
-        WriteFileMode(root_, absl::StrCat(dir, "/", name), "", 0200));
+        WriteFileMode(root_, absl::StrCat(dir, "/reset"), "", 0200));
   }
   return WriteFileMode(root_, absl::StrCat(dir, "/uevent"),
                        internal::UeventText(spec, spec.driver));
@@ -199,8 +204,10 @@ absl::Status SimHost::WriteUevent(const FunctionSpec& spec) {
   const std::string& dir = device_paths_.at(spec.bdf);
   VGPU_RETURN_IF_ERROR(WriteFileMode(root_, absl::StrCat(dir, "/uevent"),
                                      internal::UeventText(spec, spec.driver)));
+  VGPU_RETURN_IF_ERROR(WriteFileMode(root_, absl::StrCat(dir, "/power_state"),
+                                     internal::PowerStateText(spec)));
   return WriteFileMode(root_, absl::StrCat(dir, "/enable"),
-                       spec.driver.empty() ? "0\n" : "1\n");
+                       internal::EnableText(spec));
 }
 
 absl::Status SimHost::WriteSriovPf(const FunctionSpec& spec,

@@ -38,8 +38,9 @@ struct FunctionSpec {
   // AddFunction before. Empty = on the root bus. A VF (physfn set) always
   // sits next to its PF: leave this empty or equal to the PF's.
   std::vector<std::string> parent_bridges;
-  // N of vfio-dev/vfioN and dev/vfio/devices/vfioN (iommufd hosts); they
-  // exist only while a VFIO driver owns the function.
+  // N of vfio-dev/vfioN, which exists only while a VFIO driver owns the
+  // function; with SetVfioCdevSupport(true) (the default) it holds `dev`
+  // and dev/vfio/devices/vfioN exists too, without it neither does.
   std::optional<int> vfio_cdev;
   std::string physfn;                 // PF BDF when this is a VF (adds links).
   std::optional<int> sriov_totalvfs;  // PF only.
@@ -57,7 +58,14 @@ struct FunctionSpec {
   // the `resource` file, 13 lines as the kernel prints for an endpoint.
   // Empty = no resource file.
   std::vector<uint64_t> bar_sizes;
-  std::string reset_method;  // "" = no reset_method file ("flr bus").
+  // "" = neither reset_method nor reset (the kernel writes `reset` only
+  // when a method exists: fn 1 of a multi-function slot has none).
+  std::string reset_method;  // "flr bus"
+  // driver_override content; "" = "(null)". Binding keeps it.
+  std::string driver_override;
+  // False: power_state reads "unknown" while unbound (no PM capability,
+  // as on QEMU devices); "D0" otherwise.
+  bool pm_capable = true;
   // PCIe link attributes; "" = none (integrated device). VFs always report
   // speed "Unknown" and width 0, as real VFs do.
   std::string link_speed = "16.0 GT/s PCIe";
@@ -88,6 +96,14 @@ class SimHost {
   // Host-wide VFIO device nodes.
   absl::Status SetLegacyVfioContainer(bool present);  // dev/vfio/vfio
   absl::Status SetIommufd(bool present);              // dev/iommu
+  // CONFIG_VFIO_DEVICE_CDEV: on (default), a function's vfio-dev/vfioN has
+  // `dev` and dev/vfio/devices/vfioN exists; off (stock Debian 6.1/6.12),
+  // vfio-dev/vfioN exists without `dev` and there is no node. Affects
+  // functions bound after the call.
+  void SetVfioCdevSupport(bool enabled) { vfio_cdev_support_ = enabled; }
+  // mdev.ko loaded: sys/class/mdev_bus and sys/bus/mdev/{devices,drivers}
+  // exist, empty until a parent registers.
+  absl::Status LoadMdevCore();
 
   // Adds a PCI function (bridges too: class 0x060400, driver "pcieport").
   // Creates dev/vfio/<group> when bound to a VFIO driver (as
@@ -99,9 +115,17 @@ class SimHost {
   // for a duplicate BDF.
   absl::Status AddFunction(const FunctionSpec& spec);
 
-  // mdev parent types on a PCI function; registers class/mdev_bus/<bdf> and
-  // the mdev bus (sys/bus/mdev) on first use. NotFound for an unknown parent,
-  // AlreadyExists for a duplicate type.
+  // A non-PCI mdev parent, as the kernel's samples register:
+  // sys/devices/virtual/<class_name>/<name> with class/<class_name>/<name>;
+  // its instances bind to `mdev_driver` ("mbochs"). Give it types with
+  // AddMdevType(name, ...). InvalidArgument for a bad name, AlreadyExists
+  // when a parent or function of that name exists.
+  absl::Status AddVirtualMdevParent(absl::string_view class_name,
+                                    absl::string_view name,
+                                    absl::string_view mdev_driver);
+  // mdev parent types on a PCI function or a virtual parent (by name);
+  // registers class/mdev_bus/<name> and the mdev bus (sys/bus/mdev) on first
+  // use. NotFound for an unknown parent, AlreadyExists for a duplicate type.
   absl::Status AddMdevType(absl::string_view parent_bdf,
                            const MdevTypeSpec& type);
   // An mdev instance with its own IOMMU group node dev/vfio/<group>. The UUID
@@ -148,6 +172,12 @@ class SimHost {
 
   // Real directory of a function: "sys/devices/pci0000:40/0000:40:03.1/<bdf>".
   absl::StatusOr<std::string> DevicePath(absl::string_view bdf) const;
+  // Real directory of an mdev parent, PCI function or virtual parent.
+  absl::StatusOr<std::string> MdevParentPath(absl::string_view name) const;
+  // True for a parent added with AddVirtualMdevParent.
+  bool IsVirtualMdevParent(absl::string_view name) const {
+    return virtual_parents_.count(std::string(name)) > 0;
+  }
   // Real directory of an mdev instance: "<parent device path>/<uuid>".
   absl::StatusOr<std::string> MdevPath(absl::string_view uuid) const;
   // The spec of a function as it is now (driver follows Bind/Unbind), or
@@ -161,7 +191,8 @@ class SimHost {
     std::string type;
     int iommu_group = 0;
   };
-  std::vector<std::string> FunctionBdfs() const;  // sorted
+  std::vector<std::string> FunctionBdfs() const;        // sorted
+  std::vector<std::string> VirtualMdevParents() const;  // sorted
   // VFs of `pf_bdf` in virtfn order (removed ones skipped).
   std::vector<std::string> VirtualFunctionsOf(absl::string_view pf_bdf) const;
   // Types of an mdev parent as they are now; empty for a non-parent.
@@ -183,6 +214,10 @@ class SimHost {
     std::string type;
     int group = 0;
   };
+  struct VirtualParent {
+    std::string dir;
+    std::string mdev_driver;
+  };
 
   explicit SimHost(std::string root) : root_(std::move(root)) {}
 
@@ -195,7 +230,8 @@ class SimHost {
   absl::Status WriteUevent(const FunctionSpec& spec);
   absl::Status LinkDriver(const FunctionSpec& spec);
   absl::Status UnlinkDriver(const FunctionSpec& spec);
-  absl::Status EnsureGroup(int group);
+  absl::Status EnsureGroup(int group, bool mdev = false);
+  std::string MdevDriverOf(const std::string& parent) const;
   absl::Status LinkGroupMember(int group, const std::string& member_dir);
   absl::Status DropGroupMember(int group, absl::string_view member);
   absl::Status AttachVfio(const FunctionSpec& spec);
@@ -216,6 +252,8 @@ class SimHost {
   // parent bdf -> type id -> spec.
   std::map<std::string, std::map<std::string, MdevTypeSpec>> mdev_types_;
   std::map<std::string, MdevState> mdevs_;  // lower-case uuid -> state
+  std::map<std::string, VirtualParent> virtual_parents_;  // by name
+  bool vfio_cdev_support_ = true;
 };
 
 // BDF of VF `index` (0-based) of `pf_bdf` under ARI routing-ID addressing:
@@ -231,7 +269,8 @@ struct ProfileOptions {
 };
 
 // Names: workstation, t4-vgpu, a100-sriov, h100-hgx, ada-vf-vgpu, intel-gvt,
-// amd-sriov, broken, large, t4-empty, large-empty.
+// amd-sriov, broken, large, t4-empty, large-empty, stock-debian,
+// mdev-no-parent, mdev-virtual.
 std::vector<std::string> ProfileNames();
 
 // OK if BuildProfile(name, options) would be attempted: NotFound for an

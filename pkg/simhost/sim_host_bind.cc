@@ -57,14 +57,21 @@ absl::Status SimHost::UnlinkDriver(const FunctionSpec& spec) {
                     absl::StrCat(kPciDrivers, "/", spec.driver, "/", spec.bdf));
 }
 
-absl::Status SimHost::EnsureGroup(int group) {
+// An mdev instance's group is the emulated-IOMMU group VFIO allocates for
+// it: named "vfio-noiommu", type "unknown", no reserved region.
+absl::Status SimHost::EnsureGroup(int group, bool mdev) {
   const std::string dir = GroupDir(group);
   if (internal::Exists(root_, dir)) return absl::OkStatus();
   VGPU_RETURN_IF_ERROR(MakeDirs(root_, absl::StrCat(dir, "/devices")));
-  VGPU_RETURN_IF_ERROR(
-      WriteFileMode(root_, absl::StrCat(dir, "/type"), "DMA\n"));
-  return WriteFileMode(root_, absl::StrCat(dir, "/reserved_regions"),
-                       "0x00000000fee00000 0x00000000feefffff msi\n");
+  if (mdev) {
+    VGPU_RETURN_IF_ERROR(
+        WriteFileMode(root_, absl::StrCat(dir, "/name"), "vfio-noiommu\n"));
+  }
+  VGPU_RETURN_IF_ERROR(WriteFileMode(root_, absl::StrCat(dir, "/type"),
+                                     mdev ? "unknown\n" : "DMA\n"));
+  return WriteFileMode(
+      root_, absl::StrCat(dir, "/reserved_regions"),
+      mdev ? "" : "0x00000000fee00000 0x00000000feefffff msi\n");
 }
 
 absl::Status SimHost::LinkGroupMember(int group,
@@ -127,19 +134,23 @@ absl::Status SimHost::DropVfioNodeIfUnused(int group) {
 absl::Status SimHost::AttachVfio(const FunctionSpec& spec) {
   if (!VfioOwned(spec)) return absl::OkStatus();
   if (spec.vfio_cdev.has_value()) {
+    // vfio-dev/vfioN is registered for every VFIO device since 6.1; only a
+    // kernel with CONFIG_VFIO_DEVICE_CDEV gives it `dev` and a node.
     const std::string name = absl::StrCat("vfio", *spec.vfio_cdev);
     const std::string cdev_dir =
         absl::StrCat(device_paths_.at(spec.bdf), "/vfio-dev/", name);
     VGPU_RETURN_IF_ERROR(MakeDirs(root_, cdev_dir));
-    VGPU_RETURN_IF_ERROR(WriteFileMode(
-        root_, absl::StrCat(cdev_dir, "/dev"),
-        absl::StrCat(kVfioCdevMajor, ":", *spec.vfio_cdev, "\n")));
     VGPU_RETURN_IF_ERROR(MakeDirs(root_, kVfioDevClass));
     VGPU_RETURN_IF_ERROR(MakeRelativeSymlink(
         root_, absl::StrCat(kVfioDevClass, "/", name), cdev_dir));
-    VGPU_RETURN_IF_ERROR(MakeDirs(root_, kDevVfioDevices));
-    VGPU_RETURN_IF_ERROR(WriteFileMode(
-        root_, absl::StrCat(kDevVfioDevices, "/", name), "", 0600));
+    if (vfio_cdev_support_) {
+      VGPU_RETURN_IF_ERROR(WriteFileMode(
+          root_, absl::StrCat(cdev_dir, "/dev"),
+          absl::StrCat(kVfioCdevMajor, ":", *spec.vfio_cdev, "\n")));
+      VGPU_RETURN_IF_ERROR(MakeDirs(root_, kDevVfioDevices));
+      VGPU_RETURN_IF_ERROR(WriteFileMode(
+          root_, absl::StrCat(kDevVfioDevices, "/", name), "", 0600));
+    }
   }
   if (spec.iommu_group.has_value()) {
     VGPU_RETURN_IF_ERROR(EnsureVfioNode(*spec.iommu_group));

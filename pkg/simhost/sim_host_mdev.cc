@@ -45,8 +45,7 @@ absl::Status EnsureMdevDriver(const std::string& root,
 // The instance directory <parent>/<uuid> with its links and files.
 absl::Status WriteMdevDir(const std::string& root, const std::string& dir,
                           const std::string& type_dir,
-                          const std::string& driver,
-                          const std::string& type_id) {
+                          const std::string& driver) {
   const std::string drv_dir = absl::StrCat(kMdevDrivers, "/", driver);
   VGPU_RETURN_IF_ERROR(MakeDirs(root, dir));
   VGPU_RETURN_IF_ERROR(EnsureMdevDriver(root, drv_dir));
@@ -58,9 +57,9 @@ absl::Status WriteMdevDir(const std::string& root, const std::string& dir,
       MakeRelativeSymlink(root, absl::StrCat(dir, "/driver"), drv_dir));
   VGPU_RETURN_IF_ERROR(
       WriteFileMode(root, absl::StrCat(dir, "/remove"), "", 0200));
-  VGPU_RETURN_IF_ERROR(WriteFileMode(
-      root, absl::StrCat(dir, "/uevent"),
-      absl::StrCat("DRIVER=", driver, "\nMDEV_TYPE=", type_id, "\n")));
+  // The kernel's mdev uevent names only the driver (no MDEV_TYPE=).
+  VGPU_RETURN_IF_ERROR(WriteFileMode(root, absl::StrCat(dir, "/uevent"),
+                                     absl::StrCat("DRIVER=", driver, "\n")));
   if (driver == "nvidia-vgpu-vfio") {
     VGPU_RETURN_IF_ERROR(MakeDirs(root, absl::StrCat(dir, "/nvidia")));
     return WriteFileMode(root, absl::StrCat(dir, "/nvidia/vgpu_params"), "");
@@ -73,9 +72,65 @@ absl::Status WriteMdevDir(const std::string& root, const std::string& dir,
 
 }  // namespace
 
+absl::Status SimHost::LoadMdevCore() {
+  for (const char* dir : {kMdevClass, kMdevDevices, kMdevDrivers}) {
+    VGPU_RETURN_IF_ERROR(MakeDirs(root_, dir));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SimHost::AddVirtualMdevParent(absl::string_view class_name,
+                                           absl::string_view name,
+                                           absl::string_view mdev_driver) {
+  for (absl::string_view part : {class_name, name, mdev_driver}) {
+    if (part.empty() || absl::StrContains(part, '/') || part == "." ||
+        part == "..") {
+      return absl::InvalidArgumentError(absl::StrCat("bad virtual mdev parent ",
+                                                     class_name, "/", name,
+                                                     " (", mdev_driver, ")"));
+    }
+  }
+  const std::string key(name);
+  if (virtual_parents_.count(key) > 0 || functions_.count(key) > 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("mdev parent ", name, " already exists"));
+  }
+  const std::string dir =
+      absl::StrCat(kSysDevices, "/virtual/", class_name, "/", name);
+  const std::string class_dir = absl::StrCat("sys/class/", class_name);
+  VGPU_RETURN_IF_ERROR(MakeDirs(root_, absl::StrCat(dir, "/power")));
+  VGPU_RETURN_IF_ERROR(MakeDirs(root_, class_dir));
+  VGPU_RETURN_IF_ERROR(WriteFileMode(root_, absl::StrCat(dir, "/uevent"), ""));
+  VGPU_RETURN_IF_ERROR(
+      MakeRelativeSymlink(root_, absl::StrCat(dir, "/subsystem"), class_dir));
+  VGPU_RETURN_IF_ERROR(
+      MakeRelativeSymlink(root_, absl::StrCat(class_dir, "/", name), dir));
+  virtual_parents_[key] = VirtualParent{dir, std::string(mdev_driver)};
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> SimHost::MdevParentPath(
+    absl::string_view name) const {
+  auto it = virtual_parents_.find(std::string(name));
+  if (it != virtual_parents_.end()) return it->second.dir;
+  return DevicePath(name);
+}
+
+std::vector<std::string> SimHost::VirtualMdevParents() const {
+  std::vector<std::string> names;
+  for (const auto& [name, parent] : virtual_parents_) names.push_back(name);
+  return names;
+}
+
+std::string SimHost::MdevDriverOf(const std::string& parent) const {
+  auto it = virtual_parents_.find(parent);
+  if (it != virtual_parents_.end()) return it->second.mdev_driver;
+  return MdevDriverFor(functions_.at(parent).driver);
+}
+
 absl::Status SimHost::AddMdevType(absl::string_view parent_bdf,
                                   const MdevTypeSpec& type) {
-  VGPU_ASSIGN_OR_RETURN(std::string parent_dir, DevicePath(parent_bdf));
+  VGPU_ASSIGN_OR_RETURN(std::string parent_dir, MdevParentPath(parent_bdf));
   if (type.id.empty() || absl::StrContains(type.id, '/') ||
       type.available_instances < 0) {
     return absl::InvalidArgumentError(
@@ -105,9 +160,7 @@ absl::Status SimHost::AddMdevType(absl::string_view parent_bdf,
                                        WithNewline(type.description)));
   }
   if (types.empty()) {
-    VGPU_RETURN_IF_ERROR(MakeDirs(root_, kMdevClass));
-    VGPU_RETURN_IF_ERROR(MakeDirs(root_, kMdevDevices));
-    VGPU_RETURN_IF_ERROR(MakeDirs(root_, kMdevDrivers));
+    VGPU_RETURN_IF_ERROR(LoadMdevCore());
     VGPU_RETURN_IF_ERROR(MakeRelativeSymlink(
         root_, absl::StrCat(kMdevClass, "/", parent_bdf), parent_dir));
   }
@@ -122,7 +175,7 @@ absl::Status SimHost::AddMdev(absl::string_view uuid_text,
   if (mdevs_.count(uuid) > 0) {
     return absl::AlreadyExistsError(absl::StrCat("mdev ", uuid, " exists"));
   }
-  VGPU_ASSIGN_OR_RETURN(std::string parent_dir, DevicePath(parent_bdf));
+  VGPU_ASSIGN_OR_RETURN(std::string parent_dir, MdevParentPath(parent_bdf));
   auto types = mdev_types_.find(std::string(parent_bdf));
   if (types == mdev_types_.end() ||
       types->second.count(std::string(type_id)) == 0) {
@@ -136,11 +189,9 @@ absl::Status SimHost::AddMdev(absl::string_view uuid_text,
   const std::string dir = absl::StrCat(parent_dir, "/", uuid);
   const std::string type_dir =
       absl::StrCat(parent_dir, "/mdev_supported_types/", type_id);
-  const std::string driver =
-      MdevDriverFor(functions_.at(std::string(parent_bdf)).driver);
+  const std::string driver = MdevDriverOf(std::string(parent_bdf));
   const std::string drv_dir = absl::StrCat(kMdevDrivers, "/", driver);
-  VGPU_RETURN_IF_ERROR(
-      WriteMdevDir(root_, dir, type_dir, driver, std::string(type_id)));
+  VGPU_RETURN_IF_ERROR(WriteMdevDir(root_, dir, type_dir, driver));
   for (const std::string& link : {absl::StrCat(type_dir, "/devices/", uuid),
                                   absl::StrCat(kMdevDevices, "/", uuid),
                                   absl::StrCat(drv_dir, "/", uuid)}) {
@@ -148,7 +199,7 @@ absl::Status SimHost::AddMdev(absl::string_view uuid_text,
   }
   mdevs_[uuid] =
       MdevState{std::string(parent_bdf), std::string(type_id), iommu_group};
-  VGPU_RETURN_IF_ERROR(EnsureGroup(iommu_group));
+  VGPU_RETURN_IF_ERROR(EnsureGroup(iommu_group, /*mdev=*/true));
   VGPU_RETURN_IF_ERROR(LinkGroupMember(iommu_group, dir));
   return EnsureVfioNode(iommu_group);
 }
@@ -160,8 +211,9 @@ absl::Status SimHost::RemoveMdev(absl::string_view uuid_text) {
     return absl::NotFoundError(absl::StrCat("no mdev ", uuid));
   }
   const MdevState mdev = it->second;
-  const std::string& parent_dir = device_paths_.at(mdev.parent);
-  const std::string driver = MdevDriverFor(functions_.at(mdev.parent).driver);
+  VGPU_ASSIGN_OR_RETURN(const std::string parent_dir,
+                        MdevParentPath(mdev.parent));
+  const std::string driver = MdevDriverOf(mdev.parent);
   for (const std::string& path :
        {absl::StrCat(parent_dir, "/mdev_supported_types/", mdev.type,
                      "/devices/", uuid),
@@ -180,7 +232,9 @@ absl::StatusOr<std::string> SimHost::MdevPath(absl::string_view uuid) const {
   auto it = mdevs_.find(lower);
   if (it == mdevs_.end())
     return absl::NotFoundError(absl::StrCat("no mdev ", lower));
-  return absl::StrCat(device_paths_.at(it->second.parent), "/", lower);
+  VGPU_ASSIGN_OR_RETURN(std::string parent_dir,
+                        MdevParentPath(it->second.parent));
+  return absl::StrCat(parent_dir, "/", lower);
 }
 
 absl::Status SimHost::SetAvailableInstances(absl::string_view parent_bdf,
@@ -197,11 +251,11 @@ absl::Status SimHost::SetAvailableInstances(absl::string_view parent_bdf,
         "negative available_instances for ", type_id, " on ", parent_bdf));
   }
   types->second[std::string(type_id)].available_instances = count;
-  return WriteFileMode(
-      root_,
-      absl::StrCat(device_paths_.at(std::string(parent_bdf)),
-                   "/mdev_supported_types/", type_id, "/available_instances"),
-      internal::IntLine(count));
+  VGPU_ASSIGN_OR_RETURN(std::string parent_dir, MdevParentPath(parent_bdf));
+  return WriteFileMode(root_,
+                       absl::StrCat(parent_dir, "/mdev_supported_types/",
+                                    type_id, "/available_instances"),
+                       internal::IntLine(count));
 }
 
 absl::Status SimHost::UnregisterMdevParent(absl::string_view bdf) {
@@ -247,6 +301,7 @@ absl::Status SimHost::SetNvidiaVgpu(absl::string_view vf_bdf,
                                      absl::StrCat(dir, "/current_vgpu_type"),
                                      internal::IntLine(current_type), 0644));
   spec.vendor_vfio = true;
+  VGPU_RETURN_IF_ERROR(WriteUevent(spec));
   return AttachVfio(spec);
 }
 

@@ -304,5 +304,63 @@ TEST_F(DiscoveryTest, MdevInstancesWithoutTheMdevBus) {
   EXPECT_EQ(testing::Summarize(*without_bus), expected);
 }
 
+// Since 6.1 every VFIO device has vfio-dev/vfioN; only `dev` inside it
+// (CONFIG_VFIO_DEVICE_CDEV) makes it a cdev.
+TEST_F(DiscoveryTest, VfioDevWithoutDevIsVfioButNoCdev) {
+  host_->SetVfioCdevSupport(false);
+  ASSERT_THAT(host_->SetIommufd(true), IsOk());
+  simhost::FunctionSpec vendor = Gpu("0000:01:00.0", "acme_vfio", 1);
+  vendor.vfio_cdev = 0;
+  vendor.vendor_vfio = true;
+  simhost::FunctionSpec plain = Gpu("0000:02:00.0", "vfio-pci", 2);
+  plain.vfio_cdev = 1;
+  ASSERT_THAT(host_->AddFunction(vendor), IsOk());
+  ASSERT_THAT(host_->AddFunction(plain), IsOk());
+  auto inv = Run();
+  ASSERT_THAT(inv, IsOk());
+  EXPECT_TRUE(inv->iommufd);
+  EXPECT_TRUE(inv->vfio_cdev_nodes.empty());
+  for (const char* bdf : {"0000:01:00.0", "0000:02:00.0"}) {
+    SCOPED_TRACE(bdf);
+    const PciFunction* fn = inv->FindFunction(bdf);
+    ASSERT_NE(fn, nullptr);
+    EXPECT_TRUE(fn->on_vfio_driver);  // vfio-dev/ still says VFIO owns it.
+    EXPECT_EQ(fn->vfio_cdev, "");
+  }
+  ASSERT_EQ(inv->units.size(), 2u);
+  EXPECT_TRUE(inv->units[0].viable);
+  EXPECT_TRUE(inv->problems.empty());
+}
+
+TEST_F(DiscoveryTest, MdevCoreWithoutParentIsEmpty) {
+  ASSERT_THAT(host_->LoadMdevCore(), IsOk());
+  auto inv = Run();
+  ASSERT_THAT(inv, IsOk());
+  EXPECT_TRUE(inv->mdev_parents.empty());
+  EXPECT_TRUE(inv->mdevs.empty());
+  EXPECT_TRUE(inv->problems.empty());
+}
+
+TEST_F(DiscoveryTest, NonPciMdevParentNeedsNoBdf) {
+  ASSERT_THAT(host_->AddVirtualMdevParent("mtty", "mtty", "mtty"), IsOk());
+  ASSERT_THAT(host_->AddMdevType(
+                  "mtty", {"mtty-2", "Dual port serial", "", "vfio-pci", 11}),
+              IsOk());
+  ASSERT_THAT(host_->AddMdev("aaaaaaaa-0000-4000-8000-000000000001", "mtty",
+                             "mtty-2", 4),
+              IsOk());
+  auto inv = Run();
+  ASSERT_THAT(inv, IsOk());
+  EXPECT_TRUE(inv->problems.empty());
+  ASSERT_EQ(inv->mdev_parents.size(), 1u);
+  EXPECT_EQ(inv->mdev_parents[0].name, "mtty");
+  EXPECT_FALSE(inv->mdev_parents[0].is_pci);
+  ASSERT_EQ(inv->mdevs.size(), 1u);
+  EXPECT_EQ(inv->mdevs[0].parent, "mtty");
+  EXPECT_EQ(inv->mdevs[0].type_name, "Dual port serial");
+  EXPECT_EQ(inv->mdevs[0].iommu_group, 4);
+  EXPECT_EQ(inv->mdevs[0].driver, "mtty");
+}
+
 }  // namespace
 }  // namespace vgpu::inventory

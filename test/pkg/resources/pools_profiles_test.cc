@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "pkg/allocation/preferred.h"
 #include "pkg/inventory/discovery.h"
+#include "pkg/kata/cdi_spec.h"
 #include "pkg/resources/pools.h"
 #include "pkg/simhost/sim_host.h"
 #include "pkg/sysfs/sysfs.h"
@@ -81,8 +82,12 @@ TEST_F(PoolsProfilesTest, InvariantsOnEveryProfile) {
     absl::StatusOr<PoolSet> set = PoolsOf(name);
     ASSERT_THAT(set, IsOk());
     // t4-empty, large-empty: mdev parents with no instance yet (a layout's
-    // start).
-    EXPECT_EQ(set->pools.empty(), name == "t4-empty" || name == "large-empty");
+    // start); the lab profiles: QEMU's vendor 1234 and the sample mdevs
+    // match no default rule.
+    EXPECT_EQ(set->pools.empty(), name == "t4-empty" || name == "large-empty" ||
+                                      name == "stock-debian" ||
+                                      name == "mdev-no-parent" ||
+                                      name == "mdev-virtual");
     std::set<std::string> ids;
     for (const Pool& pool : set->pools) {
       EXPECT_THAT(config::ValidateResourceName(pool.resource_name), IsOk());
@@ -253,6 +258,69 @@ TEST(PoolsExtraVfioDriverTest, ExtraDriverUnitIsAdvertised) {
   const Pool* pgpu = pools->Find("nvidia.com/pgpu");
   ASSERT_NE(pgpu, nullptr);
   EXPECT_EQ(Ids(*pgpu), Strings{"0000:42:00.0"});
+}
+
+// Since 6.1 vfio-dev/vfioN exists without a cdev; a host with /dev/iommu
+// but no VFIO_DEVICE_CDEV must get group nodes, never /dev/vfio/devices/.
+TEST(PoolsVfioCdevTest, VfioDevWithoutDevGivesGroupNodes) {
+  for (bool cdev : {false, true}) {
+    SCOPED_TRACE(cdev ? "with cdev" : "vfio-dev without dev");
+    vgpu::testing::TempDir dir;
+    auto host = simhost::SimHost::Create(dir.path() + "/host");
+    ASSERT_THAT(host, IsOk());
+    (*host)->SetVfioCdevSupport(cdev);
+    ASSERT_THAT((*host)->SetIommufd(true), IsOk());
+    simhost::FunctionSpec gpu;
+    gpu.bdf = "0000:42:00.0";
+    gpu.vendor = 0x10de;
+    gpu.device = 0x2230;
+    gpu.class_code = 0x030000;
+    gpu.driver = "vfio-pci";
+    gpu.iommu_group = 25;
+    gpu.vfio_cdev = 0;
+    ASSERT_THAT((*host)->AddFunction(gpu), IsOk());
+    auto sysfs = sysfs::NewHostSysfs((*host)->root());
+    ASSERT_THAT(sysfs, IsOk());
+    auto inv = inventory::Discover(**sysfs, {});
+    ASSERT_THAT(inv, IsOk());
+    EXPECT_TRUE(inv->iommufd);
+    ASSERT_EQ(inv->functions.size(), 1u);
+    EXPECT_TRUE(inv->functions[0].on_vfio_driver);
+    EXPECT_EQ(inv->functions[0].vfio_cdev, cdev ? "vfio0" : "");
+    auto pools = BuildPools(*inv, config::Config{});
+    ASSERT_THAT(pools, IsOk());
+    const Pool* pgpu = pools->Find("nvidia.com/pgpu");
+    ASSERT_NE(pgpu, nullptr);
+    ASSERT_EQ(pgpu->devices.size(), 1u);
+    const PoolDevice& d = pgpu->devices[0];
+    EXPECT_TRUE(d.healthy) << d.unhealthy_reason;
+    EXPECT_EQ(d.iommufd, cdev);
+    EXPECT_EQ(d.vfio_nodes,
+              (Strings{cdev ? "/dev/vfio/devices/vfio0" : "/dev/vfio/25"}));
+    const std::string spec = kata::RenderCdiSpec(*pgpu);
+    EXPECT_EQ(absl::StrContains(spec, "/dev/vfio/devices/"), cdev) << spec;
+  }
+}
+
+// Non-PCI mdev parents (the kernel's samples): pooled by a rule on the type
+// name, named by the parent's name, handed their group node.
+TEST_F(PoolsProfilesTest, VirtualMdevParentIsPooledByRule) {
+  config::Config config;
+  config::ResourceRule rule;
+  rule.resource_name = "example.com/mbochs";
+  rule.mdev_type_name = "mbochs-medium";
+  config.rules.push_back(rule);
+  absl::StatusOr<PoolSet> set = PoolsOf("mdev-virtual", config);
+  ASSERT_THAT(set, IsOk());
+  const Pool* pool = set->Find("example.com/mbochs");
+  ASSERT_NE(pool, nullptr);
+  ASSERT_EQ(pool->devices.size(), 1u);
+  const PoolDevice& d = pool->devices[0];
+  EXPECT_EQ(d.id, "5b1a4f3e-8c2d-4e6f-9a7b-0c1d2e3f4a5b");
+  EXPECT_EQ(d.type, DeviceType::kMdev);
+  EXPECT_EQ(d.physical_gpu, "mbochs");
+  EXPECT_EQ(d.vfio_nodes, Strings{"/dev/vfio/0"});
+  EXPECT_TRUE(d.healthy) << d.unhealthy_reason;
 }
 
 }  // namespace

@@ -31,7 +31,7 @@ class KernelModelTest : public ProfileTest {
   }
 
   std::string Dev(const std::string& bdf) {
-    auto dir = host_->DevicePath(bdf);
+    auto dir = host_->MdevParentPath(bdf);
     return dir.ok() ? *dir : "<none>";
   }
   std::string TypeDir(const std::string& parent, const std::string& type) {
@@ -123,6 +123,24 @@ TEST_F(KernelModelTest, UsedUuidIsEexistCaseInsensitivelyOnAnyParent) {
   EXPECT_EQ(Create(kGpu1, "nvidia-231", "8A7C4E2F-1B3D-4C5E-9F60-718293A4B5C6"),
             EEXIST);
   EXPECT_EQ(Available(kGpu1, "nvidia-231"), "8\n");
+}
+
+TEST_F(KernelModelTest, VirtualParentsFollowTheSampleDriversRules) {
+  Load("mdev-virtual");
+  constexpr char kExisting[] = "5B1A4F3E-8C2D-4E6F-9A7B-0C1D2E3F4A5B";
+  // The UUID mbochs already uses, upper-case, on the other parent.
+  EXPECT_EQ(Create("mtty", "mtty-1", kExisting), EEXIST);
+  EXPECT_EQ(Create("mbochs", "mbochs-large", kUuid), ENOSPC);
+  EXPECT_EQ(Create("mtty", "mtty-1", ""), 0);
+  ASSERT_EQ(Create("mtty", "mtty-1", std::string(kUuid) + "x"), 0);
+  EXPECT_EQ(Available("mtty", "mtty-1"), "23\n");
+  EXPECT_THAT(List("sys/bus/mdev/devices"),
+              ElementsAre("5b1a4f3e-8c2d-4e6f-9a7b-0c1d2e3f4a5b", kUuid));
+  EXPECT_THAT(sysfs_->ReadFile(std::string("sys/bus/mdev/devices/") + kUuid +
+                               "/uevent"),
+              IsOkAndHolds("DRIVER=mtty\n"));
+  ASSERT_EQ(RemoveMdev("mtty", kUuid), 0);
+  EXPECT_EQ(Available("mtty", "mtty-1"), "24\n");
 }
 
 TEST_F(KernelModelTest, NoAvailableInstanceIsEnospcForNvidia) {

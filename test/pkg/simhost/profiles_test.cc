@@ -36,7 +36,64 @@ TEST_F(ProfileTest, EveryProfileBuilds) {
   EXPECT_THAT(ProfileNames(),
               ElementsAre("workstation", "t4-vgpu", "a100-sriov", "h100-hgx",
                           "ada-vf-vgpu", "intel-gvt", "amd-sriov", "broken",
-                          "large", "t4-empty", "large-empty"));
+                          "large", "t4-empty", "large-empty", "stock-debian",
+                          "mdev-no-parent", "mdev-virtual"));
+}
+
+TEST_F(ProfileTest, StockDebianHasVfioDevWithoutDev) {
+  ASSERT_THAT(Build("stock-debian"), IsOk());
+  EXPECT_THAT(List("sys/kernel/iommu_groups/6/devices"),
+              ElementsAre("0000:01:00.0", "0000:01:00.1"));
+  EXPECT_THAT(List("sys/kernel/iommu_groups/8/devices"),
+              ElementsAre("0000:41:00.0", "0000:41:00.1"));
+  EXPECT_THAT(List("sys/bus/pci/devices/0000:01:00.1/vfio-dev"),
+              ElementsAre("vfio1"));
+  EXPECT_FALSE(Present("sys/bus/pci/devices/0000:01:00.1/vfio-dev/vfio1/dev"));
+  EXPECT_THAT(List("sys/class/vfio-dev"),
+              ElementsAre("vfio0", "vfio1", "vfio2", "vfio3"));
+  EXPECT_FALSE(Present("dev/vfio/devices"));
+  EXPECT_FALSE(Present("dev/iommu"));
+  EXPECT_FALSE(Present("sys/class/mdev_bus"));
+  EXPECT_THAT(List("dev/vfio"), ElementsAre("6", "8", "vfio"));
+  EXPECT_EQ(Attr("0000:41:00.0", "numa_node"), "1\n");
+  EXPECT_EQ(Attr("0000:41:00.0", "class"), "0x038000\n");
+  EXPECT_EQ(Attr("0000:01:00.0", "driver_override"), "vfio-pci\n");
+  EXPECT_EQ(Attr("0000:01:00.0", "enable"), "0\n");
+  EXPECT_EQ(Attr("0000:01:00.0", "reset_method"), "bus\n");
+  EXPECT_FALSE(Present("sys/bus/pci/devices/0000:01:00.1/reset"));
+  EXPECT_FALSE(Present("sys/bus/pci/devices/0000:01:00.1/reset_method"));
+  EXPECT_EQ(Attr("0000:00:05.0", "power_state"), "unknown\n");
+}
+
+TEST_F(ProfileTest, MdevNoParentHasAnEmptyMdevBus) {
+  ASSERT_THAT(Build("mdev-no-parent"), IsOk());
+  EXPECT_THAT(List("sys/class/mdev_bus"), IsEmpty());
+  EXPECT_THAT(List("sys/bus/mdev/devices"), IsEmpty());
+  EXPECT_THAT(List("sys/bus/mdev/drivers"), IsEmpty());
+}
+
+TEST_F(ProfileTest, MdevVirtualHasSampleParents) {
+  ASSERT_THAT(Build("mdev-virtual"), IsOk());
+  EXPECT_THAT(List("sys/class/mdev_bus"), ElementsAre("mbochs", "mtty"));
+  EXPECT_THAT(sysfs_->ReadLink("sys/class/mdev_bus/mtty"),
+              IsOkAndHolds("../../devices/virtual/mtty/mtty"));
+  const std::string types =
+      "sys/devices/virtual/mbochs/mbochs/mdev_supported_types/";
+  EXPECT_THAT(List(types),
+              ElementsAre("mbochs-large", "mbochs-medium", "mbochs-small"));
+  EXPECT_THAT(sysfs_->ReadFile(types + "mbochs-medium/available_instances"),
+              IsOkAndHolds("3\n"));
+  EXPECT_FALSE(
+      Present("sys/devices/virtual/mtty/mtty/mdev_supported_types/mtty-1/"
+              "description"));
+  const std::string uuid = "5b1a4f3e-8c2d-4e6f-9a7b-0c1d2e3f4a5b";
+  EXPECT_THAT(List("sys/bus/mdev/devices"), ElementsAre(uuid));
+  EXPECT_THAT(sysfs_->ReadLink("sys/bus/mdev/devices/" + uuid + "/driver"),
+              IsOkAndHolds("../../../../../bus/mdev/drivers/mbochs"));
+  // The lowest free group: the PCI functions use 3, 6, 7 and 8.
+  EXPECT_THAT(sysfs_->ReadFile("sys/kernel/iommu_groups/0/name"),
+              IsOkAndHolds("vfio-noiommu\n"));
+  EXPECT_TRUE(Present("dev/vfio/0"));
 }
 
 TEST_F(ProfileTest, UnknownProfileIsNotFoundNamingKnownOnes) {
@@ -75,7 +132,10 @@ TEST_F(ProfileTest, Workstation) {
   EXPECT_EQ(Attr("0000:61:00.0", "numa_node"), "-1\n");
   EXPECT_EQ(Attr("0000:41:00.0", "boot_vga"), "1\n");
   EXPECT_EQ(Attr("0000:61:00.0", "boot_vga"), "0\n");
-  EXPECT_EQ(Attr("0000:42:00.0", "reset_method"), "<error>");
+  // Function 0 of the slot has a reset; function 1 neither file.
+  EXPECT_EQ(Attr("0000:42:00.0", "reset_method"), "flr bus\n");
+  EXPECT_EQ(Attr("0000:42:00.1", "reset_method"), "<error>");
+  EXPECT_FALSE(Present("sys/bus/pci/devices/0000:42:00.1/reset"));
   EXPECT_THAT(sysfs_->RealPath("sys/bus/pci/devices/0000:61:00.1"),
               IsOkAndHolds("sys/devices/pci0000:60/0000:60:03.1/0000:61:00.1"));
   EXPECT_THAT(List("dev/vfio"), ElementsAre("10", "25", "vfio"));

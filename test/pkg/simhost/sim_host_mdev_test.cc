@@ -279,5 +279,57 @@ TEST_F(SimHostMdevTest, NvidiaVendorVfioVgpu) {
       StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not bound")));
 }
 
+TEST_F(SimHostMdevTest, InstanceGroupAndUeventAsTheKernelWritesThem) {
+  AddT4WithType();
+  ASSERT_THAT(host_->AddMdev(kUuid, "0000:3b:00.0", "nvidia-230", 100), IsOk());
+  const std::string group = "sys/kernel/iommu_groups/100/";
+  EXPECT_THAT(sysfs_->ReadFile(group + "name"), IsOkAndHolds("vfio-noiommu\n"));
+  EXPECT_THAT(sysfs_->ReadFile(group + "type"), IsOkAndHolds("unknown\n"));
+  EXPECT_THAT(sysfs_->ReadFile(group + "reserved_regions"), IsOkAndHolds(""));
+  EXPECT_THAT(sysfs_->ReadFile(std::string("sys/bus/mdev/devices/") + kUuid +
+                               "/uevent"),
+              IsOkAndHolds("DRIVER=nvidia-vgpu-vfio\n"));
+}
+
+TEST_F(SimHostMdevTest, VirtualParentIsNotPci) {
+  ASSERT_THAT(host_->AddVirtualMdevParent("mbochs", "mbochs", "mbochs"),
+              IsOk());
+  ASSERT_THAT(host_->AddMdevType("mbochs", {"mbochs-medium", "mbochs-medium",
+                                            "virtual display, 16 MB video "
+                                            "memory",
+                                            "vfio-pci", 4}),
+              IsOk());
+  const std::string parent = "sys/devices/virtual/mbochs/mbochs";
+  EXPECT_THAT(sysfs_->ReadLink("sys/class/mdev_bus/mbochs"),
+              IsOkAndHolds("../../devices/virtual/mbochs/mbochs"));
+  EXPECT_THAT(sysfs_->ReadLink("sys/class/mbochs/mbochs"),
+              IsOkAndHolds("../../devices/virtual/mbochs/mbochs"));
+  EXPECT_THAT(sysfs_->ReadLink(parent + "/subsystem"),
+              IsOkAndHolds("../../../../class/mbochs"));
+  EXPECT_THAT(host_->MdevParentPath("mbochs"), IsOkAndHolds(parent));
+
+  ASSERT_THAT(host_->AddMdev(kUuid, "mbochs", "mbochs-medium", 4), IsOk());
+  const std::string inst = parent + "/" + kUuid + "/";
+  EXPECT_THAT(sysfs_->ReadLink(inst + "driver"),
+              IsOkAndHolds("../../../../../bus/mdev/drivers/mbochs"));
+  EXPECT_THAT(sysfs_->ReadLink(inst + "iommu_group"),
+              IsOkAndHolds("../../../../../kernel/iommu_groups/4"));
+  EXPECT_THAT(sysfs_->ReadFile(inst + "uevent"),
+              IsOkAndHolds("DRIVER=mbochs\n"));
+  EXPECT_THAT(sysfs_->ReadLink(std::string("sys/bus/mdev/devices/") + kUuid),
+              IsOkAndHolds(std::string("../../../devices/virtual/mbochs/"
+                                       "mbochs/") +
+                           kUuid));
+  EXPECT_THAT(host_->MdevPath(kUuid), IsOkAndHolds(parent + "/" + kUuid));
+  ASSERT_THAT(host_->RemoveMdev(kUuid), IsOk());
+  EXPECT_FALSE(Present(inst));
+  EXPECT_FALSE(Present("sys/kernel/iommu_groups/4"));
+
+  EXPECT_THAT(host_->AddVirtualMdevParent("mbochs", "mbochs", "mbochs"),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(host_->AddVirtualMdevParent("a/b", "x", "y"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 }  // namespace
 }  // namespace vgpu::simhost

@@ -14,6 +14,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::vgpu::testing::IsOk;
 using ::vgpu::testing::IsOkAndHolds;
 using ::vgpu::testing::StatusIs;
@@ -116,7 +117,9 @@ TEST_F(SimHostTest, AttributesUseKernelFormats) {
   EXPECT_THAT(sysfs_->ReadFile(d + "driver_override"),
               IsOkAndHolds("(null)\n"));
   EXPECT_THAT(sysfs_->ReadFile(d + "boot_vga"), IsOkAndHolds("0\n"));
-  EXPECT_THAT(sysfs_->ReadFile(d + "enable"), IsOkAndHolds("1\n"));
+  // vfio-pci enables the device only when a VMM opens it.
+  EXPECT_THAT(sysfs_->ReadFile(d + "enable"), IsOkAndHolds("0\n"));
+  EXPECT_THAT(sysfs_->ReadFile(d + "power_state"), IsOkAndHolds("D0\n"));
   EXPECT_THAT(sysfs_->ReadFile(d + "max_link_speed"),
               IsOkAndHolds("16.0 GT/s PCIe\n"));
   EXPECT_THAT(sysfs_->ReadFile(d + "modalias"),
@@ -169,9 +172,12 @@ TEST_F(SimHostTest, LinksHaveKernelRelativeTargets) {
 
 TEST_F(SimHostTest, WriteOnlyAttributesAreMode0200) {
   AddWorkstationPair("vfio-pci");
+  // PCI `remove` is 0220 on every kernel; `reset` exists only with a
+  // reset method (none asked for here).
+  EXPECT_EQ(Mode(std::string(kGpuDir) + "/remove"), 0220u);
+  EXPECT_FALSE(Present(std::string(kGpuDir) + "/reset"));
   for (const std::string& path :
-       {std::string(kGpuDir) + "/remove", std::string(kGpuDir) + "/rescan",
-        std::string(kGpuDir) + "/reset",
+       {std::string(kGpuDir) + "/rescan",
         std::string("sys/bus/pci/drivers/vfio-pci/bind"),
         std::string("sys/bus/pci/drivers/vfio-pci/unbind"),
         std::string("sys/bus/pci/drivers/pcieport/new_id"),
@@ -195,6 +201,8 @@ TEST_F(SimHostTest, GroupNodeNeedsAVfioMember) {
               IsOkAndHolds(::testing::StartsWith("PCI_CLASS=30000\n")));
   EXPECT_THAT(sysfs_->ReadFile(std::string(kGpuDir) + "/enable"),
               IsOkAndHolds("0\n"));
+  EXPECT_THAT(sysfs_->ReadFile("sys/bus/pci/devices/0000:42:00.1/enable"),
+              IsOkAndHolds("1\n"));  // On snd_hda_intel.
 
   ASSERT_THAT(host_->UnbindDriver("0000:42:00.1"), IsOk());
   ASSERT_THAT(host_->BindDriver("0000:42:00.1", "vfio-pci"), IsOk());
@@ -341,6 +349,62 @@ TEST_F(SimHostTest, HostWideVfioNodes) {
   ASSERT_THAT(host_->SetIommufd(false), IsOk());
   EXPECT_FALSE(Present("dev/vfio/vfio"));
   EXPECT_FALSE(Present("dev/iommu"));
+}
+
+TEST_F(SimHostTest, ResetOnlyWithAResetMethod) {
+  ASSERT_THAT(host_->AddFunction(RootPort("0000:40:03.1", 17)), IsOk());
+  FunctionSpec gpu = Gpu("0000:42:00.0", "vfio-pci", 25, {"0000:40:03.1"});
+  gpu.reset_method = "bus";
+  ASSERT_THAT(host_->AddFunction(gpu), IsOk());
+  EXPECT_THAT(sysfs_->ReadFile(std::string(kGpuDir) + "/reset_method"),
+              IsOkAndHolds("bus\n"));
+  EXPECT_EQ(Mode(std::string(kGpuDir) + "/reset"), 0200u);
+}
+
+TEST_F(SimHostTest, DriverOverrideKeptAcrossBindAndUnbind) {
+  ASSERT_THAT(host_->AddFunction(RootPort("0000:40:03.1", 17)), IsOk());
+  FunctionSpec gpu = Gpu("0000:42:00.0", "", 25, {"0000:40:03.1"});
+  gpu.driver_override = "vfio-pci";
+  gpu.pm_capable = false;
+  ASSERT_THAT(host_->AddFunction(gpu), IsOk());
+  const std::string d = std::string(kGpuDir) + "/";
+  // No PM capability: "unknown" while unbound, D0 once a driver binds.
+  EXPECT_THAT(sysfs_->ReadFile(d + "power_state"), IsOkAndHolds("unknown\n"));
+  ASSERT_THAT(host_->BindDriver("0000:42:00.0", "vfio-pci"), IsOk());
+  EXPECT_THAT(sysfs_->ReadFile(d + "driver_override"),
+              IsOkAndHolds("vfio-pci\n"));
+  EXPECT_THAT(sysfs_->ReadFile(d + "power_state"), IsOkAndHolds("D0\n"));
+  EXPECT_THAT(sysfs_->ReadFile(d + "enable"), IsOkAndHolds("0\n"));
+  ASSERT_THAT(host_->UnbindDriver("0000:42:00.0"), IsOk());
+  EXPECT_THAT(sysfs_->ReadFile(d + "driver_override"),
+              IsOkAndHolds("vfio-pci\n"));
+  EXPECT_THAT(sysfs_->ReadFile(d + "power_state"), IsOkAndHolds("unknown\n"));
+}
+
+TEST_F(SimHostTest, VfioDevWithoutDevWhenKernelHasNoCdev) {
+  host_->SetVfioCdevSupport(false);
+  ASSERT_THAT(host_->AddFunction(RootPort("0000:40:03.1", 17)), IsOk());
+  FunctionSpec gpu = Gpu("0000:42:00.0", "vfio-pci", 25, {"0000:40:03.1"});
+  gpu.vfio_cdev = 0;
+  ASSERT_THAT(host_->AddFunction(gpu), IsOk());
+  const std::string d = std::string(kGpuDir) + "/vfio-dev/vfio0";
+  EXPECT_TRUE(Present(d));
+  EXPECT_FALSE(Present(d + "/dev"));
+  EXPECT_TRUE(Present("sys/class/vfio-dev/vfio0"));
+  EXPECT_FALSE(Present("dev/vfio/devices"));
+  EXPECT_TRUE(Present("dev/vfio/25"));
+  ASSERT_THAT(host_->UnbindDriver("0000:42:00.0"), IsOk());
+  EXPECT_FALSE(Present(std::string(kGpuDir) + "/vfio-dev"));
+  EXPECT_FALSE(Present("sys/class/vfio-dev/vfio0"));
+}
+
+TEST_F(SimHostTest, MdevCoreLoadedWithoutParent) {
+  ASSERT_THAT(host_->LoadMdevCore(), IsOk());
+  for (const char* dir :
+       {"sys/class/mdev_bus", "sys/bus/mdev/devices", "sys/bus/mdev/drivers"}) {
+    SCOPED_TRACE(dir);
+    EXPECT_THAT(sysfs_->ListDir(dir), IsOkAndHolds(IsEmpty()));
+  }
 }
 
 }  // namespace

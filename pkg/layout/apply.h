@@ -8,7 +8,8 @@
 // checked by the kernel's answer: a write refused within a run makes it
 // observe again; one refused right after an observation is the error. The
 // ownership record is written before a run's creations (intent) and after
-// a run (creations confirmed, removed vGPUs forgotten). A `blocked` vGPU in use says why
+// a run (creations confirmed, removed vGPUs forgotten). A `blocked` vGPU in use
+// says why
 // ("allocated to a pod", "open by pid N"). Not thread-safe; the lock keeps
 // other appliers (other processes) out.
 #ifndef VGPU_PKG_LAYOUT_APPLY_H_

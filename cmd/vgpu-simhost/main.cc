@@ -19,9 +19,8 @@
 #include "pkg/simhost/sim_host.h"
 
 ABSL_FLAG(std::string, profile, "",
-          "Profile to write (see --list): workstation, t4-vgpu, a100-sriov, "
-          "h100-hgx, ada-vf-vgpu, intel-gvt, amd-sriov, broken, large, "
-          "t4-empty.");
+          "Profile to write; --list prints every profile's name "
+          "(workstation, t4-vgpu, large, ...).");
 ABSL_FLAG(std::string, out, "",
           "Directory to write the host into; created if absent, must be "
           "empty. Holds sys/ and dev/ afterwards.");

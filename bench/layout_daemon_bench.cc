@@ -190,10 +190,15 @@ class Rig {
   int daemons_ = 0;
 };
 
+// Static, so that Die()'s std::exit() stops the daemon and the served host
+// (and unmounts it) instead of leaving them running.
+std::unique_ptr<Rig> g_rig;
+
 int Main(int runs, int idle, int gpus, int per_gpu) {
   const size_t g = static_cast<size_t>(gpus);
   const size_t more = g * static_cast<size_t>(per_gpu - 1);
-  Rig rig(gpus);
+  g_rig = std::make_unique<Rig>(gpus);
+  Rig& rig = *g_rig;
   rig.SwapConfig(Config("one", true, per_gpu));
   absl::Time t0 = absl::Now();
   rig.StartDaemon();

@@ -109,7 +109,10 @@ class LayoutE2eTest : public ::testing::Test {
   // Serves `profile` on host_.
   void Serve(const std::string& profile,
              const std::vector<std::string>& extra = {}) {
-    ASSERT_THAT(served_.Start(profile, host_, extra), ::vgpu::testing::IsOk());
+    // Up to 60 s: it returns once serving, and a loaded machine can take
+    // longer than the default 10 s to write and mount a profile.
+    ASSERT_THAT(served_.Start(profile, host_, extra, /*wait_seconds=*/60),
+                ::vgpu::testing::IsOk());
   }
   // SIGTERM; true if it exited 0.
   bool Stop() { return served_.Stop() == 0; }

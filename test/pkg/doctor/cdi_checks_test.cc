@@ -46,6 +46,16 @@ class CdiChecksTest : public ::testing::Test {
         {dir, path, coldplug::ParseCdiSpecFile(content, path)});
   }
 
+  // Our pgpu spec listing 0000:42:00.0, and its plugin socket answering
+  // ListAndWatch with `advertised` (IDs, or the RPC's error).
+  void PgpuSpecAndSocket(absl::StatusOr<std::vector<std::string>> advertised) {
+    AddFile(kRun, "vgpu-device-plugin_nvidia.com_pgpu.json",
+            Spec("nvidia.com/pgpu", "0000:42:00.0"));
+    plugins_.sockets = {"vgpu-nvidia.com-pgpu.sock"};
+    plugins_.advertised.emplace("vgpu-nvidia.com-pgpu.sock",
+                                std::move(advertised));
+  }
+
   std::vector<std::string> Check() {
     std::vector<Finding> out;
     CheckCdi(cdi_, plugins_, out);
@@ -58,11 +68,7 @@ class CdiChecksTest : public ::testing::Test {
 };
 
 TEST_F(CdiChecksTest, OurSpecWithItsSocketPasses) {
-  AddFile(kRun, "vgpu-device-plugin_nvidia.com_pgpu.json",
-          Spec("nvidia.com/pgpu", "0000:42:00.0"));
-  plugins_.sockets = {"vgpu-nvidia.com-pgpu.sock"};
-  plugins_.advertised.emplace("vgpu-nvidia.com-pgpu.sock",
-                              std::vector<std::string>{"0000:42:00.0"});
+  PgpuSpecAndSocket(std::vector<std::string>{"0000:42:00.0"});
   EXPECT_THAT(Check(),
               ElementsAre("PASS  cdi-parse               1 CDI spec files "
                           "parse (/etc/cdi, /var/run/cdi)",
@@ -73,12 +79,7 @@ TEST_F(CdiChecksTest, OurSpecWithItsSocketPasses) {
 }
 
 TEST_F(CdiChecksTest, AdvertisedDeviceMissingFromSpecFails) {
-  AddFile(kRun, "vgpu-device-plugin_nvidia.com_pgpu.json",
-          Spec("nvidia.com/pgpu", "0000:42:00.0"));
-  plugins_.sockets = {"vgpu-nvidia.com-pgpu.sock"};
-  plugins_.advertised.emplace(
-      "vgpu-nvidia.com-pgpu.sock",
-      std::vector<std::string>{"0000:42:00.0", "0000:43:00.0"});
+  PgpuSpecAndSocket(std::vector<std::string>{"0000:42:00.0", "0000:43:00.0"});
   EXPECT_THAT(Check()[2],
               "FAIL  cdi-advertised          nvidia.com/pgpu: 1 advertised "
               "devices are not in its CDI spec (0000:43:00.0): Kata cannot "
@@ -88,11 +89,7 @@ TEST_F(CdiChecksTest, AdvertisedDeviceMissingFromSpecFails) {
 }
 
 TEST_F(CdiChecksTest, SpecDeviceNotAdvertisedIsInfo) {
-  AddFile(kRun, "vgpu-device-plugin_nvidia.com_pgpu.json",
-          Spec("nvidia.com/pgpu", "0000:42:00.0"));
-  plugins_.sockets = {"vgpu-nvidia.com-pgpu.sock"};
-  plugins_.advertised.emplace("vgpu-nvidia.com-pgpu.sock",
-                              std::vector<std::string>{});
+  PgpuSpecAndSocket(std::vector<std::string>{});
   const std::vector<std::string> lines = Check();
   EXPECT_THAT(
       std::vector<std::string>(lines.begin() + 2, lines.end()),
@@ -105,12 +102,7 @@ TEST_F(CdiChecksTest, SpecDeviceNotAdvertisedIsInfo) {
 }
 
 TEST_F(CdiChecksTest, SocketThatDoesNotAnswerWarns) {
-  AddFile(kRun, "vgpu-device-plugin_nvidia.com_pgpu.json",
-          Spec("nvidia.com/pgpu", "0000:42:00.0"));
-  plugins_.sockets = {"vgpu-nvidia.com-pgpu.sock"};
-  plugins_.advertised.emplace(
-      "vgpu-nvidia.com-pgpu.sock",
-      absl::UnavailableError("ListAndWatch: failed to connect"));
+  PgpuSpecAndSocket(absl::UnavailableError("ListAndWatch: failed to connect"));
   EXPECT_THAT(Check()[2],
               "WARN  cdi-advertised          vgpu-nvidia.com-pgpu.sock does "
               "not answer (ListAndWatch: failed to connect): its devices are "

@@ -221,6 +221,18 @@ TEST_F(PoolsProfilesTest, HgxPreferredAllocationFollowsTopology) {
                                    "0000:d1:00.0", "0000:df:00.0"}));
 }
 
+// One A10 display function alone in IOMMU group 25, bound to `driver`.
+simhost::FunctionSpec LoneGpu(const std::string& driver) {
+  simhost::FunctionSpec gpu;
+  gpu.bdf = "0000:42:00.0";
+  gpu.vendor = 0x10de;
+  gpu.device = 0x2230;
+  gpu.class_code = 0x030000;
+  gpu.driver = driver;
+  gpu.iommu_group = 25;
+  return gpu;
+}
+
 // A driver discovery is told to accept (DiscoverOptions::extra_vfio_drivers)
 // makes the unit viable there, and the pools advertise what discovery found
 // viable instead of judging the driver again.
@@ -228,14 +240,7 @@ TEST(PoolsExtraVfioDriverTest, ExtraDriverUnitIsAdvertised) {
   vgpu::testing::TempDir dir;
   auto host = simhost::SimHost::Create(dir.path() + "/host");
   ASSERT_THAT(host, IsOk());
-  simhost::FunctionSpec gpu;
-  gpu.bdf = "0000:42:00.0";
-  gpu.vendor = 0x10de;
-  gpu.device = 0x2230;
-  gpu.class_code = 0x030000;
-  gpu.driver = "acme_vfio";
-  gpu.iommu_group = 25;
-  ASSERT_THAT((*host)->AddFunction(gpu), IsOk());
+  ASSERT_THAT((*host)->AddFunction(LoneGpu("acme_vfio")), IsOk());
   auto sysfs = sysfs::NewHostSysfs((*host)->root());
   ASSERT_THAT(sysfs, IsOk());
 
@@ -270,13 +275,7 @@ TEST(PoolsVfioCdevTest, VfioDevWithoutDevGivesGroupNodes) {
     ASSERT_THAT(host, IsOk());
     (*host)->SetVfioCdevSupport(cdev);
     ASSERT_THAT((*host)->SetIommufd(true), IsOk());
-    simhost::FunctionSpec gpu;
-    gpu.bdf = "0000:42:00.0";
-    gpu.vendor = 0x10de;
-    gpu.device = 0x2230;
-    gpu.class_code = 0x030000;
-    gpu.driver = "vfio-pci";
-    gpu.iommu_group = 25;
+    simhost::FunctionSpec gpu = LoneGpu("vfio-pci");
     gpu.vfio_cdev = 0;
     ASSERT_THAT((*host)->AddFunction(gpu), IsOk());
     auto sysfs = sysfs::NewHostSysfs((*host)->root());

@@ -60,7 +60,12 @@ void AppendRule(const ResourceRule& rule, std::string* out) {
 }
 
 void AppendVgpuEntry(const VgpuLayoutEntry& e, std::string* out) {
-  if (e.all_devices) {
+  if (!e.mdev_parents.empty()) {
+    std::vector<std::string> quoted;
+    for (const std::string& p : e.mdev_parents) quoted.push_back(Quote(p));
+    absl::StrAppend(out, "        - mdevParents: [",
+                    absl::StrJoin(quoted, ", "), "]\n");
+  } else if (e.all_devices) {
     absl::StrAppend(out, "        - devices: all\n");
   } else {
     absl::StrAppend(out, "        - devices: [", absl::StrJoin(e.devices, ", "),
@@ -157,7 +162,7 @@ bool operator==(const VgpuLayoutEntry& a, const VgpuLayoutEntry& b) {
   return a.all_devices == b.all_devices && a.devices == b.devices &&
          a.device_filters == b.device_filters && a.vendor == b.vendor &&
          a.device == b.device && a.bdfs == b.bdfs &&
-         a.vgpu_devices == b.vgpu_devices;
+         a.mdev_parents == b.mdev_parents && a.vgpu_devices == b.vgpu_devices;
 }
 
 bool operator==(const VgpuConfig& a, const VgpuConfig& b) {

@@ -91,6 +91,10 @@ struct VgpuLayoutEntry {
   std::optional<uint16_t> vendor;            // Our selectors, as in
   std::optional<uint16_t> device;            // resources.rules.
   std::vector<std::string> bdfs;             // Lower-case.
+  // Our `mdevParents`: mdev parents that are not PCI functions, by their
+  // name in /sys/class/mdev_bus ("mbochs"); the entry then addresses those
+  // parents and no GPU. Exclusive with every selector above.
+  std::vector<std::string> mdev_parents;
   // `vgpu-devices`: type name or id -> count, in file order.
   std::vector<std::pair<std::string, int>> vgpu_devices;
 };

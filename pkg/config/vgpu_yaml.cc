@@ -1,5 +1,5 @@
 // vGPU layouts in YAML: vgpu-device-manager's format, read unchanged, plus
-// our selectors (vendor, device, bdfs) in an entry. yaml-cpp throws, so the
+// our selectors (vendor, device, bdfs, mdevParents) in an entry. yaml-cpp throws, so the
 // public parser holds the one try; the field parsers only record problems.
 #include "pkg/config/vgpu_yaml.h"
 
@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "pkg/base/local_file.h"
 #include "pkg/config/config.h"
 #include "pkg/config/rule_checks.h"
@@ -127,6 +128,39 @@ FieldParser VgpuDevicesField(VgpuLayoutEntry* entry, Problems& problems) {
   };
 }
 
+// mdev parent names as in /sys/class/mdev_bus: one path component each.
+FieldParser MdevParentsField(std::vector<std::string>* out,
+                             Problems& problems) {
+  return [out, &problems](const YAML::Node& node, const std::string& path) {
+    if (!node.IsSequence() || node.size() == 0) {
+      problems.Add(node, path,
+                   "must be a list of mdev parent names (as in "
+                   "/sys/class/mdev_bus, e.g. [mbochs])");
+      return;
+    }
+    std::set<std::string> seen;
+    for (size_t i = 0; i < node.size(); ++i) {
+      std::string item_path = absl::StrCat(path, "[", i, "]");
+      std::optional<std::string> name = Scalar(node[i], item_path, problems);
+      if (!name) continue;
+      if (name->empty() || *name == "." || *name == ".." ||
+          absl::StrContains(*name, '/')) {
+        problems.Add(node[i], item_path,
+                     absl::StrCat("\"", *name,
+                                  "\" is not an mdev parent name (one name "
+                                  "of /sys/class/mdev_bus)"));
+        continue;
+      }
+      if (!seen.insert(*name).second) {
+        problems.Add(node[i], item_path,
+                     absl::StrCat("mdev parent \"", *name, "\" listed twice"));
+        continue;
+      }
+      out->push_back(*name);
+    }
+  };
+}
+
 void ParseEntry(const YAML::Node& node, const std::string& path,
                 VgpuLayoutEntry* entry, Problems& problems) {
   if (!node.IsMap()) {
@@ -139,11 +173,25 @@ void ParseEntry(const YAML::Node& node, const std::string& path,
       {"vendor", HexField(&entry->vendor, problems)},
       {"device", HexField(&entry->device, problems)},
       {"bdfs", BdfsField(&entry->bdfs, problems)},
+      {"mdevParents", MdevParentsField(&entry->mdev_parents, problems)},
       {"vgpu-devices", VgpuDevicesField(entry, problems)},
   };
   ParseMap(node, path, fields, problems);
   if (!node["vgpu-devices"]) {
     problems.Add(node, path, "missing key \"vgpu-devices\"");
+  }
+  if (node["mdevParents"]) {
+    std::vector<std::string> gpu_selectors;
+    for (const char* key : {"devices", "device-filter", "vendor", "device",
+                            "bdfs"}) {
+      if (node[key]) gpu_selectors.push_back(key);
+    }
+    if (!gpu_selectors.empty()) {
+      problems.Add(node, path,
+                   absl::StrCat("mdevParents addresses mdev parents that are "
+                                "not GPUs; it cannot be combined with ",
+                                absl::StrJoin(gpu_selectors, ", ")));
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -124,17 +125,12 @@ void CheckTypesOfGpuWithoutVfs(const config::VgpuLayoutEntry& entry,
   }
 }
 
-// Resolves one entry's types for one GPU into `target`; problems appended.
-void ResolveTypes(const config::VgpuLayoutEntry& entry,
-                  const Inventory& inventory, const PciFunction& gpu,
-                  GpuTarget& target, std::vector<std::string>& problems) {
-  const std::string gpu_text =
-      absl::StrCat("GPU ", target.index, " (", gpu.bdf, ")");
-  if (target.mode == GpuMode::kNeedsVfs) {
-    CheckTypesOfGpuWithoutVfs(entry, inventory, gpu, target, problems);
-    return;
-  }
-  const std::vector<VgpuType> offered = OfferedTypes(inventory, gpu);
+// Resolves one entry's types against what `where` offers into `target`;
+// problems appended.
+void ResolveOffered(const config::VgpuLayoutEntry& entry,
+                    const std::vector<VgpuType>& offered,
+                    const std::string& where, GpuTarget& target,
+                    std::vector<std::string>& problems) {
   for (const auto& [text, count] : entry.vgpu_devices) {
     // clang 14 cannot capture a structured binding in a lambda.
     const std::string& wanted = text;
@@ -142,11 +138,69 @@ void ResolveTypes(const config::VgpuLayoutEntry& entry,
         std::find_if(offered.begin(), offered.end(),
                      [&](const VgpuType& t) { return TypeMatches(wanted, t); });
     if (it == offered.end()) {
-      problems.push_back(absl::StrCat(gpu_text, " offers no vGPU type \"", text,
+      problems.push_back(absl::StrCat(where, " offers no vGPU type \"", text,
                                       "\"; it offers: ", Describe(offered)));
       continue;
     }
     target.want.push_back({*it, count});
+  }
+}
+
+// Resolves one entry's types for one GPU into `target`; problems appended.
+void ResolveTypes(const config::VgpuLayoutEntry& entry,
+                  const Inventory& inventory, const PciFunction& gpu,
+                  GpuTarget& target, std::vector<std::string>& problems) {
+  if (target.mode == GpuMode::kNeedsVfs) {
+    CheckTypesOfGpuWithoutVfs(entry, inventory, gpu, target, problems);
+    return;
+  }
+  ResolveOffered(entry, OfferedTypes(inventory, gpu),
+                 absl::StrCat("GPU ", target.index, " (", gpu.bdf, ")"), target,
+                 problems);
+}
+
+std::string ParentNames(const Inventory& inv) {
+  std::vector<std::string> names;
+  for (const MdevParent& p : inv.mdev_parents) names.push_back(p.name);
+  return names.empty() ? "none" : absl::StrJoin(names, ", ");
+}
+
+// Entry `e`'s mdevParents: one target per named parent, which must exist
+// and not be a PCI function (those are GPUs or VFs, addressed as such).
+void ResolveParents(const config::VgpuLayoutEntry& entry, size_t e,
+                    const Inventory& inventory,
+                    std::map<std::string, size_t>& entry_of_parent,
+                    DesiredState& desired, std::vector<std::string>& problems) {
+  for (const std::string& name : entry.mdev_parents) {
+    const MdevParent* parent = FindParent(inventory, name);
+    if (parent == nullptr) {
+      problems.push_back(absl::StrCat(
+          "entry ", e, ": no mdev parent \"", name,
+          "\" on the node (is its driver loaded?); parents: ",
+          ParentNames(inventory)));
+      continue;
+    }
+    if (parent->is_pci) {
+      problems.push_back(absl::StrCat("entry ", e, ": mdev parent \"", name,
+                                      "\" is a PCI function: address it with "
+                                      "devices or bdfs"));
+      continue;
+    }
+    auto [it, fresh] = entry_of_parent.emplace(name, e);
+    if (!fresh) {
+      problems.push_back(absl::StrCat("mdev parent ", name,
+                                      " is matched by entries ", it->second,
+                                      " and ", e));
+      continue;
+    }
+    GpuTarget target{name, -1, GpuMode::kMdevOnGpu, {}};
+    std::vector<VgpuType> offered;
+    for (const inventory::MdevType& t : parent->types) {
+      offered.push_back(VgpuType{t.id, t.name.empty() ? t.id : t.name});
+    }
+    ResolveOffered(entry, offered, absl::StrCat("mdev parent ", name), target,
+                   problems);
+    desired.gpus.push_back(std::move(target));
   }
 }
 
@@ -227,8 +281,13 @@ absl::StatusOr<DesiredState> Resolve(const config::VgpuLayouts& layouts,
   std::vector<std::string> problems;
   DesiredState desired{name, {}};
   std::map<int, size_t> entry_of_gpu;
+  std::map<std::string, size_t> entry_of_parent;
   for (size_t e = 0; e < layout->second.size(); ++e) {
     const config::VgpuLayoutEntry& entry = layout->second[e];
+    if (!entry.mdev_parents.empty()) {
+      ResolveParents(entry, e, inventory, entry_of_parent, desired, problems);
+      continue;
+    }
     for (int index : entry.devices) {
       if (index >= static_cast<int>(gpus.size())) {
         problems.push_back(absl::StrCat("entry ", e, ": GPU index ", index,
@@ -260,9 +319,12 @@ absl::StatusOr<DesiredState> Resolve(const config::VgpuLayouts& layouts,
     return absl::InvalidArgumentError(absl::StrCat(
         "vGPU layout \"", name, "\": ", absl::StrJoin(problems, "; ")));
   }
-  std::sort(
-      desired.gpus.begin(), desired.gpus.end(),
-      [](const GpuTarget& a, const GpuTarget& b) { return a.index < b.index; });
+  // GPUs by index, then the parents that are not PCI functions by name.
+  std::sort(desired.gpus.begin(), desired.gpus.end(),
+            [](const GpuTarget& a, const GpuTarget& b) {
+              return std::make_tuple(a.index < 0, a.index, a.bdf) <
+                     std::make_tuple(b.index < 0, b.index, b.bdf);
+            });
   return desired;
 }
 

@@ -5,7 +5,10 @@
 // Indices (`devices: [0, 2]`) count the node's physical GPUs: every PCI
 // function discovery calls a GPU (display 0x03xx or 3D/processing 0x12xx)
 // that is not an SR-IOV VF, whatever its vendor or driver, in PCI address
-// order (domain:bus:device.function, as sorted by the inventory).
+// order (domain:bus:device.function, as sorted by the inventory). An entry
+// with `mdevParents` addresses mdev parents that are not PCI functions (the
+// kernel's sample drivers mbochs and mtty, a virtual parent of some vendor
+// driver) by their name in /sys/class/mdev_bus, and no GPU.
 //
 // A type is named by its sysfs name with or without the vendor prefix
 // ("NVIDIA A10-4Q", "A10-4Q", "GRID T4-1Q", "T4-1Q", "GVTg_V5_4"), by its
@@ -45,8 +48,9 @@ struct VgpuType {
 };
 
 struct GpuTarget {
-  std::string bdf;  // The physical GPU (PF).
-  int index = 0;    // Its index among the node's physical GPUs.
+  std::string bdf;  // The physical GPU (PF), or the mdev parent's name.
+  int index = 0;    // Its index among the node's physical GPUs; -1 for an
+                    // mdev parent that is not a PCI function.
   GpuMode mode = GpuMode::kNone;
   // Types in layout order, counts as asked. In kNeedsVfs the types are not
   // resolved yet: id is "" and name is the text of the layout.
@@ -55,7 +59,9 @@ struct GpuTarget {
 
 struct DesiredState {
   std::string layout;
-  std::vector<GpuTarget> gpus;  // In PCI address order.
+  // GPUs in PCI address order, then mdev parents that are not PCI
+  // functions, by name.
+  std::vector<GpuTarget> gpus;
 };
 
 // The node's physical GPUs in PCI address order (the index order).
@@ -79,7 +85,8 @@ bool TypeMatches(absl::string_view requested, const VgpuType& type);
 // no such layout (the message lists the names there are). InvalidArgument
 // listing every problem: an index past the node's GPUs, a GPU matched by two
 // entries, a type the GPU does not offer (naming the GPU and the types it
-// offers), a GPU that offers no vGPU at all.
+// offers), a GPU that offers no vGPU at all, an mdevParents name that is no
+// mdev parent of the node or is a PCI function.
 absl::StatusOr<DesiredState> Resolve(const config::VgpuLayouts& layouts,
                                      const std::string& name,
                                      const inventory::Inventory& inventory);

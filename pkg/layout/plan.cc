@@ -55,6 +55,7 @@ struct GpuPlan {
     return a;
   }
   std::string Where() const {
+    if (target.index < 0) return absl::StrCat("mdev parent ", target.bdf);
     return absl::StrCat("GPU ", target.index, " (", gpu.bdf, ")");
   }
 };
@@ -331,11 +332,22 @@ std::vector<Action> Plan(const DesiredState& desired, const Inventory& inv,
   for (const inventory::MdevDevice& m : inv.mdevs) uuids.insert(m.uuid);
   for (const GpuTarget& target : desired.gpus) {
     const PciFunction* gpu = inv.FindFunction(target.bdf);
+    // An mdev parent that is not a PCI function is planned as a GPU that
+    // holds mdevs itself, with no VFs and no vendor rule: this stand-in
+    // carries only its name.
+    PciFunction parent_only;
+    if (target.index < 0 && gpu == nullptr &&
+        std::any_of(inv.mdev_parents.begin(), inv.mdev_parents.end(),
+                    [&](const auto& p) { return p.name == target.bdf; })) {
+      parent_only.bdf = target.bdf;
+      gpu = &parent_only;
+    }
     if (gpu == nullptr) {
       Action a;
       a.kind = ActionKind::kBlocked;
       a.gpu = target.bdf;
-      a.reason = absl::StrCat("GPU ", target.bdf, " is gone");
+      a.reason = absl::StrCat(target.index < 0 ? "mdev parent " : "GPU ",
+                              target.bdf, " is gone");
       out.push_back(std::move(a));
       continue;
     }

@@ -118,6 +118,59 @@ vgpu-configs:
   EXPECT_THAT(e.bdfs, ElementsAre("0000:c1:00.0"));
 }
 
+TEST(VgpuYamlTest, MdevParentsAddressParentsThatAreNotGpus) {
+  absl::StatusOr<VgpuLayouts> l = ParseVgpuConfigFile(R"(version: v1
+vgpu-configs:
+  x:
+    - mdevParents: [mbochs, mtty]
+      vgpu-devices: {mbochs-medium: 2}
+)");
+  ASSERT_THAT(l, IsOk());
+  EXPECT_THAT(l->at("x")[0].mdev_parents, ElementsAre("mbochs", "mtty"));
+  // The whole config prints it back, and that text parses to the same.
+  absl::StatusOr<Config> c = ParseConfig(R"(version: v1
+vgpu:
+  configs:
+    x:
+      - mdevParents: [mbochs]
+        vgpu-devices: {mbochs-medium: 2}
+)");
+  ASSERT_THAT(c, IsOk());
+  const std::string yaml = ToYaml(*c);
+  EXPECT_THAT(yaml, HasSubstr("- mdevParents: [\"mbochs\"]"));
+  absl::StatusOr<Config> again = ParseConfig(yaml);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_TRUE(again->vgpu == c->vgpu);
+}
+
+TEST(VgpuYamlTest, MdevParentsProblemsAreNamed) {
+  EXPECT_THAT(
+      ParseVgpuConfigFile(R"(version: v1
+vgpu-configs:
+  x:
+    - mdevParents: [mbochs, "a/b", mbochs]
+      devices: [0]
+      bdfs: ["0000:01:00.0"]
+      vgpu-devices: {mbochs-medium: 2}
+    - mdevParents: mtty
+      vgpu-devices: {}
+    - mdevParents: []
+      vgpu-devices: {}
+)"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("mdevParents[1]: \"a/b\" is not an mdev "
+                               "parent name"),
+                     HasSubstr("mdevParents[2]: mdev parent \"mbochs\" "
+                               "listed twice"),
+                     HasSubstr("vgpu-configs.x[0]: mdevParents addresses mdev "
+                               "parents that are not GPUs; it cannot be "
+                               "combined with devices, bdfs"),
+                     HasSubstr("line 8:20: vgpu-configs.x[1].mdevParents: "
+                               "must be a list of mdev parent names"),
+                     HasSubstr("vgpu-configs.x[2].mdevParents: must be a "
+                               "list"))));
+}
+
 TEST(VgpuYamlTest, ConfigVgpuSectionDefaultsAndKeys) {
   absl::StatusOr<Config> d = ParseConfig("");
   ASSERT_THAT(d, IsOk());

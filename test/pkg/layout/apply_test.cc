@@ -261,6 +261,29 @@ TEST_F(ApplyTest, RemovalRefusedWithinARunObservesAgainAndGoesOn) {
   EXPECT_EQ(Run().steps.size(), 0u);
 }
 
+TEST_F(ApplyTest, MdevParentThatIsNotPciConvergesThenDoesNothing) {
+  Build("mdev-virtual");
+  SetLayout("    - mdevParents: [mtty]\n      vgpu-devices: {mtty-1: 2}\n");
+  ApplyResult r = Run();
+  EXPECT_EQ(r.outcome, ApplyOutcome::kConverged) << r.error;
+  ASSERT_EQ(r.steps.size(), 2u);
+  inventory::Inventory inv = host_->Discover();
+  for (int slot : {0, 1}) {
+    const inventory::MdevDevice* m =
+        inv.FindMdev(MdevUuid("mtty", "mtty-1", slot));
+    ASSERT_NE(m, nullptr) << slot;
+    EXPECT_EQ(m->parent, "mtty");
+  }
+  EXPECT_TRUE(Run().steps.empty());
+  // Shrunk: ours goes, the hand-made mbochs instance stays.
+  SetLayout("    - mdevParents: [mtty]\n      vgpu-devices: {mtty-1: 1}\n");
+  r = Run();
+  EXPECT_EQ(r.outcome, ApplyOutcome::kConverged) << r.error;
+  ASSERT_EQ(r.steps.size(), 1u);
+  EXPECT_EQ(r.steps[0].action.kind, ActionKind::kRemoveMdev);
+  EXPECT_EQ(Mdevs(), 2);
+}
+
 TEST_F(ApplyTest, LockHeldRefusesASecondApplier) {
   Build("t4-vgpu");
   SetLayout("    - devices: [1]\n      vgpu-devices: {}\n");

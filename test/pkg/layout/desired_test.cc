@@ -166,6 +166,61 @@ TEST(DesiredTest, ReportsEveryProblemNamingTheGpuAndItsTypes) {
                                "0 and 1"))));
 }
 
+TEST(DesiredTest, MdevParentsThatAreNotPciAreTargetsByName) {
+  ProfileHost h("mdev-virtual");  // mbochs and mtty, virtual devices.
+  ASSERT_TRUE(h.ok());
+  absl::StatusOr<DesiredState> d = Resolve(Layouts(R"(  x:
+    - mdevParents: [mtty]
+      vgpu-devices: {"Single port serial": 2}
+    - mdevParents: [mbochs]
+      vgpu-devices: {mbochs-medium: 2, mbochs-small: 1}
+)"),
+                                           "x", h.Discover());
+  ASSERT_THAT(d, IsOk());
+  ASSERT_EQ(d->gpus.size(), 2u);
+  EXPECT_EQ(d->gpus[0].bdf, "mbochs");  // By name after any GPU.
+  EXPECT_EQ(d->gpus[0].index, -1);
+  EXPECT_EQ(d->gpus[0].mode, GpuMode::kMdevOnGpu);
+  ASSERT_EQ(d->gpus[0].want.size(), 2u);
+  EXPECT_EQ(d->gpus[0].want[0].first.id, "mbochs-medium");
+  EXPECT_EQ(d->gpus[0].want[1].first.id, "mbochs-small");
+  EXPECT_EQ(d->gpus[1].bdf, "mtty");
+  ASSERT_EQ(d->gpus[1].want.size(), 1u);
+  EXPECT_EQ(d->gpus[1].want[0].first.id, "mtty-1");
+  EXPECT_EQ(d->gpus[1].want[0].second, 2);
+}
+
+TEST(DesiredTest, MdevParentsProblemsNameTheParent) {
+  ProfileHost h("mdev-virtual");
+  ASSERT_TRUE(h.ok());
+  EXPECT_THAT(
+      Resolve(Layouts(R"(  x:
+    - mdevParents: [mdpy, mtty]
+      vgpu-devices: {mbochs-medium: 1}
+    - mdevParents: [mtty]
+      vgpu-devices: {mtty-2: 1}
+)"),
+              "x", h.Discover()),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("entry 0: no mdev parent \"mdpy\" on the node "
+                               "(is its driver loaded?); parents: mbochs, "
+                               "mtty"),
+                     HasSubstr("mdev parent mtty offers no vGPU type "
+                               "\"mbochs-medium\"; it offers: Single port "
+                               "serial (mtty-1), Dual port serial (mtty-2)"),
+                     HasSubstr("mdev parent mtty is matched by entries 0 and "
+                               "1"))));
+  // A PCI parent is a GPU (or a VF): addressed by devices or bdfs.
+  ProfileHost t4("t4-vgpu");
+  ASSERT_TRUE(t4.ok());
+  EXPECT_THAT(Resolve(Layouts("  x:\n    - mdevParents: [\"0000:3b:00.0\"]\n"
+                              "      vgpu-devices: {\"T4-1Q\": 1}\n"),
+                      "x", t4.Discover()),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("mdev parent \"0000:3b:00.0\" is a PCI "
+                                 "function: address it with devices or bdfs")));
+}
+
 TEST(DesiredTest, UnknownLayoutListsTheKnownOnes) {
   ProfileHost h("t4-vgpu");
   ASSERT_TRUE(h.ok());

@@ -224,6 +224,37 @@ TEST_F(PlanTest, AdaOneVgpuPerVf) {
               HasSubstr("lacks 1 NVIDIA L40S-2Q: all 8 VFs hold a vGPU"));
 }
 
+TEST_F(PlanTest, MdevParentsThatAreNotPciArePlannedByName) {
+  // mdev-virtual: mbochs holds one hand-made mbochs-medium (3 more fit).
+  std::vector<Action> p = PlanOn("mdev-virtual", R"(    - mdevParents: [mbochs]
+      vgpu-devices: {mbochs-medium: 3}
+    - mdevParents: [mtty]
+      vgpu-devices: {mtty-1: 2}
+)");
+  EXPECT_THAT(Kinds(p),
+              ElementsAre("create", "create", "keep", "create", "create"));
+  ASSERT_EQ(p.size(), 5u);
+  EXPECT_EQ(p[0].gpu, "mbochs");
+  EXPECT_EQ(p[0].parent, "mbochs");
+  EXPECT_EQ(p[0].path,
+            "sys/class/mdev_bus/mbochs/mdev_supported_types/mbochs-medium/"
+            "create");
+  EXPECT_EQ(p[0].data, MdevUuid("mbochs", "mbochs-medium", 0));
+  EXPECT_THAT(p[0].reason, HasSubstr("mdev parent mbochs lacks 2"));
+  EXPECT_THAT(p[2].reason, HasSubstr("(not created by us)"));
+  EXPECT_EQ(p[3].path,
+            "sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1/create");
+  // Asking past available_instances is blocked, naming the count.
+  p = PlanOn("mdev-virtual", R"(    - mdevParents: [mbochs]
+      vgpu-devices: {mbochs-large: 1}
+)");
+  ASSERT_FALSE(p.empty());
+  EXPECT_EQ(p.back().kind, ActionKind::kBlocked);
+  EXPECT_THAT(p.back().reason,
+              HasSubstr("mdev parent mbochs lacks 1 mbochs-large: "
+                        "available_instances of mbochs-large is 0"));
+}
+
 TEST_F(PlanTest, GvtMixesTypesFromOneSharedPool) {
   std::vector<Action> p = PlanOn("intel-gvt", R"(    - devices: all
       vgpu-devices: {"GVTg_V5_8": 2}

@@ -291,12 +291,9 @@ void PlanGpu(GpuPlan& g, const DeviceSet& in_use, const DeviceSet& owned) {
         std::any_of(g.target.want.begin(), g.target.want.end(),
                     [](const auto& w) { return w.second > 0; });
     if (!wants_any) return;  // Nothing to make: leave SR-IOV off.
-    Action a =
-        g.Make(ActionKind::kEnableVfs, g.gpu.bdf,
-               absl::StrCat(g.Where(), " has no VF enabled; its ",
-                            g.gpu.sriov_totalvfs, " VFs carry its vGPU types"));
-    a.path = absl::StrCat("sys/bus/pci/devices/", g.gpu.bdf, "/sriov_numvfs");
-    a.data = absl::StrCat(g.gpu.sriov_totalvfs);
+    Action a = EnableVfsAction(g.gpu);
+    a.reason = absl::StrCat(g.Where(), " has no VF enabled; its ",
+                            g.gpu.sriov_totalvfs, " VFs carry its vGPU types");
     g.out.push_back(std::move(a));
     return;
   }
@@ -356,6 +353,16 @@ std::vector<Action> Plan(const DesiredState& desired, const Inventory& inv,
     Flush(g);
   }
   return out;
+}
+
+Action EnableVfsAction(const PciFunction& pf) {
+  Action a;
+  a.kind = ActionKind::kEnableVfs;
+  a.gpu = pf.bdf;
+  a.device = pf.bdf;
+  a.path = absl::StrCat("sys/bus/pci/devices/", pf.bdf, "/sriov_numvfs");
+  a.data = absl::StrCat(pf.sriov_totalvfs);
+  return a;
 }
 
 bool IsChange(ActionKind kind) {

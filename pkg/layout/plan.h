@@ -66,6 +66,11 @@ std::vector<Action> Plan(const DesiredState& desired,
                          const inventory::Inventory& inventory,
                          const DeviceSet& in_use, const DeviceSet& owned);
 
+// The write that enables every VF of SR-IOV physical function `pf`
+// (sriov_numvfs = sriov_totalvfs), as the planner plans it for a GPU whose
+// vGPU types live on VFs not enabled yet; `reason` is left empty.
+Action EnableVfsAction(const inventory::PciFunction& pf);
+
 // True for the kinds that write to sysfs.
 bool IsChange(ActionKind kind);
 // True if `actions` holds a change.

@@ -23,7 +23,12 @@ namespace {
 constexpr char kHeader[] = "# vgpu-device-plugin layout state v1";
 
 bool Exists(const OwnedVgpu& v, const inventory::Inventory& inv) {
-  if (v.kind == OwnedVgpu::Kind::kMdev) return inv.FindMdev(v.device);
+  if (v.kind == OwnedVgpu::Kind::kMdev) {
+    // On the parent we made it on: the same UUID elsewhere (our intent's
+    // write refused with EEXIST, then a crash) is somebody else's.
+    const inventory::MdevDevice* m = inv.FindMdev(v.device);
+    return m != nullptr && (v.parent.empty() || m->parent == v.parent);
+  }
   const inventory::PciFunction* vf = inv.FindFunction(v.device);
   return vf != nullptr && vf->nvidia_vgpu && vf->nvidia_vgpu->current_type != 0;
 }

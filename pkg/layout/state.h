@@ -56,7 +56,8 @@ struct OwnershipState {
   // is ours (the crash came after the sysfs write).
   DeviceSet Owned() const;
   // Drops the records whose vGPU does not exist in `inventory` (an mdev
-  // gone, a VF whose current_vgpu_type is 0): after a host reboot the same
+  // gone or on another parent than recorded, a VF whose current_vgpu_type
+  // is 0): after a host reboot the same
   // UUIDs are recorded again when re-created, and a VF we no longer hold is
   // not claimed if someone else sets its type. Returns whether it changed.
   bool Prune(const inventory::Inventory& inventory);

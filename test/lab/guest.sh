@@ -4,7 +4,7 @@
 # Each check appends one "PASS name" or "FAIL name: why" line to
 # /out/results; the last line is "DONE".
 # Env from the kernel command line: labbin (host path of the build dir),
-# labonly ("all" or scenario letters separated by commas, e.g. "a,b").
+# labcache (host path of setup.sh's cache: write_hook.so), labonly ("all" or scenario letters separated by commas, e.g. "a,b").
 R=/out/results
 W=/host/run/lab # the same folder is /run/lab inside the chroot
 P1=0000:01:00.0 A1=0000:01:00.1 # pair 1, root port on pcie.0
@@ -14,6 +14,7 @@ MRES=lab.example.com/mdev
 pass() { echo "PASS $*" | tee -a $R; }
 fail() { echo "FAIL $*" | tee -a $R; }
 want() { case ",$labonly," in *,all,* | *,$1,*) return 0 ;; esac; return 1; }
+named() { case ",$labonly," in *,$1,*) return 0 ;; esac; return 1; } # not by "all"
 t0=$(cut -d' ' -f1 /proc/uptime)
 stamp() { echo "lab-guest: $* at $(cut -d' ' -f1 /proc/uptime)s" | tee -a /out/timings; }
 bin() {
@@ -109,7 +110,7 @@ fi
 g1=$(basename "$(readlink /sys/bus/pci/devices/$P1/iommu_group)")
 g2=$(basename "$(readlink /sys/bus/pci/devices/$P2/iommu_group)")
 daemon_pid=""
-if want b || want c || want d || want e; then
+if want b || want c || want d || want e || want f || want g; then
   cat >$W/config.yaml <<CFG
 version: v1
 resources:
@@ -266,9 +267,58 @@ if want d && [ -n "$daemon_pid" ]; then
   stamp "nested QEMU done"
 fi
 
+doctor() { # prints vgpuctl doctor's lines; returns its exit code
+  inhost "$(bin vgpuctl)" doctor --host-root / --cdi-dir /run/lab/cdi \
+    --pod-resources-socket /run/lab/pod-resources.sock \
+    --device-plugin-dir /run/lab/plugins
+}
+if want f && [ -n "$daemon_pid" ]; then
+  # Pair 2's audio is still on snd_hda_intel: the doctor names that function
+  # and its driver, and no unit check fails on pair 1 (host-display: f3).
+  doctor >$W/doctor-broken.txt 2>&1
+  rc=$?
+  cp $W/doctor-broken.txt /out/
+  line=$(grep -E "^FAIL +unit-viable +group $g2 \($P2\): $A2 is on snd_hda_intel" $W/doctor-broken.txt)
+  if [ $rc -eq 1 ] && [ -n "$line" ] && ! grep '^FAIL' $W/doctor-broken.txt | grep -v '^FAIL  *host-display ' | grep -q "0000:01:00"; then
+    pass "f1-doctor-names-broken-function (exit 1: $(echo "$line" | cut -c1-110))"
+  else
+    fail "f1-doctor-names-broken-function: exit $rc; $(grep -v '^PASS' $W/doctor-broken.txt | tr '\n' ';' | head -c 600)"
+  fi
+  # Both pairs on vfio-pci: every unit check passes. Pair 1's display is
+  # the guest's boot VGA (the firmware's pick), so offering it is the one
+  # FAIL left, and the kernel's boot_vga says the same.
+  to_vfio $A2
+  waitfor 60 grep -q "^resource $RES: 2 devices, 2 healthy" $W/emulator.out
+  doctor >$W/doctor-good.txt 2>&1
+  rc=$?
+  cp $W/doctor-good.txt /out/
+  fails=$(grep '^FAIL' $W/doctor-good.txt)
+  boot=""
+  for f in $P1 $P2; do
+    [ "$(cat /sys/bus/pci/devices/$f/boot_vga 2>/dev/null)" = 1 ] && boot="$boot $f"
+  done
+  if grep -Eq '^PASS +unit-viable +2 passthrough units' $W/doctor-good.txt &&
+    grep -Eq '^PASS +(pod-resources|cdi-advertised|vfio-modules|vfio-mode) ' $W/doctor-good.txt &&
+    ! echo "$fails" | grep -v '^FAIL  *host-display ' | grep -q .; then
+    pass "f2-doctor-passes-on-good-pairs ($(tail -n 1 $W/doctor-good.txt))"
+  else
+    fail "f2-doctor-passes-on-good-pairs: exit $rc; $(grep -v '^PASS' $W/doctor-good.txt | tr '\n' ';' | head -c 600)"
+  fi
+  # host-display: FAIL exactly for the functions whose boot_vga reads 1.
+  named=$(echo "$fails" | sed -n 's/^FAIL  *host-display  *\([0-9a-f:.]*\) drives the host console.*/\1/p' | tr '\n' ' ')
+  if [ " $named" = "$boot " ] || { [ -z "$boot" ] && [ -z "$named" ]; }; then
+    pass "f3-doctor-host-display-is-kernels-boot-vga (boot_vga=1:${boot:- none}; exit $rc)"
+  else
+    fail "f3-doctor-host-display-is-kernels-boot-vga: kernel boot_vga=1 [$boot], doctor names [$named]"
+  fi
+  to_host $A2 snd_hda_intel
+fi
+
+if want e || want g; then
+  modprobe mbochs && modprobe mtty || fail "e1/g: modprobe mbochs/mtty"
+fi
 if want e; then
   # The samples' parents are virtual devices, not PCI functions.
-  modprobe mbochs && modprobe mtty || fail "e1: modprobe mbochs/mtty"
   ls /sys/class/mdev_bus >$W/mdev-kernel.txt
   if inhost "$(bin vgpuctl)" discover --host-root / --json >$W/discover-mdev.json 2>$W/discover-mdev.err; then
     ours=$(inhost jq -r '.mdevParents[] | "\(.name) isPci=\(.isPci) \([.types[].id] | sort | join(","))"' /run/lab/discover-mdev.json | sort)
@@ -323,6 +373,267 @@ if want e; then
       fail "e3-daemon-advertises-mdevs: kubelet sees $(grep "^resource $MRES" $W/emulator.out | tail -n 1); daemon: $(grep -i mdev $W/daemon.log | tail -n 3 | tr '\n' ';')"
     fi
   fi
+fi
+
+# The kernel's mdev instances, one "uuid parent type" line each, sorted.
+kernel_mdevs() {
+  for d in /sys/bus/mdev/devices/*; do
+    [ -e "$d" ] || continue
+    echo "$(basename $d) $(basename $(dirname $(readlink -f $d))) $(basename $(readlink $d/mdev_type))"
+  done | sort
+}
+apply_layout() { # layout, output file[, env...]: vgpuctl apply --json; its exit code
+  name=$1 out=$2
+  shift 2
+  inhost env "$@" "$(bin vgpuctl)" apply --vgpu-config-file /run/lab/layouts.yaml \
+    --layout $name --host-root / --state-dir /run/lab/state \
+    --pod-resources-socket /run/lab/pod-resources.sock --json >$W/$out 2>$W/$out.err
+}
+steps() { # output file, jq filter on each step: one line per step
+  inhost jq -r ".steps[] | $2" /run/lab/$1 2>/dev/null
+}
+if want g; then
+  # The layout engine on the samples' real mdevs. Start from no instance.
+  for d in /sys/bus/mdev/devices/*; do [ -e $d/remove ] && echo 1 >$d/remove; done
+  mkdir -p $W/state $W/hook
+  cat >$W/layouts.yaml <<'YAML'
+version: v1
+vgpu-configs:
+  lab:
+    - mdevParents: [mbochs]
+      vgpu-devices: {mbochs-medium: 2}
+    - mdevParents: [mtty]
+      vgpu-devices: {mtty-1: 2}
+  lab-shrunk:
+    - mdevParents: [mbochs]
+      vgpu-devices: {mbochs-medium: 0}
+    - mdevParents: [mtty]
+      vgpu-devices: {mtty-1: 1}
+  lab-pool:
+    - mdevParents: [mbochs]
+      vgpu-devices: {mbochs-large: 4, mbochs-medium: 1}
+  none:
+    - mdevParents: [mbochs, mtty]
+      vgpu-devices: {}
+YAML
+  apply_layout lab apply-1.json
+  rc=$?
+  kernel_mdevs >$W/mdevs-1.txt
+  created=$(steps apply-1.json 'select(.action == "create" and .result == "ok") | .device' | sort | tr '\n' ' ')
+  listed=$(cut -d' ' -f1 $W/mdevs-1.txt | tr '\n' ' ')
+  if [ $rc -eq 0 ] && [ "$(grep -c ' mbochs mbochs-medium$' $W/mdevs-1.txt)" = 2 ] &&
+    [ "$(grep -c ' mtty mtty-1$' $W/mdevs-1.txt)" = 2 ] && [ "$(wc -l <$W/mdevs-1.txt)" = 4 ] &&
+    [ "$created" = "$listed" ]; then
+    pass "g1-apply-creates-real-mdevs (4 created, the kernel lists exactly them: $(cut -d' ' -f2- $W/mdevs-1.txt | sort | uniq -c | tr -s ' ' | tr '\n' ';'))"
+  else
+    fail "g1-apply-creates-real-mdevs: exit $rc; kernel [$(tr '\n' ';' <$W/mdevs-1.txt)] created [$created]; $(head -c 400 $W/apply-1.json)"
+  fi
+  stamp "layout applied"
+
+  apply_layout lab apply-2.json
+  rc=$?
+  n=$(inhost jq '.steps | length' /run/lab/apply-2.json 2>/dev/null)
+  if [ $rc -eq 0 ] && [ "$n" = 0 ] && kernel_mdevs | cmp -s - $W/mdevs-1.txt; then
+    pass "g2-apply-again-writes-nothing (exit 0, 0 steps)"
+  else
+    fail "g2-apply-again-writes-nothing: exit $rc, $n steps; $(head -c 400 $W/apply-2.json)"
+  fi
+
+  # A "reboot" of the parents: the instances vanish with their driver.
+  rmmod mbochs mtty
+  gone=$(kernel_mdevs | wc -l)
+  modprobe mbochs && modprobe mtty
+  apply_layout lab apply-3.json
+  rc=$?
+  if [ $rc -eq 0 ] && [ "$gone" = 0 ] && kernel_mdevs | cmp -s - $W/mdevs-1.txt; then
+    pass "g3-parent-reload-same-uuids (rmmod left $gone instances; apply brought back the same 4 UUIDs)"
+  else
+    fail "g3-parent-reload-same-uuids: exit $rc, $gone left after rmmod; now [$(kernel_mdevs | tr '\n' ';')] want [$(tr '\n' ';' <$W/mdevs-1.txt)]"
+  fi
+
+  # A nested QEMU holds one of our mbochs instances (sysfsdev=) while the
+  # layout shrinks: that one stays, the others go; once QEMU quits it goes.
+  held=$(grep ' mbochs mbochs-medium$' $W/mdevs-1.txt | head -n 1 | cut -d' ' -f1)
+  rm -f $W/qemu-in
+  mkfifo $W/qemu-in
+  chroot /host qemu-system-x86_64 -machine q35 -accel tcg -m 128 -nodefaults \
+    -display none -S -monitor stdio \
+    -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/$held <$W/qemu-in >$W/qemu-mdev.txt 2>&1 &
+  qemu_pid=$!
+  exec 4>$W/qemu-in
+  echo "info qtree" >&4
+  if waitfor 120 grep -q "sysfsdev = \"/sys/bus/mdev/devices/$held\"" $W/qemu-mdev.txt; then
+    pass "g5-nested-qemu-realizes-sysfsdev ($(grep -m1 'sysfsdev = ' $W/qemu-mdev.txt | tr -s ' '))"
+  else
+    fail "g5-nested-qemu-realizes-sysfsdev: $(grep -v '^ ' $W/qemu-mdev.txt | tail -n 3 | tr '\n' ';')"
+  fi
+  cp $W/qemu-mdev.txt /out/
+  apply_layout lab-shrunk apply-4.json
+  rc=$?
+  still=$(kernel_mdevs | tr '\n' ';')
+  blocked=$(inhost jq -r '.plan[] | select(.action == "blocked") | .device + ": " + .reason' /run/lab/apply-4.json 2>/dev/null)
+  removed=$(steps apply-4.json 'select(.action == "remove" and .result == "ok") | .device' | wc -l)
+  if [ $rc -eq 3 ] && kernel_mdevs | grep -q "^$held mbochs " && [ "$(kernel_mdevs | wc -l)" = 2 ] &&
+    [ "$removed" = 2 ] && echo "$blocked" | grep -q "^$held: .*in use"; then
+    echo quit >&4
+    exec 4>&-
+    wait $qemu_pid
+    apply_layout lab-shrunk apply-5.json
+    rc5=$?
+    if [ $rc5 -eq 0 ] && ! kernel_mdevs | grep -q "^$held " && [ "$(kernel_mdevs | wc -l)" = 1 ]; then
+      pass "g4-held-instance-not-removed (exit 3, $held kept while QEMU held it (\"$(echo "$blocked" | sed 's/^[^:]*: //; s/.* but //' | head -c 80)\"), removed once QEMU quit)"
+    else
+      fail "g4-held-instance-not-removed: after QEMU quit: exit $rc5, [$(kernel_mdevs | tr '\n' ';')]"
+    fi
+  else
+    echo quit >&4
+    exec 4>&-
+    wait $qemu_pid
+    fail "g4-held-instance-not-removed: exit $rc, $removed removed, [$still], blocked [$blocked]; $(head -c 300 $W/apply-4.json)"
+  fi
+  stamp "held-open shrink done"
+
+  # The kernel's errnos reach the operator with the path. ENOSPC: mbochs's
+  # types share one pool; each type's available_instances, read before the
+  # run, fits alone, but not both together.
+  apply_layout lab-pool apply-6.json
+  rc=$?
+  nospc=$(steps apply-6.json 'select(.errno == "ENOSPC") | .path + ": " + .result')
+  if [ $rc -eq 3 ] && echo "$nospc" | grep -q "mbochs-medium/create: .*No space left on device (ENOSPC)"; then
+    pass "g6-enospc-reaches-operator (exit 3; $(echo "$nospc" | head -n 1 | head -c 160))"
+  else
+    fail "g6-enospc-reaches-operator: exit $rc; $(head -c 500 $W/apply-6.json)"
+  fi
+  apply_layout none apply-7.json # frees the pool
+
+  # EEXIST: between apply's observation and its write (held by the hook),
+  # the UUID it is about to create appears on the other parent.
+  hook="LD_PRELOAD=$labcache/write_hook.so VGPU_LAB_HOOK_DIR=/run/lab/hook ASAN_OPTIONS=verify_asan_link_order=0"
+  inhost "$(bin vgpuctl)" plan --vgpu-config-file /run/lab/layouts.yaml --layout lab \
+    --host-root / --state-dir /run/lab/state \
+    --pod-resources-socket /run/lab/pod-resources.sock --json >$W/plan-lab.json 2>$W/plan-lab.err
+  first=$(inhost jq -r '[.actions[] | select(.action == "create")][0] | .device + " " + .path' /run/lab/plan-lab.json)
+  uuid=${first%% *} path=${first#* }
+  rm -f $W/hook/held
+  touch $W/hook/hold
+  apply_layout lab apply-8.json $hook &
+  apply_pid=$!
+  waitfor 120 test -e $W/hook/held
+  echo $uuid >/sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1/create
+  rm -f $W/hook/hold
+  wait $apply_pid
+  rc=$?
+  err=$(inhost jq -r '.error // ""' /run/lab/apply-8.json 2>/dev/null)
+  if [ $rc -eq 1 ] && echo "$err" | grep -q "/$path: File exists (EEXIST)\|$path: File exists (EEXIST)"; then
+    apply_layout lab apply-9.json
+    rc9=$?
+    if [ $rc9 -eq 0 ] && kernel_mdevs | grep -q "^$uuid mtty mtty-1$"; then
+      pass "g7-eexist-reaches-operator (exit 1: $(echo "$err" | head -c 150); the next apply converges around the hand-made $uuid)"
+    else
+      fail "g7-eexist-reaches-operator: next apply exit $rc9; [$(kernel_mdevs | tr '\n' ';')]"
+    fi
+  else
+    fail "g7-eexist-reaches-operator: exit $rc, error [$err], planned [$first]; $(head -c 300 $W/plan-lab.err) $(head -c 400 $W/apply-8.json)"
+  fi
+  rm -f $W/hook/hold
+
+  # EINVAL: the hook writes a malformed UUID in place of one of ours.
+  lost=$(inhost jq -r '.steps[] | select(.action == "create" and .parent == "mtty") | .device' /run/lab/apply-9.json 2>/dev/null | head -n 1)
+  [ -n "$lost" ] || lost=$(kernel_mdevs | grep ' mtty mtty-1$' | grep -v "^$uuid " | head -n 1 | cut -d' ' -f1)
+  echo 1 >/sys/bus/mdev/devices/$lost/remove
+  printf '%s' "not-a-uuid" >$W/hook/garble
+  apply_layout lab apply-10.json $hook
+  rc=$?
+  rm -f $W/hook/garble
+  err=$(inhost jq -r '.error // ""' /run/lab/apply-10.json 2>/dev/null)
+  apply_layout lab apply-11.json
+  rc11=$?
+  if [ $rc -eq 1 ] && echo "$err" | grep -q "mtty-1/create: Invalid argument (EINVAL)" &&
+    [ $rc11 -eq 0 ] && kernel_mdevs | grep -q "^$lost mtty mtty-1$"; then
+    pass "g8-einval-reaches-operator (exit 1: $(echo "$err" | head -c 150); then $lost came back)"
+  else
+    fail "g8-einval-reaches-operator: exit $rc, error [$err]; next apply exit $rc11; [$(kernel_mdevs | tr '\n' ';')]"
+  fi
+  # The layout wants nothing: every instance of ours goes, the hand-made
+  # one of g7 stays (blocked: not created by us).
+  apply_layout none apply-12.json
+  rc=$?
+  left=$(kernel_mdevs | tr '\n' ';')
+  if [ $rc -eq 3 ] && [ "$left" = "$uuid mtty mtty-1;" ]; then
+    pass "g9-hand-made-never-removed (exit 3; left: $left)"
+  else
+    fail "g9-hand-made-never-removed: exit $rc; left [$left], hand-made $uuid; $(head -c 300 $W/apply-12.json)"
+  fi
+  cp $W/apply-*.json $W/mdevs-1.txt /out/ 2>/dev/null
+  stamp "layout engine done"
+fi
+
+# SR-IOV (run.sh --variant sriov: QEMU 10's igb, never part of "all").
+if named s; then
+  modprobe igb && modprobe igbvf || fail "s: modprobe igb/igbvf"
+  PF=""
+  for d in /sys/bus/pci/devices/*; do
+    [ -e $d/sriov_totalvfs ] && [ "$(cat $d/vendor)" = 0x8086 ] && { PF=$(basename $d); break; }
+  done
+  enable_vfs() { inhost "$labbin/test/lab-enable-vfs" / $PF "$@"; }
+  if [ -z "$PF" ]; then
+    fail "s1-enable-vfs-through-boundary: no igb SR-IOV function in the guest"
+  else
+    total=$(cat /sys/bus/pci/devices/$PF/sriov_totalvfs)
+    range=$(enable_vfs 99)
+    out=$(enable_vfs)
+    busy=$(enable_vfs 3)
+    links=$(ls /sys/bus/pci/devices/$PF | grep -c '^virtfn')
+    if echo "$range" | grep -q "sriov_numvfs: Numerical result out of range (ERANGE)" &&
+      [ "$out" = "ok sys/bus/pci/devices/$PF/sriov_numvfs $total" ] &&
+      [ "$(cat /sys/bus/pci/devices/$PF/sriov_numvfs)" = "$total" ] && [ "$links" = "$total" ] &&
+      echo "$busy" | grep -q "Device or resource busy (EBUSY)"; then
+      pass "s1-enable-vfs-through-boundary ($PF: $out; $links virtfn links; 99: ERANGE; 3 while $total: EBUSY)"
+    else
+      fail "s1-enable-vfs-through-boundary: 99 [$range] enable [$out] 3 [$busy] numvfs $(cat /sys/bus/pci/devices/$PF/sriov_numvfs), $links links"
+    fi
+    stamp "VFs enabled"
+    # Discovery against the kernel: the PF's VFs in virtfn order, each with
+    # its physfn, its own IOMMU group and its driver.
+    kern=$(i=0; while [ -e /sys/bus/pci/devices/$PF/virtfn$i ]; do
+      vf=$(basename $(readlink /sys/bus/pci/devices/$PF/virtfn$i))
+      echo "$vf physfn=$(basename $(readlink /sys/bus/pci/devices/$vf/physfn)) group=$(basename $(readlink /sys/bus/pci/devices/$vf/iommu_group)) driver=$(drv $vf)"
+      i=$((i + 1))
+    done)
+    if inhost "$(bin vgpuctl)" discover --host-root / --json >$W/discover-sriov.json 2>$W/discover-sriov.err; then
+      ours=$(inhost jq -r --arg pf $PF '(.functions[] | select(.bdf == $pf) | .virtfns) as $v
+        | $v[] as $b | .functions[] | select(.bdf == $b)
+        | "\(.bdf) physfn=\(.physfn) group=\(.iommuGroup) driver=\(.driver // "null")"' /run/lab/discover-sriov.json)
+      groups=$(echo "$kern" | sed 's/.*group=\([0-9]*\).*/\1/' | sort -u | wc -l)
+      if [ -n "$kern" ] && [ "$ours" = "$kern" ] && [ "$groups" = "$total" ]; then
+        pass "s2-discover-vfs-match-kernel ($total VFs, $groups groups: $(echo "$kern" | head -n 2 | tr '\n' ';')...)"
+      else
+        fail "s2-discover-vfs-match-kernel: kernel [$(echo "$kern" | tr '\n' ';')] ours [$(echo "$ours" | tr '\n' ';')]"
+      fi
+    else
+      fail "s2-discover-vfs-match-kernel: vgpuctl discover failed: $(head -c 300 $W/discover-sriov.err)"
+    fi
+    # A VF on vfio-pci, passed to the nested QEMU.
+    vf0=$(basename $(readlink /sys/bus/pci/devices/$PF/virtfn0))
+    to_vfio $vf0
+    nested -device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
+      -device vfio-pci,host=$vf0,bus=rp0 >$W/qemu-vf.txt
+    cp $W/qemu-vf.txt /out/
+    if grep -q "host = \"$vf0\"" $W/qemu-vf.txt; then
+      pass "s3-nested-qemu-realizes-vf ($vf0 on $(drv $vf0), group $(basename $(readlink /sys/bus/pci/devices/$vf0/iommu_group)): $(sed -n "/host = \"$vf0\"/,/pci id/s/.*\(class [^,]*\).*\(pci id [0-9a-f:]*\).*/\1 \2/p" $W/qemu-vf.txt | head -n 1))"
+    else
+      fail "s3-nested-qemu-realizes-vf: $(grep -v '^ ' $W/qemu-vf.txt | tail -n 3 | tr '\n' ';')"
+    fi
+    # Disabled again through the boundary while VF0 is on vfio-pci.
+    out=$(enable_vfs 0)
+    if [ "$out" = "ok sys/bus/pci/devices/$PF/sriov_numvfs 0" ] &&
+      ! ls /sys/bus/pci/devices/$PF | grep -q '^virtfn' && [ ! -e /sys/bus/pci/devices/$vf0 ]; then
+      pass "s4-disable-vfs-through-boundary ($out: the VFs are gone)"
+    else
+      fail "s4-disable-vfs-through-boundary: [$out], $(ls /sys/bus/pci/devices/$PF | grep -c '^virtfn') virtfn links left"
+    fi
+  fi
+  stamp "SR-IOV done"
 fi
 
 [ -n "$daemon_pid" ] && { kill $emulator_pid $daemon_pid; wait; } 2>/dev/null

@@ -5,8 +5,12 @@
 #   2. the pinned stock kernel image and the matching linux-source's
 #      samples/vfio-mdev, downloaded with apt-get download;
 #   3. the sample mdev drivers mbochs and mtty built out of tree;
-#   4. a busybox initramfs with the modules the guest needs.
-# Usage: test/lab/setup.sh  (cache: $VGPU_LAB_CACHE, default /var/cache/vgpu-lab)
+#   4. a busybox initramfs with the modules the guest needs;
+#   5. the fault injector write_hook.so (test/lab/write_hook.c);
+#   6. with the argument "sriov": QEMU 10 from bookworm-backports, extracted
+#      (apt-get download through a private apt folder: the system's sources
+#      are not touched).
+# Usage: test/lab/setup.sh [sriov]  (cache: $VGPU_LAB_CACHE, default /var/cache/vgpu-lab)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=test/lab/lab.conf
@@ -73,7 +77,7 @@ if [[ ! -e "$initrd" || "$here/init" -nt "$initrd" || "$here/setup.sh" -nt "$ini
   cp /bin/busybox "$tree/bin/busybox"
   cp "$here/init" "$tree/init" && chmod 755 "$tree/init"
   modules=(virtio_pci 9p 9pnet_virtio vfio-pci vfio_iommu_type1 mdev bochs
-    snd-hda-intel)
+    snd-hda-intel igb igbvf)
   moddir=lib/modules/$kver
   mkdir -p "$tree/$moddir/extra"
   cp "$cache/kernel/$moddir"/modules.{order,builtin,builtin.modinfo} \
@@ -90,5 +94,32 @@ if [[ ! -e "$initrd" || "$here/init" -nt "$initrd" || "$here/setup.sh" -nt "$ini
   depmod -b "$tree" "$kver"
   (cd "$tree" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.$$"
   mv "$initrd.$$" "$initrd"
+fi
+# 5. The fault injector the guest preloads into vgpuctl for the errno checks.
+if [[ ! -e "$cache/write_hook.so" || "$here/write_hook.c" -nt "$cache/write_hook.so" ]]; then
+  log "building write_hook.so"
+  gcc -shared -fPIC -O2 -Wall -Wextra -Werror -o "$cache/write_hook.so.$$" \
+    "$here/write_hook.c" -ldl
+  mv "$cache/write_hook.so.$$" "$cache/write_hook.so"
+fi
+# 6. QEMU 10 for the SR-IOV variant.
+if [[ ${1:-} == sriov && ! -x "$cache/qemu10/usr/bin/qemu-system-x86_64" ]]; then
+  apt_dir=$cache/apt-backports
+  mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+  echo "deb $LAB_BACKPORTS_MIRROR bookworm-backports main" >"$apt_dir/sources.list"
+  apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list"
+    -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$apt_dir/lists"
+    -o "Dir::Cache=$apt_dir/cache")
+  log "downloading QEMU $LAB_QEMU10_VERSION from bookworm-backports"
+  apt-get "${apt_opts[@]}" update -qq
+  rm -rf "$cache/debs" && mkdir -p "$cache/debs"
+  chown _apt "$cache/debs" 2>/dev/null || true
+  (cd "$cache/debs" && apt-get "${apt_opts[@]}" download -qq \
+    "qemu-system-x86=$LAB_QEMU10_VERSION" "qemu-system-common=$LAB_QEMU10_VERSION" \
+    "qemu-system-data=$LAB_QEMU10_VERSION")
+  rm -rf "$cache/qemu10.new" && mkdir -p "$cache/qemu10.new"
+  for deb in "$cache"/debs/*.deb; do dpkg -x "$deb" "$cache/qemu10.new"; done
+  rm -rf "$cache/debs" "$apt_dir" "$cache/qemu10"
+  mv "$cache/qemu10.new" "$cache/qemu10"
 fi
 log "ready in $cache (kernel $kver)"

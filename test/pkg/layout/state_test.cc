@@ -61,6 +61,19 @@ TEST(StateTest, PruneDropsVgpusThatNoLongerExistAndConfirmsIntents) {
   EXPECT_FALSE(s.Prune(h.Discover()));
 }
 
+TEST(StateTest, PruneDropsAnIntentWhoseUuidIsOnAnotherParent) {
+  // Our create of this UUID on 0000:d8:00.0 was refused (EEXIST: somebody
+  // made it on 0000:3b:00.0 first) and we crashed before forgetting it.
+  ProfileHost h("t4-vgpu");
+  ASSERT_TRUE(h.ok());
+  OwnershipState s = Sample();
+  OwnedVgpu& v = s.by_device["86e2a6f4-3b1c-4f0e-9d2a-5c7b8e1f0a01"];
+  v.parent = "0000:d8:00.0";
+  v.phase = OwnedVgpu::Phase::kCreating;
+  EXPECT_TRUE(s.Prune(h.Discover()));
+  EXPECT_TRUE(s.by_device.empty());
+}
+
 TEST(StateTest, RemembersVfTypeNamesAFullCardNoLongerShows) {
   ProfileHost h("ada-vf-vgpu");
   ASSERT_TRUE(h.ok());

@@ -7,7 +7,8 @@
 #      the unit tests there,
 #   3b. boots a stock Debian 6.1 kernel under QEMU and runs the Release
 #      binaries against its real VFIO and mdev (test/lab, docs/real-kernel-lab.md),
-#      then again with QEMU 10's igb for SR-IOV,
+#      then again with QEMU 10's igb for SR-IOV, then the 6.12 kernel with
+#      iommufd and VFIO cdev,
 #   4. builds under TSan and runs every threaded test under it (ctest label "tsan"),
 #   5. builds the libFuzzer targets with clang and runs each for a fixed budget.
 # Fails on the first failing stage.
@@ -42,6 +43,11 @@ echo "== [lab] real-kernel lab: SR-IOV (QEMU 10's igb), Release binaries"
 # QEMU 10 comes from bookworm-backports once (13 MB, cached); about 70 s.
 timeout "${VGPU_LAB_SRIOV_BUDGET:-300}" env VGPU_LAB_TIMEOUT=240 \
   bash test/lab/run.sh --variant sriov build-release
+echo "== [lab] real-kernel lab: iommufd + VFIO cdev (6.12, rebuilt VFIO), Release binaries"
+# First run: 270 MB from bookworm-backports and a 1.5 min module build,
+# cached; then about 1 min.
+timeout "${VGPU_LAB_IOMMUFD_BUDGET:-600}" env VGPU_LAB_TIMEOUT=240 \
+  bash test/lab/run.sh --variant iommufd build-release
 
 echo "== [3/4] clang build: -Wthread-safety -Werror over the whole tree, TSan"
 # Every target is compiled by clang with lock annotations checked

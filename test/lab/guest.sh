@@ -110,7 +110,7 @@ fi
 g1=$(basename "$(readlink /sys/bus/pci/devices/$P1/iommu_group)")
 g2=$(basename "$(readlink /sys/bus/pci/devices/$P2/iommu_group)")
 daemon_pid=""
-if want b || want c || want d || want e || want f || want g; then
+if want b || want c || want d || want e || want f || want g || named i; then
   cat >$W/config.yaml <<CFG
 version: v1
 resources:
@@ -139,8 +139,11 @@ CFG
   else
     fail "b1-daemon-registers: no $RES at the kubelet: $(tail -n 5 $W/daemon.log | tr '\n' ';')"
   fi
-  # Every VFIO node the CDI specs name is a real character device here,
-  # and the viable pair's group node is among them.
+fi
+# Every VFIO node the CDI specs name is a real character device here, and
+# the viable pair's group node is among them. With VFIO cdev (the iommufd
+# variant) the handles are cdevs instead: scenario i.
+if { want b || want c || want d || want e || want f || want g; } && [ ! -c /dev/iommu ]; then
   nodes=$(cat $W/cdi/*.json 2>/dev/null | grep -o '"/dev/vfio/[^"]*"' | tr -d '"' | sort -u)
   bad=""
   for n in $nodes; do [ -c "$n" ] || bad="$bad $n"; done
@@ -188,8 +191,9 @@ last_health() {
   awk -v id="$1" '$1 == id { h = $2 } END { print h }' $W/emulator.out
 }
 health_is() { [ "$(last_health "$dev1")" = "$1" ]; }
+nested_qemu=qemu-system-x86_64 # the host's (7.2); scenario i: QEMU 10
 nested() { # qemu args...: -S and a monitor, prints info qtree
-  printf 'info qtree\nquit\n' | timeout 120 chroot /host qemu-system-x86_64 \
+  printf 'info qtree\nquit\n' | timeout 120 chroot /host $nested_qemu \
     -machine q35 -accel tcg -m 128 -nodefaults -display none -S -monitor stdio "$@" 2>&1
 }
 plan() { # prints the plan's JSON for the pod
@@ -566,6 +570,77 @@ YAML
   fi
   cp $W/apply-*.json $W/mdevs-1.txt /out/ 2>/dev/null
   stamp "layout engine done"
+fi
+
+# iommufd and VFIO cdev (run.sh --variant iommufd: the 6.12 kernel with
+# iommufd.ko and VFIO cdev; never part of "all").
+if named i && [ -n "$daemon_pid" ]; then
+  nested_qemu="$labcache/qemu10/usr/bin/qemu-system-x86_64 -L $labcache/qemu10/usr/share/qemu -L /usr/share/seabios"
+  cdev_of() { # the function's vfio cdev name from sysfs, or null
+    for c in /sys/bus/pci/devices/$1/vfio-dev/vfio*; do
+      [ -e "$c/dev" ] && { basename $c; return; }
+    done
+    echo null
+  }
+  kern=$(for f in $P1 $A1 $P2 $A2; do echo "$f $(cdev_of $f)"; done)
+  bad=""
+  for f in $P1 $A1 $P2; do
+    c=$(cdev_of $f)
+    [ "$c" != null ] || { bad="$bad $f:no-cdev"; continue; }
+    want_dev=$(cat /sys/bus/pci/devices/$f/vfio-dev/$c/dev)
+    got=$(stat -c '%t:%T' /dev/vfio/devices/$c 2>/dev/null)
+    [ -c /dev/vfio/devices/$c ] && [ "$(printf '%d:%d' 0x${got%:*} 0x${got#*:})" = "$want_dev" ] ||
+      bad="$bad /dev/vfio/devices/$c!=$want_dev"
+  done
+  if inhost "$(bin vgpuctl)" discover --host-root / --json >$W/discover-iommufd.json 2>$W/discover-iommufd.err; then
+    ours=$(for f in $P1 $A1 $P2 $A2; do
+      inhost jq -r --arg f $f '.functions[] | select(.bdf == $f) | "\(.bdf) \(.vfioCdev // "null")"' /run/lab/discover-iommufd.json
+    done)
+    fd=$(inhost jq -r .iommufd /run/lab/discover-iommufd.json)
+    if [ -z "$bad" ] && [ -c /dev/iommu ] && [ "$fd" = true ] && [ "$ours" = "$kern" ]; then
+      pass "i1-discover-vfio-cdevs ($(echo "$kern" | tr '\n' ';') /dev/iommu present, iommufd=$fd)"
+    else
+      fail "i1-discover-vfio-cdevs: kernel [$(echo "$kern" | tr '\n' ';')] ours [$(echo "$ours" | tr '\n' ';')] iommufd=$fd /dev/iommu $([ -c /dev/iommu ] && echo yes || echo no);$bad"
+    fi
+  else
+    fail "i1-discover-vfio-cdevs: vgpuctl discover failed: $(head -c 300 $W/discover-iommufd.err)"
+  fi
+  # The CDI spec and Allocate hand over pair 1's cdevs: no group node, no
+  # legacy container, and no /dev/iommu (kata.vmmInContainer is off).
+  c1=/dev/vfio/devices/$(cdev_of $P1) c2=/dev/vfio/devices/$(cdev_of $A1)
+  nodes=$(cat $W/cdi/*.json 2>/dev/null | grep -o '"/dev/[^"]*"' | tr -d '"' | sort -u | tr '\n' ' ')
+  alloc=$(grep '^    device ' $W/emulator.out | awk '{ print $2 }' | tr '\n' ' ')
+  case " $nodes" in *" $c1 "*) ok_cdi=1 ;; *) ok_cdi=0 ;; esac
+  case " $nodes" in *" $c2 "*) ;; *) ok_cdi=0 ;; esac
+  case " $nodes" in *" /dev/vfio/$g1 "* | *" /dev/iommu "*) ok_cdi=0 ;; esac
+  if [ $ok_cdi = 1 ] && [ "$alloc" = "$c1 $c2 " ]; then
+    pass "i2-cdi-and-allocate-use-cdevs (CDI: $nodes; Allocate: $alloc)"
+  else
+    fail "i2-cdi-and-allocate-use-cdevs: CDI [$nodes] Allocate [$alloc], want $c1 $c2 without /dev/vfio/$g1, /dev/vfio/vfio or /dev/iommu"
+  fi
+  # The cold-plug plan goes through iommufd, and QEMU 10 realizes it.
+  plan >$W/plan-iommufd.json 2>$W/plan-iommufd.err
+  cp $W/plan-iommufd.json /out/ 2>/dev/null
+  set -- $(inhost jq -r '.qemuArgs[]' /run/lab/plan-iommufd.json 2>/dev/null)
+  funcs=$(inhost jq -r '.functions[].bdf' /run/lab/plan-iommufd.json 2>/dev/null)
+  case " $* " in *" iommufd,id="*) has_fd=1 ;; *) has_fd=0 ;; esac
+  if [ $# -eq 0 ] || [ -z "$funcs" ] || [ $has_fd = 0 ]; then
+    fail "i3-nested-qemu10-realizes-iommufd-plan: plan [$*] $(head -c 300 $W/plan-iommufd.err)"
+  else
+    nested "$@" >$W/qemu-iommufd.txt
+    cp $W/qemu-iommufd.txt /out/
+    missing=""
+    for f in $funcs; do grep -q "host = \"$f\"" $W/qemu-iommufd.txt || missing="$missing $f"; done
+    # Every vfio-pci device goes through the iommufd object (QEMU 10 then
+    # opens /dev/iommu and the cdevs instead of the group).
+    nofd=$(for a in "$@"; do case $a in vfio-pci,*) case $a in *,iommufd=*) ;; *) echo "$a" ;; esac ;; esac; done)
+    if [ -z "$missing" ] && [ -z "$nofd" ]; then
+      pass "i3-nested-qemu10-realizes-iommufd-plan ($(echo $funcs) with: $*)"
+    else
+      fail "i3-nested-qemu10-realizes-iommufd-plan: not realized:$missing; without iommufd: $nofd; QEMU: $(grep -v '^ ' $W/qemu-iommufd.txt | tail -n 3 | tr '\n' ';')"
+    fi
+  fi
+  stamp "iommufd done"
 fi
 
 # SR-IOV (run.sh --variant sriov: QEMU 10's igb, never part of "all").

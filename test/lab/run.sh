@@ -7,11 +7,12 @@
 # through a chroot into /host and prints one PASS/FAIL line per check.
 # Ends with "lab: N passed, M failed"; exits non-zero on any failure, and then
 # prints the last 40 lines of the guest console.
-# Usage: test/lab/run.sh [--variant sriov] BUILD_DIR
+# Usage: test/lab/run.sh [--variant sriov|iommufd] BUILD_DIR
 #        (BUILD_DIR/cmd/<binary>/<binary> or BUILD_DIR/<binary> for vgpuctl,
 #        vgpu-device-plugin, kubelet-emulator; BUILD_DIR/test/lab-enable-vfs)
-# Variants: stock (default: scenarios a-g) and sriov (QEMU 10 as the outer
-#        QEMU with an igb SR-IOV card; scenario s).
+# Variants: stock (default: scenarios a-g), sriov (QEMU 10 as the outer
+#        QEMU with an igb SR-IOV card; scenario s) and iommufd (the 6.12
+#        kernel with VFIO cdev, QEMU 10 nested; scenario i).
 # Env: VGPU_LAB_CACHE (default /var/cache/vgpu-lab), VGPU_LAB_TIMEOUT (s, 600),
 #      VGPU_LAB_OUT (keep the results folder there), VGPU_LAB_ONLY (a scenario
 #      letter or list, e.g. "a b", to run only those).
@@ -24,10 +25,10 @@ if [[ ${1:-} == --variant ]]; then
   variant=${2:-}
   shift 2 || true
 fi
-case $variant in stock | sriov) ;; *)
-  echo "lab: unknown variant '$variant' (stock, sriov)" >&2; exit 2 ;;
+case $variant in stock | sriov | iommufd) ;; *)
+  echo "lab: unknown variant '$variant' (stock, sriov, iommufd)" >&2; exit 2 ;;
 esac
-[[ $# -eq 1 ]] || { echo "usage: $0 [--variant sriov] BUILD_DIR" >&2; exit 2; }
+[[ $# -eq 1 ]] || { echo "usage: $0 [--variant sriov|iommufd] BUILD_DIR" >&2; exit 2; }
 build=$(cd "$1" && pwd)
 for b in vgpuctl vgpu-device-plugin kubelet-emulator; do
   [[ -x "$build/cmd/$b/$b" || -x "$build/$b" ]] ||
@@ -40,7 +41,15 @@ esac
 cache=$LAB_DIR
 qemu=(qemu-system-x86_64)
 extra=()
-if [[ $variant == sriov ]]; then
+kernel=$cache/kernel/boot/vmlinuz-$LAB_KVER
+initrd=$cache/initrd.gz
+if [[ $variant == iommufd ]]; then
+  bash "$here/setup.sh" iommufd
+  # The 6.12 kernel with iommufd.ko and VFIO cdev; QEMU 10 runs nested.
+  kernel=$cache/$LAB_K612_KVER/kernel/boot/vmlinuz-$LAB_K612_KVER
+  initrd=$cache/$LAB_K612_KVER/initrd.gz
+  : "${VGPU_LAB_ONLY:=i}"
+elif [[ $variant == sriov ]]; then
   bash "$here/setup.sh" sriov
   # QEMU 10's igb (an SR-IOV PF with 7 VFs) on a third root port; QEMU 10
   # runs from its extracted folder with its own firmware path first.
@@ -63,7 +72,7 @@ timeout "${VGPU_LAB_TIMEOUT:-600}" "${qemu[@]}" \
   -nodefaults -no-user-config -display none -no-reboot \
   -serial "file:$out/console.log" \
   -device intel-iommu,intremap=on,caching-mode=on \
-  -kernel "$cache/kernel/boot/vmlinuz-$LAB_KVER" -initrd "$cache/initrd.gz" \
+  -kernel "$kernel" -initrd "$initrd" \
   -append "console=ttyS0 quiet loglevel=4 panic=-1 intel_iommu=on iommu=pt lab=$here/guest.sh labbin=$build labcache=$cache labonly=$only" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$out,mount_tag=out,security_model=none" \

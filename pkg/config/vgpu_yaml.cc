@@ -1,6 +1,7 @@
 // vGPU layouts in YAML: vgpu-device-manager's format, read unchanged, plus
-// our selectors (vendor, device, bdfs, mdevParents) in an entry. yaml-cpp throws, so the
-// public parser holds the one try; the field parsers only record problems.
+// our selectors (vendor, device, bdfs, mdevParents) in an entry. yaml-cpp
+// throws, so the public parser holds the one try; the field parsers only record
+// problems.
 #include "pkg/config/vgpu_yaml.h"
 
 #include <optional>
@@ -182,8 +183,8 @@ void ParseEntry(const YAML::Node& node, const std::string& path,
   }
   if (node["mdevParents"]) {
     std::vector<std::string> gpu_selectors;
-    for (const char* key : {"devices", "device-filter", "vendor", "device",
-                            "bdfs"}) {
+    for (const char* key :
+         {"devices", "device-filter", "vendor", "device", "bdfs"}) {
       if (node[key]) gpu_selectors.push_back(key);
     }
     if (!gpu_selectors.empty()) {

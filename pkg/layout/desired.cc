@@ -174,10 +174,10 @@ void ResolveParents(const config::VgpuLayoutEntry& entry, size_t e,
   for (const std::string& name : entry.mdev_parents) {
     const MdevParent* parent = FindParent(inventory, name);
     if (parent == nullptr) {
-      problems.push_back(absl::StrCat(
-          "entry ", e, ": no mdev parent \"", name,
-          "\" on the node (is its driver loaded?); parents: ",
-          ParentNames(inventory)));
+      problems.push_back(
+          absl::StrCat("entry ", e, ": no mdev parent \"", name,
+                       "\" on the node (is its driver loaded?); parents: ",
+                       ParentNames(inventory)));
       continue;
     }
     if (parent->is_pci) {

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <utility>
 
@@ -99,7 +100,43 @@ std::map<int, std::string> ParseCreatable(absl::string_view text) {
   return types;
 }
 
+// What one instance of a sample driver's type takes from its parent's
+// pool (lab §5): mbochs "virtual display, 16 MB video memory" 16 MB of
+// `count`; mtty-N N of 24 ports.
+std::optional<int64_t> SampleCost(const MdevTypeSpec& type) {
+  for (absl::string_view field : absl::StrSplit(type.description, ',')) {
+    field = absl::StripAsciiWhitespace(field);
+    int64_t mb = 0;
+    if (absl::ConsumeSuffix(&field, " MB video memory") &&
+        absl::SimpleAtoi(field, &mb) && mb > 0) {
+      return mb;
+    }
+  }
+  absl::string_view id = type.id;
+  int64_t ports = 0;
+  if (absl::ConsumePrefix(&id, "mtty-") && absl::SimpleAtoi(id, &ports) &&
+      ports > 0) {
+    return ports;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+// A pool when every type of `parent` has a cost: what is free now is the
+// most any type's available_instances accounts for.
+void KernelModel::LearnPool(
+    const std::string& parent, const std::vector<MdevTypeSpec>& types,
+    const std::function<std::optional<int64_t>(const MdevTypeSpec&)>& cost) {
+  SharedPool pool;
+  for (const MdevTypeSpec& type : types) {
+    std::optional<int64_t> units = cost(type);
+    if (!units.has_value() || *units <= 0) return;
+    pool.cost[type.id] = *units;
+    pool.free = std::max(pool.free, *units * type.available_instances);
+  }
+  if (!pool.cost.empty()) pools_[parent] = std::move(pool);
+}
 
 KernelModel::KernelModel(SimHost& host) : host_(host) {
   for (const std::string& bdf : host_.FunctionBdfs()) {
@@ -129,21 +166,21 @@ KernelModel::KernelModel(SimHost& host) : host_(host) {
       VfTemplate& tmpl = templates_[spec->physfn];
       if (tmpl.mdev_types.empty()) tmpl.mdev_types = types;
     }
-    int64_t gvt_free = 0;
-    bool gvt_pool = spec->driver == "i915";
     for (const MdevTypeSpec& type : types) {
       int used = 0;
       for (const SimHost::MdevInfo& mdev : host_.Mdevs()) {
         if (mdev.parent == bdf && mdev.type == type.id) ++used;
       }
       learned_max_[{bdf, type.id}] = type.available_instances + used;
-      auto low = DescriptionNumber(type.description, "low_gm_size");
-      if (!low.has_value()) gvt_pool = false;
-      if (low.has_value()) {
-        gvt_free = std::max(gvt_free, *low * type.available_instances);
-      }
     }
-    if (gvt_pool) gvt_free_mb_[bdf] = gvt_free;
+    if (spec->driver == "i915") {
+      LearnPool(bdf, types, [](const MdevTypeSpec& t) {
+        return DescriptionNumber(t.description, "low_gm_size");
+      });
+    }
+  }
+  for (const std::string& parent : host_.VirtualMdevParents()) {
+    LearnPool(parent, host_.MdevTypesOf(parent), SampleCost);
   }
   LearnTemplatesOfPfsWithoutVfs();
 }
@@ -296,19 +333,16 @@ int KernelModel::Recount(const std::string& parent, const std::string& type,
     return spec->physfn.empty() ? RecountTimeSliced(parent)
                                 : RecountVfs(spec->physfn);
   }
-  auto pool = gvt_free_mb_.find(parent);
+  auto pool = pools_.find(parent);
   std::vector<MdevTypeSpec> types = host_.MdevTypesOf(parent);
-  if (pool != gvt_free_mb_.end()) {
-    // GVT-g: one aperture pool; every type's count follows what is free.
+  if (pool != pools_.end()) {
+    // One pool (GVT-g aperture, mbochs memory, mtty ports): every type's
+    // count follows what is free.
+    SharedPool& p = pool->second;
+    p.free -= delta * p.cost[type];
     for (const MdevTypeSpec& t : types) {
-      if (t.id == type) {
-        pool->second -=
-            delta * *DescriptionNumber(t.description, "low_gm_size");
-      }
-    }
-    for (const MdevTypeSpec& t : types) {
-      int64_t low = *DescriptionNumber(t.description, "low_gm_size");
-      int count = low > 0 ? static_cast<int>(pool->second / low) : 0;
+      const int64_t cost = p.cost[t.id];
+      const int count = cost > 0 ? static_cast<int>(p.free / cost) : 0;
       if (!host_.SetAvailableInstances(parent, t.id, std::max(count, 0)).ok()) {
         return EIO;
       }

@@ -15,6 +15,7 @@
 #ifndef VGPU_PKG_SIMHOST_KERNEL_MODEL_H_
 #define VGPU_PKG_SIMHOST_KERNEL_MODEL_H_
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -80,6 +81,9 @@ class KernelModel {
   };
 
   void LearnTemplatesOfPfsWithoutVfs();
+  void LearnPool(
+      const std::string& parent, const std::vector<MdevTypeSpec>& types,
+      const std::function<std::optional<int64_t>(const MdevTypeSpec&)>& cost);
   std::optional<Target> Classify(absl::string_view path) const;
   int Create(const std::string& parent, const std::string& type,
              absl::string_view data);
@@ -102,8 +106,13 @@ class KernelModel {
   std::set<std::string> in_use_;
   std::map<std::string, VfVgpu> vgpus_;          // VF bdf -> state
   std::map<std::string, VfTemplate> templates_;  // PF bdf -> template
-  // i915 parents: free aperture (MB) of the shared pool.
-  std::map<std::string, int64_t> gvt_free_mb_;
+  // Parents whose types draw on one pool: i915 (GVT-g aperture, MB),
+  // the samples mbochs (video memory, MB) and mtty (serial ports).
+  struct SharedPool {
+    int64_t free = 0;
+    std::map<std::string, int64_t> cost;  // type id -> units per instance
+  };
+  std::map<std::string, SharedPool> pools_;
   // (parent, type) -> max instances when the description does not say.
   std::map<std::pair<std::string, std::string>, int> learned_max_;
 };

@@ -143,6 +143,18 @@ absl::Status SimHost::AttachVfio(const FunctionSpec& spec) {
     VGPU_RETURN_IF_ERROR(MakeDirs(root_, kVfioDevClass));
     VGPU_RETURN_IF_ERROR(MakeRelativeSymlink(
         root_, absl::StrCat(kVfioDevClass, "/", name), cdev_dir));
+    // As the kernel lists it (lab §9 #2): the device, the class, and a
+    // uevent naming the node only when there is one.
+    VGPU_RETURN_IF_ERROR(MakeRelativeSymlink(
+        root_, absl::StrCat(cdev_dir, "/device"), device_paths_.at(spec.bdf)));
+    VGPU_RETURN_IF_ERROR(MakeRelativeSymlink(
+        root_, absl::StrCat(cdev_dir, "/subsystem"), kVfioDevClass));
+    VGPU_RETURN_IF_ERROR(WriteFileMode(
+        root_, absl::StrCat(cdev_dir, "/uevent"),
+        vfio_cdev_support_ ? absl::StrCat("MAJOR=", kVfioCdevMajor,
+                                          "\nMINOR=", *spec.vfio_cdev,
+                                          "\nDEVNAME=vfio/devices/", name, "\n")
+                           : std::string()));
     if (vfio_cdev_support_) {
       VGPU_RETURN_IF_ERROR(WriteFileMode(
           root_, absl::StrCat(cdev_dir, "/dev"),

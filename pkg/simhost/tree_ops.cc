@@ -108,8 +108,10 @@ absl::Status ChangeMode(const std::string& root, absl::string_view rel,
 std::string RelativeTarget(absl::string_view from_dir, absl::string_view to) {
   std::vector<absl::string_view> from = Parts(from_dir);
   std::vector<absl::string_view> dest = Parts(to);
+  // kernfs climbs to a common ancestor of the target's parent, so a link
+  // to an ancestor reads "../../../<name>", not "../..".
   size_t common = 0;
-  while (common < from.size() && common < dest.size() &&
+  while (common < from.size() && common + 1 < dest.size() &&
          from[common] == dest[common]) {
     ++common;
   }

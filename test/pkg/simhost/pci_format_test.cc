@@ -82,6 +82,10 @@ TEST(TreeOpsTest, RelativeTargetsLikeTheKernel) {
                            "sys/devices/pci0000:41/0000:41:00.0"),
             "../0000:41:00.0");
   EXPECT_EQ(RelativeTarget("a/b", "a/b/c"), "c");
+  // An ancestor: kernfs goes up to the common ancestor of its parent.
+  EXPECT_EQ(RelativeTarget("sys/devices/pci0000:41/0000:41:00.5/vfio-dev/vfio3",
+                           "sys/devices/pci0000:41/0000:41:00.5"),
+            "../../../0000:41:00.5");
   EXPECT_EQ(ParentOf("a/b/c"), "a/b");
   EXPECT_EQ(ParentOf("a"), "");
 }

@@ -49,6 +49,8 @@ TEST_F(ProfileTest, StockDebianHasVfioDevWithoutDev) {
   EXPECT_THAT(List("sys/bus/pci/devices/0000:01:00.1/vfio-dev"),
               ElementsAre("vfio1"));
   EXPECT_FALSE(Present("sys/bus/pci/devices/0000:01:00.1/vfio-dev/vfio1/dev"));
+  // Without a node the uevent names none (lab §9 #2).
+  EXPECT_EQ(Attr("0000:01:00.1", "vfio-dev/vfio1/uevent"), "");
   EXPECT_THAT(List("sys/class/vfio-dev"),
               ElementsAre("vfio0", "vfio1", "vfio2", "vfio3"));
   EXPECT_FALSE(Present("dev/vfio/devices"));

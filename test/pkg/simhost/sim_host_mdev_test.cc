@@ -263,6 +263,13 @@ TEST_F(SimHostMdevTest, NvidiaVendorVfioVgpu) {
               IsOkAndHolds("1148\n"));
   EXPECT_THAT(sysfs_->ReadFile(d + "vfio-dev/vfio3/dev"),
               IsOkAndHolds("511:3\n"));
+  // As the kernel lists vfio-dev/vfioN (lab §9 #2).
+  EXPECT_THAT(sysfs_->ReadLink(d + "vfio-dev/vfio3/device"),
+              IsOkAndHolds("../../../0000:41:00.5"));
+  EXPECT_THAT(sysfs_->ReadLink(d + "vfio-dev/vfio3/subsystem"),
+              IsOkAndHolds("../../../../../class/vfio-dev"));
+  EXPECT_THAT(sysfs_->ReadFile(d + "vfio-dev/vfio3/uevent"),
+              IsOkAndHolds("MAJOR=511\nMINOR=3\nDEVNAME=vfio/devices/vfio3\n"));
   EXPECT_TRUE(Present("dev/vfio/devices/vfio3"));
   EXPECT_TRUE(Present("dev/vfio/42"));
   EXPECT_THAT(sysfs_->ReadLink("sys/class/vfio-dev/vfio3"),

@@ -48,6 +48,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM  # so EXIT runs the cleanup
 cp -a "$cache/." "$work/"
 rm -f "$work/.complete"
+# The suites a Debian 12 install (or the debian:12 image) has; debootstrap
+# writes only the release itself, which lacks the kernel ABIs that came
+# with security updates (the lab pins one: test/lab/lab.conf).
+cat >"$work/etc/apt/sources.list" <<SOURCES
+deb $mirror bookworm main
+deb $mirror bookworm-updates main
+deb ${VGPU_BARE_SECURITY_MIRROR:-http://deb.debian.org/debian-security} bookworm-security main
+SOURCES
 
 # Registry access only: CA bundle and npm's settings.
 cp /etc/ssl/certs/ca-certificates.crt "$work/etc/ssl/certs/" 2>/dev/null ||

@@ -196,6 +196,11 @@ nested() { # qemu args...: -S and a monitor, prints info qtree
   printf 'info qtree\nquit\n' | timeout 120 chroot /host $nested_qemu \
     -machine q35 -accel tcg -m 128 -nodefaults -display none -S -monitor stdio "$@" 2>&1
 }
+unrealized() { # qtree file, bdfs...: prints the functions QEMU did not realize
+  q=$1
+  shift
+  for f in "$@"; do grep -q "host = \"$f\"" $q || printf ' %s' $f; done
+}
 plan() { # prints the plan's JSON for the pod
   inhost "$(bin vgpuctl)" coldplug-plan --pod default/lab-vm \
     --pod-resources-socket /run/lab/pod-resources.sock --cdi-dir /run/lab/cdi \
@@ -260,8 +265,7 @@ if want d && [ -n "$daemon_pid" ]; then
   else
     nested "$@" >$W/qemu-plan.txt
     cp $W/qemu-plan.txt /out/
-    missing=""
-    for f in $funcs; do grep -q "host = \"$f\"" $W/qemu-plan.txt || missing="$missing $f"; done
+    missing=$(unrealized $W/qemu-plan.txt $funcs)
     if [ -z "$missing" ]; then
       pass "d1-nested-qemu-realizes-plan ($(echo $funcs) with: $*)"
     else
@@ -629,8 +633,7 @@ if named i && [ -n "$daemon_pid" ]; then
   else
     nested "$@" >$W/qemu-iommufd.txt
     cp $W/qemu-iommufd.txt /out/
-    missing=""
-    for f in $funcs; do grep -q "host = \"$f\"" $W/qemu-iommufd.txt || missing="$missing $f"; done
+    missing=$(unrealized $W/qemu-iommufd.txt $funcs)
     # Every vfio-pci device goes through the iommufd object (QEMU 10 then
     # opens /dev/iommu and the cdevs instead of the group).
     nofd=$(for a in "$@"; do case $a in vfio-pci,*) case $a in *,iommufd=*) ;; *) echo "$a" ;; esac ;; esac; done)

@@ -9,19 +9,11 @@
 //   RSS of the daemon on `large`, idle CPU over --idle seconds,
 //   one scrape of /metrics on `large` (HTTP GET round trip, p50 / p99).
 // Usage: daemon_bench [--runs N] [--idle SECONDS] [--daemon PATH]
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -30,16 +22,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "bench/daemon_rig.h"
 #include "cmd/common/flags.h"
-#include "pkg/config/config.h"
-#include "pkg/inventory/discovery.h"
-#include "pkg/resources/pools.h"
-#include "pkg/simhost/sim_host.h"
-#include "pkg/sysfs/sysfs.h"
-#include "test/testing/daemon_process.h"
-#include "test/testing/fake_kubelet.h"
 #include "test/testing/http_get.h"
-#include "test/testing/temp_dir.h"
 
 ABSL_FLAG(int, runs, 20, "repetitions per measurement (> 0)");
 ABSL_FLAG(int, idle, 30, "seconds of idle time for the RSS and CPU figures");
@@ -49,199 +34,12 @@ ABSL_FLAG(std::string, daemon, VGPU_DAEMON_BINARY,
 namespace vgpu {
 namespace {
 
-using testing::FakeKubelet;
-using testing::KubeletState;
-
-constexpr absl::Duration kWait = absl::Seconds(30);
-constexpr int kSettleSeconds = 2;
-
-struct Args {
-  int runs = 20;
-  int idle_seconds = 30;
-  std::string daemon = VGPU_DAEMON_BINARY;
-};
-
-void Die(const std::string& what) {
-  std::fprintf(stderr, "daemon_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-void Check(const absl::Status& s, const std::string& what) {
-  if (!s.ok()) Die(what + ": " + s.ToString());
-}
-
-// A loopback port free right now (the kernel picks it; closed again).
-int FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    Die("no free loopback port");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-std::string Summary(std::vector<double> ms) {
-  std::sort(ms.begin(), ms.end());
-  return absl::StrCat("median ", absl::SixDigits(ms[ms.size() / 2]),
-                      " ms, max ", absl::SixDigits(ms.back()),
-                      " ms (n=", ms.size(), ")");
-}
-
-// One simulated host, one kubelet, one daemon process.
-class Rig {
- public:
-  Rig(const Args& args, const std::string& profile) : args_(args) {
-    root_ = dir_.path() + "/root";
-    plugins_ = dir_.path() + "/plugins";
-    std::filesystem::create_directories(plugins_);
-    auto host = simhost::SimHost::Create(root_);
-    Check(host.status(), "simhost");
-    host_ = *std::move(host);
-    Check(simhost::BuildProfile(*host_, profile), "profile " + profile);
-    kubelet_ = std::make_unique<FakeKubelet>(testing::FakeKubeletOptions{
-        plugins_, dir_.path() + "/pod-resources.sock", true});
-    Check(kubelet_->Start(), "kubelet");
-  }
-
-  // Spawns the daemon; returns ms until `resources` resources are listed.
-  double StartDaemon(int resources) {
-    absl::Time t0 = absl::Now();
-    auto daemon = testing::DaemonProcess::Spawn(
-        args_.daemon,
-        {"--host-root=" + root_, "--device-plugin-dir=" + plugins_,
-         "--cdi-dir=" + dir_.path() + "/cdi", "--log-level=warning",
-         "--metrics-address=127.0.0.1:" + std::to_string(metrics_port_),
-         "--pod-resources-socket=" + dir_.path() + "/pod-resources.sock"},
-        dir_.path() + "/daemon.log");
-    Check(daemon.status(), "spawn");
-    daemon_ = *std::move(daemon);
-    if (!WaitListed(resources))
-      Die("daemon never registered:\n" + daemon_->Log());
-    return absl::ToDoubleMilliseconds(absl::Now() - t0);
-  }
-
-  int metrics_port() const { return metrics_port_; }
-
-  bool WaitListed(int resources) {
-    return kubelet_->WaitFor(
-        [&](const KubeletState& s) {
-          int n = 0;
-          for (const auto& [name, rs] : s) {
-            n += rs.streaming && rs.updates > 0 ? 1 : 0;
-          }
-          return n == resources;
-        },
-        kWait);
-  }
-
-  void StopDaemon() {
-    Check(daemon_->Signal(SIGTERM), "sigterm");
-    auto code = daemon_->Wait(kWait);
-    Check(code.status(), "wait");
-    if (*code != 0) Die("daemon exited " + std::to_string(*code));
-  }
-
-  // ms from the host change until the kubelet sees `health` on `id`.
-  double HealthChange(const std::string& resource, const std::string& id,
-                      int group, bool down) {
-    absl::Time t0 = absl::Now();
-    Check(down ? host_->RemoveVfioGroupNode(group)
-               : host_->RestoreVfioGroupNode(group),
-          "vfio node");
-    std::string want = down ? "Unhealthy" : "Healthy";
-    bool ok = kubelet_->WaitFor(
-        [&](const KubeletState& s) {
-          auto it = s.find(resource);
-          if (it == s.end()) return false;
-          const v1beta1::Device* d = it->second.Find(id);
-          return d != nullptr && d->health() == want;
-        },
-        kWait);
-    if (!ok) Die("no health update for " + id);
-    return absl::ToDoubleMilliseconds(absl::Now() - t0);
-  }
-
-  // ms from kubelet.sock re-created until every resource is listed again.
-  double KubeletRestart(int resources, absl::Duration away) {
-    kubelet_->StopAndCleanup();
-    if (away > absl::ZeroDuration()) {
-      absl::Notification never;
-      never.WaitForNotificationWithTimeout(away);
-    }
-    absl::Time t0 = absl::Now();  // Start() binds kubelet.sock after this.
-    Check(kubelet_->Start(), "kubelet start");
-    if (!WaitListed(resources)) Die("not re-registered:\n" + daemon_->Log());
-    return absl::ToDoubleMilliseconds(absl::Now() - t0);
-  }
-
-  // VmRSS in KiB.
-  long RssKib() const {
-    std::ifstream in(absl::StrCat("/proc/", daemon_->pid(), "/status"));
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-    }
-    return -1;
-  }
-
-  // Private_Clean + Private_Dirty in KiB: memory no other process shares
-  // (RSS also counts the ~13 MiB of shared-library pages touched).
-  long PrivateKib() const {
-    std::ifstream in(absl::StrCat("/proc/", daemon_->pid(), "/smaps_rollup"));
-    std::string line;
-    long total = 0;
-    while (std::getline(in, line)) {
-      if (line.rfind("Private_", 0) == 0) {
-        total += std::atol(line.c_str() + line.find(':') + 1);
-      }
-    }
-    return total;
-  }
-
-  // utime + stime in clock ticks.
-  long CpuTicks() const {
-    std::ifstream in(absl::StrCat("/proc/", daemon_->pid(), "/stat"));
-    std::string stat((std::istreambuf_iterator<char>(in)), {});
-    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-    std::string f;
-    long utime = 0, stime = 0;
-    for (int i = 3; fields >> f; ++i) {
-      if (i == 14) utime = std::atol(f.c_str());
-      if (i == 15) {
-        stime = std::atol(f.c_str());
-        break;
-      }
-    }
-    return utime + stime;
-  }
-
-  simhost::SimHost& host() { return *host_; }
-
-  // How many resources the pools make of this host (computed in-process).
-  int ExpectedResources() const {
-    auto sysfs = sysfs::NewHostSysfs(root_);
-    Check(sysfs.status(), "sysfs");
-    auto inventory = inventory::Discover(**sysfs, {});
-    Check(inventory.status(), "discover");
-    auto pools = resources::BuildPools(*inventory, config::Config());
-    Check(pools.status(), "pools");
-    return static_cast<int>(pools->pools.size());
-  }
-
- private:
-  const Args& args_;
-  testing::TempDir dir_;
-  std::string root_, plugins_;
-  std::unique_ptr<simhost::SimHost> host_;
-  std::unique_ptr<FakeKubelet> kubelet_;
-  std::unique_ptr<testing::DaemonProcess> daemon_;
-  const int metrics_port_ = FreeLoopbackPort();
-};
+using bench::Args;
+using bench::Check;
+using bench::Die;
+using bench::kSettleSeconds;
+using bench::Rig;
+using bench::Summary;
 
 void StartupAndRss(const Args& args, const std::string& profile, bool idle) {
   std::vector<double> startup;

@@ -13,18 +13,24 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "bench/daemon_rig.h"
 #include "cmd/common/flags.h"
+#include "test/testing/daemon_process.h"
 #include "test/testing/http_get.h"
+#include "test/testing/temp_dir.h"
 
 ABSL_FLAG(int, runs, 20, "repetitions per measurement (> 0)");
 ABSL_FLAG(int, idle, 30, "seconds of idle time for the RSS and CPU figures");
@@ -41,15 +47,82 @@ using bench::kSettleSeconds;
 using bench::Rig;
 using bench::Summary;
 
+// ms from spawn until `vgpu-device-plugin --version` exits: exec, dynamic
+// loading, static initialisers and flag parsing, the part of start-up that
+// happens before main() can time anything.
+double ProcessStartMs(const Args& args) {
+  testing::TempDir dir;
+  absl::Time t0 = absl::Now();
+  auto daemon = testing::DaemonProcess::Spawn(args.daemon, {"--version"},
+                                              dir.path() + "/version.log");
+  Check(daemon.status(), "spawn --version");
+  auto code = (*daemon)->Wait(bench::kWait);
+  Check(code.status(), "wait --version");
+  if (*code != 0) Die("--version exited " + std::to_string(*code));
+  return absl::ToDoubleMilliseconds(absl::Now() - t0);
+}
+
+// The phases the daemon logs once every resource is registered
+// ("startup: every resource registered total_ms=... init_ms=... ..."), in
+// the order logged; empty when the line is missing.
+std::vector<std::pair<std::string, double>> StartupPhases(
+    const std::string& log) {
+  std::vector<std::pair<std::string, double>> out;
+  size_t at = log.find("startup: every resource registered");
+  if (at == std::string::npos) return out;
+  absl::string_view line(log);
+  line.remove_prefix(at);
+  line = line.substr(0, line.find('\n'));
+  for (absl::string_view field : absl::StrSplit(line, ' ')) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(field, absl::MaxSplits('=', 1));
+    if (!absl::EndsWith(kv.first, "_ms")) continue;
+    double value = 0;
+    if (!absl::SimpleAtod(kv.second, &value)) continue;
+    kv.first.remove_suffix(3);
+    out.emplace_back(std::string(kv.first), value);
+  }
+  return out;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Start -> registered, with where the time goes: process start (spawn ->
+// main, from --version), then each phase the daemon logs, then the
+// kubelet's first list after the last registration (what is left).
 void StartupAndRss(const Args& args, const std::string& profile, bool idle) {
-  std::vector<double> startup;
-  for (int i = 0; i < std::max(3, args.runs / 4); ++i) {
+  const int runs = std::max(3, args.runs / 4);
+  std::vector<double> startup, process;
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<double>> phases;
+  for (int i = 0; i < runs; ++i) {
+    process.push_back(ProcessStartMs(args));
     Rig rig(args, profile);
     startup.push_back(rig.StartDaemon(rig.ExpectedResources()));
-    bool last = i + 1 == std::max(3, args.runs / 4);
+    for (const auto& [phase, ms] : StartupPhases(rig.DaemonLog())) {
+      if (phases.count(phase) == 0) order.push_back(phase);
+      phases[phase].push_back(ms);
+    }
+    bool last = i + 1 == runs;
     if (last) {
       std::printf("%-10s start -> registered: %s\n", profile.c_str(),
                   Summary(startup).c_str());
+      const double total = Median(phases["total"]);
+      std::string breakdown =
+          absl::StrCat("process start ", absl::SixDigits(Median(process)));
+      for (const std::string& phase : order) {
+        if (phase == "total") continue;
+        absl::StrAppend(&breakdown, " | ", phase, " ",
+                        absl::SixDigits(Median(phases[phase])));
+      }
+      absl::StrAppend(&breakdown, " | listed ",
+                      absl::SixDigits(std::max(
+                          0.0, Median(startup) - Median(process) - total)));
+      std::printf("%-10s phases, median ms: %s\n", profile.c_str(),
+                  breakdown.c_str());
       std::printf("%-10s RSS after start: %.1f MiB (private %.1f MiB)\n",
                   profile.c_str(), rig.RssKib() / 1024.0,
                   rig.PrivateKib() / 1024.0);

@@ -20,6 +20,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "cmd/common/flags.h"
+#include "pkg/base/parallel.h"
 #include "pkg/inventory/discovery.h"
 #include "pkg/inventory/host_signature.h"
 #include "pkg/simhost/sim_host.h"
@@ -152,13 +153,19 @@ int Run(const Args& args, const std::string& dir) {
   }
   TimingSysfs timing(**sysfs);
   if (!inventory::Discover(timing, {}).ok()) std::abort();
-  std::vector<double> discover_ms, floor_ms;
+  std::vector<double> discover_ms, floor_ms, parallel_ms;
+  inventory::DiscoverOptions parallel;
+  parallel.workers = 0;  // As the daemon runs it.
   for (int i = 0; i < args.runs; ++i) {
     discover_ms.push_back(TimeMs([&] {
       auto r = inventory::Discover(**sysfs, {});
       if (!r.ok()) std::abort();
     }));
     floor_ms.push_back(TimeMs([&] { ReadAllPlain(files); }));
+    parallel_ms.push_back(TimeMs([&] {
+      auto r = inventory::Discover(**sysfs, parallel);
+      if (!r.ok()) std::abort();
+    }));
   }
   const double d = Median(discover_ms), f = Median(floor_ms);
   std::printf("profile large: %d GPUs x %d VFs; %zu functions, %zu mdevs\n",
@@ -169,6 +176,11 @@ int Run(const Args& args, const std::string& dir) {
   std::printf("floor    (median of %d): %.3f ms\n", args.runs, f);
   timing.Print();
   std::printf("ratio discover/floor: %.2fx (goal <= 2x)\n", d / f);
+  const double p = Median(parallel_ms);
+  std::printf(
+      "discover, %d workers as the daemon runs it (median of %d): %.3f ms, "
+      "%.2fx the floor\n",
+      DefaultWorkers(), args.runs, p, p / f);
   // What the daemon's periodic rescan costs when nothing changed.
   const std::vector<std::string> nvidia_vfs = inventory::NvidiaVfs(*inv);
   std::vector<double> signature_ms;

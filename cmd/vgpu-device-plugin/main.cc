@@ -12,6 +12,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "cmd/common/flags.h"
 #include "pkg/base/logging.h"
 #include "pkg/config/config.h"
@@ -87,6 +89,7 @@ void SignalLoop(const sigset_t& set, vgpu::daemon::Daemon& daemon) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const absl::Time started_at = absl::Now();
   // A stray word (a flag missing its "--") is bad usage, so it never
   // starts the daemon against the default paths.
   const vgpu::cmd::CommandLine command_line = DaemonCommandLine();
@@ -109,6 +112,7 @@ int main(int argc, char** argv) {
   vgpu::logging::SetFormat(*format);
 
   vgpu::daemon::DaemonOptions options;
+  options.started_at = started_at;
   options.host_root = absl::GetFlag(FLAGS_host_root);
   options.device_plugin_dir = absl::GetFlag(FLAGS_device_plugin_dir);
   options.cdi_dir = absl::GetFlag(FLAGS_cdi_dir);

@@ -3,9 +3,11 @@
 #include <malloc.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "pkg/base/logging.h"
@@ -108,7 +110,15 @@ Daemon::Daemon(DaemonOptions options)
   registrar_ = std::make_unique<kubelet::Registrar>(
       registrar_options, [this](const std::string& resource) {
         manager_->MarkRegistered(resource);
-        if (manager_->AllRegistered()) StartDeferredWork();
+        if (!manager_->AllRegistered()) return;
+        {
+          absl::MutexLock lock(&mu_);
+          if (registered_at_ == absl::InfinitePast()) {
+            registered_at_ = absl::Now();
+          }
+        }
+        LogStartupIfDone();
+        StartDeferredWork();
       });
   manager_ = std::make_unique<deviceplugin::PluginManager>(
       ManagerOptions(options_, plugin_dir_, metrics_.get()), *registrar_);
@@ -162,7 +172,9 @@ absl::Status Daemon::Run() {
 }
 
 absl::Status Daemon::Start() {
+  MarkStartup("init");
   VGPU_RETURN_IF_ERROR(StartObservability());
+  MarkStartup("observability");
   VGPU_ASSIGN_OR_RETURN(sysfs_, sysfs::NewHostSysfs(options_.host_root));
   std::error_code ec;
   std::filesystem::create_directories(plugin_dir_, ec);
@@ -190,9 +202,51 @@ absl::Status Daemon::Start() {
   registrar_->Start();
   EnsureWatches(/*startup=*/true);
   VGPU_RETURN_IF_ERROR(StartLayout());
+  MarkStartup("setup");
   VGPU_RETURN_IF_ERROR(Rescan(/*startup=*/true));
+  if (manager_->AllRegistered()) {  // Nothing to register: no resource.
+    absl::MutexLock lock(&mu_);
+    if (registered_at_ == absl::InfinitePast()) registered_at_ = absl::Now();
+  }
+  LogStartupIfDone();
   ReturnFreedMemory();
   return absl::OkStatus();
+}
+
+void Daemon::MarkStartup(const char* phase) {
+  absl::MutexLock lock(&mu_);
+  if (first_scan_published_) return;  // Startup is over.
+  startup_marks_.emplace_back(phase, absl::Now());
+}
+
+void Daemon::LogStartupIfDone() {
+  std::vector<std::pair<const char*, absl::Time>> marks;
+  absl::Time registered;
+  {
+    absl::MutexLock lock(&mu_);
+    if (startup_logged_ || !first_scan_published_ ||
+        registered_at_ == absl::InfinitePast()) {
+      return;
+    }
+    startup_logged_ = true;
+    marks = std::move(startup_marks_);
+    registered = registered_at_;
+  }
+  if (logging::Level::kInfo < logging::MinLevel()) return;
+  auto ms = [](absl::Duration d) {
+    return absl::ToDoubleMilliseconds(std::max(d, absl::ZeroDuration()));
+  };
+  // Each phase from the end of the one before; "register" from the last
+  // phase (the servers handed to the registrar) to the last registration.
+  logging::LogMessage line(logging::Level::kInfo, __FILE__, __LINE__);
+  line.With("total_ms", ms(registered - options_.started_at));
+  absl::Time before = options_.started_at;
+  for (const auto& [phase, end] : marks) {
+    line.With(absl::StrCat(phase, "_ms"), ms(end - before));
+    before = std::max(before, end);
+  }
+  line.With("register_ms", ms(registered - before));
+  line << "startup: every resource registered";
 }
 
 void Daemon::StartDeferredWork() {

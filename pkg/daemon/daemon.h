@@ -13,6 +13,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -83,6 +84,9 @@ struct DaemonOptions {
   std::string vgpu_layout_env;
   std::string vgpu_layout_flag;
   std::string state_dir = "/var/lib/vgpu-device-plugin";
+  // When the process began (main sets it first thing): the startup phases
+  // logged once every resource is registered are timed from it.
+  absl::Time started_at = absl::Now();
 };
 
 class Daemon {
@@ -152,6 +156,12 @@ class Daemon {
   void EnsureWatches(bool startup);
   void RestartMissingSockets();
   void OnDirEvent(const watch::DirEvent& event);
+  // Startup phases: MarkStartup(phase) notes that `phase` ended now, until
+  // the startup line is logged; LogStartupIfDone() logs it once both the
+  // first publish and the registration of every resource happened:
+  // "startup: every resource registered" with each phase's ms.
+  void MarkStartup(const char* phase);
+  void LogStartupIfDone();
   // Logs each (what, object, reason) once per process: discovery problems,
   // and devices the pools skipped (no vendor domain, duplicate ID).
   void LogProblemsOnce(const std::vector<inventory::Problem>& problems,
@@ -236,6 +246,12 @@ class Daemon {
   // the first rescan period, so that it never delays the kubelet.
   bool pci_ids_deferred_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time last_tick_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // Ends of the startup phases in order (MarkStartup), when every resource
+  // was first registered, and whether the startup line was logged.
+  std::vector<std::pair<const char*, absl::Time>> startup_marks_
+      ABSL_GUARDED_BY(mu_);
+  absl::Time registered_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  bool startup_logged_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace vgpu::daemon

@@ -36,8 +36,11 @@ absl::Status Daemon::Rescan(bool startup) {
   periods_since_full_ = 0;
   inventory::DiscoverOptions discover_options;
   discover_options.pci_ids = pci_ids_.get();
+  // Big hosts: the reads spread over the CPUs (start-up waits on them).
+  discover_options.workers = 0;
   auto inventory = inventory::Discover(*sysfs_, discover_options);
   metrics_->ObserveDiscovery(absl::Now() - start);
+  MarkStartup("discovery");
   absl::StatusOr<resources::PoolSet> pools =
       inventory.ok() ? resources::BuildPools(*inventory, options_.config)
                      : absl::StatusOr<resources::PoolSet>(inventory.status());
@@ -96,6 +99,7 @@ absl::Status Daemon::Rescan(bool startup) {
     first = !first_scan_published_;
   }
   const bool changed = first || cdi_retry_ || !SamePools(published_, *pools);
+  MarkStartup("pools");
   if (changed) {
     published_ = Publish(*std::move(pools), cdi_pools ? &*cdi_pools : nullptr);
   }
@@ -202,6 +206,7 @@ resources::PoolSet Daemon::Publish(resources::PoolSet pools,
                                    const resources::PoolSet* cdi_pools) {
   // CDI specs first: a device the kubelet can pick must already resolve.
   absl::Status cdi = cdi_->Sync(cdi_pools != nullptr ? *cdi_pools : pools);
+  MarkStartup("cdi");
   cdi_retry_ = !cdi_->failed().empty();
   if (cdi.ok()) {
     if (!last_cdi_error_.empty()) {
@@ -250,6 +255,7 @@ resources::PoolSet Daemon::Publish(resources::PoolSet pools,
   }
   absl::Status status = manager_->Apply(pools);
   if (!status.ok()) VGPU_LOG(ERROR) << status.message();
+  MarkStartup("serve");
   return pools;
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "pkg/base/parallel.h"
 #include "pkg/base/status_macros.h"
 #include "pkg/inventory/discovery_internal.h"
 #include "pkg/inventory/sysfs_parsers.h"
@@ -81,6 +82,10 @@ namespace {
 using internal::ScanContext;
 
 absl::Status ValidateOptions(const DiscoverOptions& options) {
+  if (options.workers < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "workers: ", options.workers, " is negative (0 picks one per CPU)"));
+  }
   for (const std::string& driver : options.extra_vfio_drivers) {
     if (driver.empty() || absl::StrContains(driver, '/')) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -130,6 +135,7 @@ absl::StatusOr<Inventory> Discover(sysfs::Sysfs& sysfs,
   VGPU_RETURN_IF_ERROR(ValidateOptions(options));
   Inventory inventory;
   ScanContext ctx{sysfs, options, inventory, {}, {}, {}, {}};
+  ctx.workers = options.workers == 0 ? DefaultWorkers() : options.workers;
   ListIommuGroups(ctx);
   internal::ListMdevParents(ctx);
   VGPU_RETURN_IF_ERROR(internal::ScanPciFunctions(ctx));

@@ -21,7 +21,17 @@ struct DiscoverOptions {
   // Drivers accepted as VFIO drivers besides those IsVfioDriver
   // (vfio_driver.h) knows by name or by their vfio-dev/ entry.
   std::vector<std::string> extra_vfio_drivers;
+  // Threads reading sysfs at once, for big hosts: each stage (PCI functions,
+  // mdev parents, mdev instances) with at least kParallelMinItems entries is
+  // split into this many contiguous chunks; smaller stages run on the
+  // caller's thread. 1: the caller's thread only; 0: DefaultWorkers()
+  // (pkg/base/parallel.h). The inventory is the same for every value.
+  int workers = 1;
 };
+
+// Entries a discovery stage needs before DiscoverOptions::workers applies:
+// below this a thread costs more than the reads it would take over.
+inline constexpr size_t kParallelMinItems = 64;
 
 // Errors only when nothing at all can be scanned (InvalidArgument for bad
 // options); a host without sys/bus/pci gives an empty inventory.

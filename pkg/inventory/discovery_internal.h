@@ -1,7 +1,7 @@
 // Internal pieces of Discover(), split by topic: PCI functions
 // (discovery_pci.cc), passthrough units (discovery_units.cc) and mediated
-// devices (discovery_mdev.cc). One ScanContext lives for one Discover() call
-// on one thread.
+// devices (discovery_mdev.cc). One ScanContext lives for one Discover() call;
+// a stage split over threads gives each chunk its own (ForChunk).
 #ifndef VGPU_PKG_INVENTORY_DISCOVERY_INTERNAL_H_
 #define VGPU_PKG_INVENTORY_DISCOVERY_INTERNAL_H_
 
@@ -42,13 +42,34 @@ struct ScanContext {
   // Entries of sys/class/mdev_bus, sorted (ListMdevParents).
   std::vector<std::string> mdev_bus_names;
 
+  // Where AddProblem puts problems: null for inventory.problems; a chunk of
+  // a parallel stage collects its own (ForChunk), merged in chunk order.
+  std::vector<Problem>* problems = nullptr;
+  // Chunks a stage of `n` entries is split into (DiscoverOptions::workers).
+  int workers = 1;
+
+  // A context for one chunk of a parallel stage: shares the host, options,
+  // inventory and what earlier stages found; collects its problems in
+  // `sink`. What it adds to known_vfs and broken_group_links is its own.
+  ScanContext ForChunk(std::vector<Problem>* sink) const {
+    ScanContext chunk = *this;
+    chunk.problems = sink;
+    return chunk;
+  }
+
+  // Workers for a stage of `n` entries.
+  int WorkersFor(size_t n) const {
+    return n >= kParallelMinItems ? workers : 1;
+  }
+
   bool IsMdevParent(const std::string& bdf) const {
     return std::binary_search(mdev_bus_names.begin(), mdev_bus_names.end(),
                               bdf);
   }
 
   void AddProblem(std::string object, std::string reason) {
-    inventory.problems.push_back({std::move(object), std::move(reason)});
+    (problems != nullptr ? *problems : inventory.problems)
+        .push_back({std::move(object), std::move(reason)});
   }
 };
 

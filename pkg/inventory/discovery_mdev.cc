@@ -8,10 +8,12 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "pkg/base/parallel.h"
 #include "pkg/inventory/discovery_internal.h"
 #include "pkg/inventory/sysfs_parsers.h"
 
@@ -183,10 +185,17 @@ MdevType* InstanceType(ScanContext& ctx, ParentEntry& parent,
   return type;
 }
 
-// One sys/bus/mdev/devices entry. Vanished instances are skipped.
-void ScanBusInstance(ScanContext& ctx, std::vector<ParentEntry>& parents,
-                     const std::map<std::string, size_t>& by_dir,
-                     const std::string& name) {
+// An instance read from sys/bus/mdev/devices, and the type it is of.
+struct BusInstance {
+  MdevType* type;
+  MdevDevice mdev;
+};
+
+// One sys/bus/mdev/devices entry; nullopt when it vanished or cannot be
+// placed (a Problem then). Reads only: the caller adds what it returns.
+std::optional<BusInstance> ScanBusInstance(
+    ScanContext& ctx, std::vector<ParentEntry>& parents,
+    const std::map<std::string, size_t>& by_dir, const std::string& name) {
   const std::string link = JoinPath(kMdevDevices, name);
   absl::StatusOr<std::string> uuid = ParseUuid(name);
   absl::StatusOr<std::string> target =
@@ -198,21 +207,38 @@ void ScanBusInstance(ScanContext& ctx, std::vector<ParentEntry>& parents,
     if (!absl::IsNotFound(dir.status())) {
       ctx.AddProblem(link, std::string(dir.status().message()));
     }
-    return;
+    return std::nullopt;
   }
   const absl::string_view parent_dir = sysfs::Dirname(*dir);
   auto it = by_dir.find(std::string(parent_dir));
   if (it == by_dir.end()) {
     ctx.AddProblem(*uuid, absl::StrCat("parent ", sysfs::Basename(parent_dir),
                                        " is not a registered mdev parent"));
-    return;
+    return std::nullopt;
   }
   ParentEntry& parent = parents[it->second];
   MdevType* type = InstanceType(ctx, parent, *uuid, *dir);
-  if (type == nullptr) return;
-  type->instance_uuids.push_back(*uuid);
-  ctx.inventory.mdevs.push_back(
-      ReadInstance(ctx, parent.parent, *type, *uuid, *dir));
+  if (type == nullptr) return std::nullopt;
+  return BusInstance{type,
+                     ReadInstance(ctx, parent.parent, *type, *uuid, *dir)};
+}
+
+// Runs scan(chunk_ctx, i) for every i in [0, n) over ctx.WorkersFor(n)
+// chunks; each chunk's problems join ctx's in chunk order, as one pass
+// would have added them.
+template <typename Scan>
+void ScanChunked(ScanContext& ctx, size_t n, Scan scan) {
+  const std::vector<size_t> bounds = EvenBounds(n, ctx.WorkersFor(n));
+  std::vector<std::vector<Problem>> problems(bounds.size() - 1);
+  ForEachChunk(bounds, [&](size_t c, size_t begin, size_t end) {
+    ScanContext chunk_ctx = ctx.ForChunk(&problems[c]);
+    for (size_t i = begin; i < end; ++i) scan(chunk_ctx, i);
+  });
+  for (std::vector<Problem>& chunk : problems) {
+    for (Problem& p : chunk) {
+      ctx.AddProblem(std::move(p.object), std::move(p.reason));
+    }
+  }
 }
 
 // Without sys/bus/mdev: the instances each type lists under devices/.
@@ -250,10 +276,14 @@ void ListMdevParents(ScanContext& ctx) {
 
 void ScanMdevs(ScanContext& ctx) {
   if (ctx.mdev_bus_names.empty()) return;
+  // Parents at once: each marks only its own PCI function as a parent.
+  std::vector<std::optional<ParentEntry>> scanned(ctx.mdev_bus_names.size());
+  ScanChunked(ctx, scanned.size(), [&](ScanContext& chunk_ctx, size_t i) {
+    scanned[i] = ScanParent(chunk_ctx, ctx.mdev_bus_names[i]);
+  });
   std::vector<ParentEntry> parents;
   std::map<std::string, size_t> by_dir;
-  for (const std::string& name : ctx.mdev_bus_names) {
-    std::optional<ParentEntry> entry = ScanParent(ctx, name);
+  for (std::optional<ParentEntry>& entry : scanned) {
     if (!entry.has_value()) continue;
     by_dir[entry->dir] = parents.size();
     parents.push_back(*std::move(entry));
@@ -261,8 +291,14 @@ void ScanMdevs(ScanContext& ctx) {
   absl::StatusOr<std::vector<std::string>> bus =
       ctx.sysfs.ListDir(kMdevDevices);
   if (bus.ok()) {
-    for (const std::string& name : *bus) {
-      ScanBusInstance(ctx, parents, by_dir, name);
+    std::vector<std::optional<BusInstance>> found(bus->size());
+    ScanChunked(ctx, found.size(), [&](ScanContext& chunk_ctx, size_t i) {
+      found[i] = ScanBusInstance(chunk_ctx, parents, by_dir, (*bus)[i]);
+    });
+    for (std::optional<BusInstance>& instance : found) {
+      if (!instance.has_value()) continue;
+      instance->type->instance_uuids.push_back(instance->mdev.uuid);
+      ctx.inventory.mdevs.push_back(std::move(instance->mdev));
     }
   } else {
     for (ParentEntry& entry : parents) ScanTypeInstances(ctx, entry);

@@ -9,11 +9,13 @@
 // mid-scan fails its identity reads, or loses both its driver and
 // iommu_group links, in which case its directory is checked once.
 #include <algorithm>
+#include <map>
 #include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "pkg/base/parallel.h"
 #include "pkg/base/status_macros.h"
 #include "pkg/inventory/discovery_internal.h"
 #include "pkg/inventory/sysfs_parsers.h"
@@ -327,6 +329,38 @@ void AddModelNames(const PciIds* ids, Inventory& inventory) {
   }
 }
 
+// "DDDD:BB" of a bus entry's name, "" when it is too short for a BDF.
+absl::string_view BusOf(absl::string_view entry) {
+  return entry.size() >= 7 ? entry.substr(0, 7) : absl::string_view();
+}
+
+// Chunk boundaries for `workers` threads over the sorted bus entries that
+// never split a PF from its VFs: a VF is known as one only from its PF's
+// virtfnN links, read when the scan reaches the PF. A VF sorts after its
+// PF, on the PF's bus or on buses the PF's bridge reserves for VFs, so a
+// boundary may fall only on an entry that starts a new bus and has no
+// `physfn` link (is no VF); one that does not is moved forward.
+std::vector<size_t> FamilyBounds(ScanContext& ctx,
+                                 const std::vector<std::string>& entries,
+                                 int workers) {
+  std::vector<size_t> bounds = EvenBounds(entries.size(), workers);
+  for (size_t c = 1; c + 1 < bounds.size(); ++c) {
+    size_t& at = bounds[c];
+    at = std::max(at, bounds[c - 1]);
+    while (at > 0 && at < entries.size()) {
+      if (BusOf(entries[at]) != BusOf(entries[at - 1]) &&
+          absl::IsNotFound(
+              ctx.sysfs
+                  .Lstat(JoinPath(JoinPath(kPciDevices, entries[at]), "physfn"))
+                  .status())) {
+        break;
+      }
+      ++at;
+    }
+  }
+  return bounds;
+}
+
 }  // namespace
 
 absl::Status ScanPciFunctions(ScanContext& ctx) {
@@ -336,9 +370,36 @@ absl::Status ScanPciFunctions(ScanContext& ctx) {
     if (absl::IsNotFound(entries.status())) return absl::OkStatus();
     return entries.status();
   }
-  for (const std::string& entry : *entries) {
-    std::optional<PciFunction> fn = ScanEntry(ctx, entry);
-    if (fn.has_value()) ctx.inventory.functions.push_back(*std::move(fn));
+  // What one chunk found, merged in chunk order: the same inventory and
+  // problems, in the same order, as one pass over every entry.
+  struct Chunk {
+    std::vector<PciFunction> functions;
+    std::vector<Problem> problems;
+    std::set<std::string> broken_group_links;
+    std::map<std::string, ScanContext::KnownVf> known_vfs;
+  };
+  const std::vector<size_t> bounds =
+      FamilyBounds(ctx, *entries, ctx.WorkersFor(entries->size()));
+  std::vector<Chunk> chunks(bounds.size() - 1);
+  ForEachChunk(bounds, [&](size_t c, size_t begin, size_t end) {
+    Chunk& chunk = chunks[c];
+    ScanContext chunk_ctx = ctx.ForChunk(&chunk.problems);
+    for (size_t i = begin; i < end; ++i) {
+      std::optional<PciFunction> fn = ScanEntry(chunk_ctx, (*entries)[i]);
+      if (fn.has_value()) chunk.functions.push_back(*std::move(fn));
+    }
+    chunk.broken_group_links = std::move(chunk_ctx.broken_group_links);
+    chunk.known_vfs = std::move(chunk_ctx.known_vfs);
+  });
+  for (Chunk& chunk : chunks) {
+    for (PciFunction& fn : chunk.functions) {
+      ctx.inventory.functions.push_back(std::move(fn));
+    }
+    for (Problem& p : chunk.problems) {
+      ctx.AddProblem(std::move(p.object), std::move(p.reason));
+    }
+    ctx.broken_group_links.merge(chunk.broken_group_links);
+    ctx.known_vfs.merge(chunk.known_vfs);
   }
   std::sort(
       ctx.inventory.functions.begin(), ctx.inventory.functions.end(),

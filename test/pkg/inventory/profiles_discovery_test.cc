@@ -54,14 +54,17 @@ std::string BrokenAsNonRoot(std::string golden) {
 
 absl::StatusOr<Inventory> DiscoverProfile(const std::string& root,
                                           const std::string& name,
-                                          const simhost::ProfileOptions& o) {
+                                          const simhost::ProfileOptions& o,
+                                          int workers = 1) {
   auto host = simhost::SimHost::Create(root);
   if (!host.ok()) return host.status();
   absl::Status built = simhost::BuildProfile(**host, name, o);
   if (!built.ok()) return built;
   auto sysfs = sysfs::NewHostSysfs(root);
   if (!sysfs.ok()) return sysfs.status();
-  return Discover(**sysfs, DiscoverOptions());
+  DiscoverOptions options;
+  options.workers = workers;
+  return Discover(**sysfs, options);
 }
 
 TEST(ProfilesDiscoveryTest, EveryProfileGivesTheExactInventory) {
@@ -86,6 +89,42 @@ TEST(ProfilesDiscoveryTest, EveryProfileGivesTheExactInventory) {
     }
     EXPECT_EQ(testing::Summarize(*inv), expected);
   }
+}
+
+// Big hosts are read by several threads (DiscoverOptions::workers), each
+// stage in contiguous chunks whose boundaries never part a PF from its VFs:
+// the inventory, problems included and in order, is the one a single
+// thread finds. 8 GPUs x 8 VFs and 3 x 40 put every stage (PCI functions,
+// mdev parents, instances) over kParallelMinItems, with chunk boundaries
+// falling inside VF families that must be moved.
+TEST(ProfilesDiscoveryTest, EveryWorkerCountGivesTheSameInventory) {
+  for (simhost::ProfileOptions size :
+       {simhost::ProfileOptions{8, 8}, simhost::ProfileOptions{3, 40}}) {
+    SCOPED_TRACE(size.gpus);
+    ::vgpu::testing::TempDir dir;
+    absl::StatusOr<Inventory> one =
+        DiscoverProfile(dir.path() + "/host", "large", size, 1);
+    ASSERT_THAT(one, IsOk());
+    ASSERT_GE(one->mdevs.size(), kParallelMinItems);
+    auto sysfs = sysfs::NewHostSysfs(dir.path() + "/host");
+    ASSERT_THAT(sysfs, IsOk());
+    for (int workers : {0, 2, 3, 4, 7}) {
+      SCOPED_TRACE(workers);
+      DiscoverOptions options;
+      options.workers = workers;
+      absl::StatusOr<Inventory> many = Discover(**sysfs, options);
+      ASSERT_THAT(many, IsOk());
+      EXPECT_EQ(testing::Summarize(*many), testing::Summarize(*one));
+    }
+  }
+}
+
+TEST(ProfilesDiscoveryTest, NegativeWorkersAreRefused) {
+  ::vgpu::testing::TempDir dir;
+  absl::StatusOr<Inventory> inv =
+      DiscoverProfile(dir.path() + "/host", "workstation", {}, -1);
+  EXPECT_EQ(inv.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(inv.status().message(), ::testing::HasSubstr("workers: -1"));
 }
 
 // 32 VFs per GPU, as in the full-size profile (the benchmark runs 16 GPUs).

@@ -129,14 +129,14 @@ TEST_F(DaemonTest, LogsTheStartupPhasesOnceEveryResourceIsRegistered) {
   // Timed from started_at: the half second before Run() is init's.
   double total = 0, init = 0;
   ASSERT_TRUE(absl::SimpleAtod(
-      line.substr(line.find("total_ms=") + 9,
-                  line.find(' ', line.find("total_ms=")) -
-                      line.find("total_ms=") - 9),
+      line.substr(
+          line.find("total_ms=") + 9,
+          line.find(' ', line.find("total_ms=")) - line.find("total_ms=") - 9),
       &total));
   ASSERT_TRUE(absl::SimpleAtod(
-      line.substr(line.find("init_ms=") + 8,
-                  line.find(' ', line.find("init_ms=")) -
-                      line.find("init_ms=") - 8),
+      line.substr(
+          line.find("init_ms=") + 8,
+          line.find(' ', line.find("init_ms=")) - line.find("init_ms=") - 8),
       &init));
   EXPECT_GE(init, 500);
   EXPECT_GE(total, init);

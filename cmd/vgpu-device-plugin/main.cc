@@ -1,6 +1,7 @@
 // vgpu-device-plugin: flags -> DaemonOptions, signals, Daemon::Run().
 // Signals are blocked in every thread and taken by one thread with
 // sigwait(), so no work ever runs in an async signal handler.
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -90,6 +91,11 @@ void SignalLoop(const sigset_t& set, vgpu::daemon::Daemon& daemon) {
 
 int main(int argc, char** argv) {
   const absl::Time started_at = absl::Now();
+  // One malloc arena for every thread: the daemon allocates little and
+  // rarely, and each of glibc's per-thread arenas (up to 8 per CPU) keeps
+  // pages of its own resident (0.4-0.5 MiB on `large`); each thread's
+  // tcache still serves small allocations without the arena lock.
+  ::mallopt(M_ARENA_MAX, 1);
   // A stray word (a flag missing its "--") is bad usage, so it never
   // starts the daemon against the default paths.
   const vgpu::cmd::CommandLine command_line = DaemonCommandLine();

@@ -48,9 +48,8 @@ deviceplugin::PluginManagerOptions ManagerOptions(
   return out;
 }
 
-// Gives the heap's free pages back to the kernel after the one-off big
-// temporaries (the pci.ids text, the first discovery), which glibc would
-// otherwise keep mapped for the life of the daemon.
+// Gives the heap's free pages back to the kernel after big temporaries (the
+// pci.ids text, a discovery), which glibc would otherwise keep mapped.
 void ReturnFreedMemory() { ::malloc_trim(0); }
 
 std::unique_ptr<inventory::PciIds> LoadPciIds(
@@ -320,7 +319,9 @@ void Daemon::Handle(const Events& events) {
     EnsureWatches(/*startup=*/false);
     absl::Status status = Rescan(/*startup=*/false);
     if (!status.ok()) VGPU_LOG(ERROR) << status.message();
-    if (events.load_pci_ids) ReturnFreedMemory();
+    // A discovery's temporaries (a few MiB on big hosts) would otherwise
+    // stay in the heap until the next one.
+    ReturnFreedMemory();
   }
   if (reconciler_ == nullptr) return;
   // Converged: a round per host change, config change, and every

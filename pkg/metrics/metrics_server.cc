@@ -170,10 +170,11 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
       std::make_unique<ProbeHandler>(std::move(readiness)));
   // CivetWeb reports a failed bind by throwing CivetException.
   try {
-    // Probes and scrapes are tiny; a bounded request timeout keeps one slow
-    // client from holding a worker that a liveness probe needs.
+    // Probes and scrapes are tiny and rare (one scrape and two probes every
+    // 10 s or so): two workers serve them; a bounded request timeout keeps
+    // one slow client from holding the worker a liveness probe needs.
     server->server_ = std::make_unique<CivetServer>(
-        std::vector<std::string>{"listening_ports", *ports, "num_threads", "4",
+        std::vector<std::string>{"listening_ports", *ports, "num_threads", "2",
                                  "request_timeout_ms", "10000"});
     server->server_->addHandler("/metrics", server->handlers_[0].get());
     server->server_->addHandler("/healthz", server->handlers_[1].get());

@@ -62,25 +62,25 @@ double ProcessStartMs(const Args& args) {
   return absl::ToDoubleMilliseconds(absl::Now() - t0);
 }
 
-// The phases the daemon logs once every resource is registered
-// ("startup: every resource registered total_ms=... init_ms=... ..."), in
-// the order logged; empty when the line is missing.
-std::vector<std::pair<std::string, double>> StartupPhases(
-    const std::string& log) {
-  std::vector<std::pair<std::string, double>> out;
-  size_t at = log.find("startup: every resource registered");
-  if (at == std::string::npos) return out;
-  absl::string_view line(log);
-  line.remove_prefix(at);
-  line = line.substr(0, line.find('\n'));
-  for (absl::string_view field : absl::StrSplit(line, ' ')) {
-    std::pair<absl::string_view, absl::string_view> kv =
-        absl::StrSplit(field, absl::MaxSplits('=', 1));
-    if (!absl::EndsWith(kv.first, "_ms")) continue;
-    double value = 0;
-    if (!absl::SimpleAtod(kv.second, &value)) continue;
-    kv.first.remove_suffix(3);
-    out.emplace_back(std::string(kv.first), value);
+// The phases of each line the daemon logged containing `what` ("startup:
+// every resource registered total_ms=... init_ms=..."), in the order logged.
+using Phases = std::vector<std::pair<std::string, double>>;
+std::vector<Phases> LoggedPhases(const std::string& log,
+                                 absl::string_view what) {
+  std::vector<Phases> out;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    size_t at = line.find(what);
+    if (at == absl::string_view::npos) continue;
+    Phases& phases = out.emplace_back();
+    for (absl::string_view field : absl::StrSplit(line.substr(at), ' ')) {
+      std::pair<absl::string_view, absl::string_view> kv =
+          absl::StrSplit(field, absl::MaxSplits('=', 1));
+      if (!absl::EndsWith(kv.first, "_ms")) continue;
+      double value = 0;
+      if (!absl::SimpleAtod(kv.second, &value)) continue;
+      kv.first.remove_suffix(3);
+      phases.emplace_back(std::string(kv.first), value);
+    }
   }
   return out;
 }
@@ -88,6 +88,22 @@ std::vector<std::pair<std::string, double>> StartupPhases(
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// "name median | name median ..." over every line's phases, in the order
+// the first line gives them.
+std::string PhaseMedians(const std::vector<Phases>& lines) {
+  std::map<std::string, std::vector<double>> values;
+  for (const Phases& line : lines) {
+    for (const auto& [phase, ms] : line) values[phase].push_back(ms);
+  }
+  std::string out;
+  if (lines.empty()) return out;
+  for (const auto& [phase, ms] : lines.front()) {
+    absl::StrAppend(&out, out.empty() ? "" : " | ", phase, " ",
+                    absl::SixDigits(Median(values[phase])));
+  }
+  return out;
 }
 
 // Start -> registered, with where the time goes: process start (spawn ->
@@ -102,9 +118,12 @@ void StartupAndRss(const Args& args, const std::string& profile, bool idle) {
     process.push_back(ProcessStartMs(args));
     Rig rig(args, profile);
     startup.push_back(rig.StartDaemon(rig.ExpectedResources()));
-    for (const auto& [phase, ms] : StartupPhases(rig.DaemonLog())) {
-      if (phases.count(phase) == 0) order.push_back(phase);
-      phases[phase].push_back(ms);
+    for (const Phases& line :
+         LoggedPhases(rig.DaemonLog(), "startup: every resource registered")) {
+      for (const auto& [phase, ms] : line) {
+        if (phases.count(phase) == 0) order.push_back(phase);
+        phases[phase].push_back(ms);
+      }
     }
     bool last = i + 1 == runs;
     if (last) {
@@ -208,6 +227,12 @@ void Latencies(const Args& args) {
   }
   std::printf("h100-hgx   kubelet restart -> registered: %s\n",
               Summary(restart).c_str());
+  // The daemon's part, from the kubelet.sock event to the last Register;
+  // the rest is inotify's delivery and the kubelet's dial and list.
+  std::printf("h100-hgx   kubelet restart, daemon's phases, median ms: %s\n",
+              PhaseMedians(LoggedPhases(rig.DaemonLog(),
+                                        "every resource registered again"))
+                  .c_str());
   for (int i = 0; i < std::max(1, args.runs / 10); ++i) {
     away.push_back(
         rig.KubeletRestart(rig.ExpectedResources(), absl::Seconds(3)));

@@ -117,6 +117,7 @@ Daemon::Daemon(DaemonOptions options)
           }
         }
         LogStartupIfDone();
+        LogReregisteredIfDone();
         StartDeferredWork();
       });
   manager_ = std::make_unique<deviceplugin::PluginManager>(
@@ -248,6 +249,28 @@ void Daemon::LogStartupIfDone() {
   line << "startup: every resource registered";
 }
 
+void Daemon::LogReregisteredIfDone() {
+  absl::Time back, queued;
+  {
+    absl::MutexLock lock(&mu_);
+    if (kubelet_back_at_ == absl::InfinitePast() ||
+        reregister_queued_at_ == absl::InfinitePast()) {
+      return;
+    }
+    back = std::exchange(kubelet_back_at_, absl::InfinitePast());
+    queued = std::exchange(reregister_queued_at_, absl::InfinitePast());
+  }
+  const absl::Time now = absl::Now();
+  auto ms = [](absl::Duration d) {
+    return absl::ToDoubleMilliseconds(std::max(d, absl::ZeroDuration()));
+  };
+  VGPU_LOG(INFO)
+          .With("total_ms", ms(now - back))
+          .With("restart_ms", ms(queued - back))
+          .With("register_ms", ms(now - std::max(queued, back)))
+      << "kubelet restart: every resource registered again";
+}
+
 void Daemon::StartDeferredWork() {
   absl::MutexLock lock(&mu_);
   if (!pci_ids_deferred_) return;
@@ -302,8 +325,14 @@ void Daemon::Handle(const Events& events) {
     manager_->RestartMissingAndReregister();
   } else if (events.kubelet_socket_created) {
     int restarted = manager_->RestartMissingAndReregister();
+    {
+      absl::MutexLock lock(&mu_);
+      reregister_queued_at_ = absl::Now();
+    }
     VGPU_LOG(INFO).With("restarted", restarted)
         << "kubelet.sock re-created: registering again";
+    // The registrations may all have completed before the line above.
+    if (manager_->AllRegistered()) LogReregisteredIfDone();
   }
   if (events.kubelet_socket_created) registrar_->RetryNow();
   bool rescan = events.rescan || (events.periodic && PeriodicRescanNeeded());
@@ -364,6 +393,7 @@ void Daemon::OnDirEvent(const watch::DirEvent& event) {
   if (event.kind == Kind::kCreated &&
       event.name == kubelet::kKubeletSocketName) {
     events_.kubelet_socket_created = true;
+    if (startup_logged_) kubelet_back_at_ = absl::Now();
   } else if (event.kind == Kind::kDeleted &&
              event.name != kubelet::kKubeletSocketName) {
     events_.deleted_sockets.insert(event.name);

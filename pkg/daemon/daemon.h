@@ -162,6 +162,11 @@ class Daemon {
   // "startup: every resource registered" with each phase's ms.
   void MarkStartup(const char* phase);
   void LogStartupIfDone();
+  // A kubelet restart's re-registration, timed the same way: from the
+  // kubelet.sock event (OnDirEvent) through the servers restarted (Handle)
+  // to the last registration, logged once per restart as "kubelet restart:
+  // every resource registered again".
+  void LogReregisteredIfDone();
   // Logs each (what, object, reason) once per process: discovery problems,
   // and devices the pools skipped (no vendor domain, duplicate ID).
   void LogProblemsOnce(const std::vector<inventory::Problem>& problems,
@@ -252,6 +257,11 @@ class Daemon {
       ABSL_GUARDED_BY(mu_);
   absl::Time registered_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool startup_logged_ ABSL_GUARDED_BY(mu_) = false;
+  // The re-registration in progress: when kubelet.sock was seen again and
+  // when the servers were restarted and queued for registration
+  // (InfinitePast: none).
+  absl::Time kubelet_back_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time reregister_queued_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 }  // namespace vgpu::daemon

@@ -1,5 +1,6 @@
 // Daemon::Rescan and what it publishes: discovery -> pools -> CDI -> servers.
 #include <map>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -45,6 +46,7 @@ absl::Status Daemon::Rescan(bool startup) {
     absl::Status status(pools.status().code(),
                         absl::StrCat("scan host ", options_.host_root, ": ",
                                      pools.status().message()));
+    last_inventory_.reset();
     if (startup) return status;
     // Keep serving the last good snapshot; say so once per distinct error.
     if (last_scan_error_ != status.message()) {
@@ -102,6 +104,8 @@ absl::Status Daemon::Rescan(bool startup) {
   // Instance counts change without any pool changing; keep them current.
   // From what was advertised, which CDI failures may have degraded.
   metrics_->UpdateInventory(*inventory, published_);
+  last_inventory_ =
+      std::make_unique<inventory::Inventory>(*std::move(inventory));
   if (!changed) return absl::OkStatus();
   UpdatePolledResources();
   absl::MutexLock lock(&mu_);

@@ -35,6 +35,8 @@ absl::Status Daemon::Rescan(bool startup) {
   absl::StatusOr<std::string> signature =
       inventory::HostSignature(*sysfs_, nvidia_vfs_);
   periods_since_full_ = 0;
+  // Freed first: two inventories at once would raise the heap's peak.
+  last_inventory_.reset();
   inventory::DiscoverOptions discover_options;
   discover_options.pci_ids = pci_ids_.get();
   auto inventory = inventory::Discover(*sysfs_, discover_options);
@@ -46,7 +48,6 @@ absl::Status Daemon::Rescan(bool startup) {
     absl::Status status(pools.status().code(),
                         absl::StrCat("scan host ", options_.host_root, ": ",
                                      pools.status().message()));
-    last_inventory_.reset();
     if (startup) return status;
     // Keep serving the last good snapshot; say so once per distinct error.
     if (last_scan_error_ != status.message()) {

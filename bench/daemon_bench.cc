@@ -219,6 +219,26 @@ void Latencies(const Args& args) {
                 Summary(up).c_str());
     rig.StopDaemon();
   }
+  {
+    // Large: the vGPU in the middle of the 512, whose mdev has its own
+    // group and dev/vfio node.
+    Rig rig(args, "large");
+    rig.StartDaemon(rig.ExpectedResources());
+    const std::vector<simhost::SimHost::MdevInfo> mdevs = rig.host().Mdevs();
+    const simhost::SimHost::MdevInfo& mdev = mdevs[mdevs.size() / 2];
+    std::vector<double> large_down, large_up;
+    for (int i = 0; i < args.runs; ++i) {
+      large_down.push_back(rig.HealthChange("nvidia.com/vgpu", mdev.uuid,
+                                            mdev.iommu_group, true));
+      large_up.push_back(rig.HealthChange("nvidia.com/vgpu", mdev.uuid,
+                                          mdev.iommu_group, false));
+    }
+    std::printf("large      health -> update, down: %s\n",
+                Summary(large_down).c_str());
+    std::printf("large      health -> update, up:   %s\n",
+                Summary(large_up).c_str());
+    rig.StopDaemon();
+  }
   Rig rig(args, "h100-hgx");
   rig.StartDaemon(rig.ExpectedResources());
   for (int i = 0; i < args.runs; ++i) {

@@ -9,6 +9,7 @@
 #include <system_error>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "pkg/base/logging.h"
 #include "pkg/base/status_macros.h"
@@ -288,7 +289,8 @@ void Daemon::Loop() {
         return stop_ || events_.rescan || events_.kubelet_socket_created ||
                events_.restart_all || events_.load_pci_ids ||
                !events_.deleted_sockets.empty() || !events_.gone_dirs.empty() ||
-               events_.config_changed || events_.reconcile;
+               events_.config_changed || events_.reconcile ||
+               !events_.vfio_nodes.empty();
       };
       mu_.AwaitWithDeadline(absl::Condition(&woken), next_rescan);
       if (stop_) return;
@@ -344,6 +346,13 @@ void Daemon::Handle(const Events& events) {
     pci_ids_ = LoadPciIds(options_.pci_ids_path, vendors);
     rescan = rescan || pci_ids_ != nullptr;
   }
+  // A rescan reads the nodes anyway; otherwise they alone, when that
+  // decides it.
+  bool updated = false;
+  if (!rescan && !events.vfio_nodes.empty()) {
+    updated = UpdateForVfioNodes(events.vfio_nodes);
+    rescan = !updated;
+  }
   if (rescan) {
     EnsureWatches(/*startup=*/false);
     absl::Status status = Rescan(/*startup=*/false);
@@ -355,7 +364,8 @@ void Daemon::Handle(const Events& events) {
   if (reconciler_ == nullptr) return;
   // Converged: a round per host change, config change, and every
   // full_rescan_every periods; otherwise every period.
-  bool reconcile = events.reconcile || rescan || events.config_changed;
+  bool reconcile =
+      events.reconcile || rescan || updated || events.config_changed;
   if (events.periodic &&
       (!layout_converged_ ||
        ++periods_since_reconcile_ >= options_.full_rescan_every)) {
@@ -387,7 +397,17 @@ void Daemon::OnDirEvent(const watch::DirEvent& event) {
   }
   if (event.kind == Kind::kDirGone) events_.gone_dirs.insert(event.dir);
   if (event.dir != plugin_dir_) {
-    events_.rescan = true;  // dev/vfio or dev/vfio/devices changed.
+    // dev/vfio or dev/vfio/devices changed: a node (UpdateForVfioNodes),
+    // or a directory, whose new watch must come first (a full discovery).
+    using Dir = inventory::VfioNodeEvent::Dir;
+    Dir dir =
+        absl::EndsWith(event.dir, "/devices") ? Dir::kCdevs : Dir::kGroups;
+    if (event.kind == Kind::kDirGone ||
+        (dir == Dir::kGroups && event.name == "devices")) {
+      events_.rescan = true;
+      return;
+    }
+    events_.vfio_nodes.insert({dir, event.name});
     return;
   }
   if (event.kind == Kind::kCreated &&

@@ -21,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "pkg/config/config.h"
+#include "pkg/inventory/incremental.h"
 #include "pkg/resources/pools.h"
 
 namespace vgpu::sysfs {
@@ -131,6 +132,9 @@ class Daemon {
     std::set<std::string> gone_dirs;  // Watched dirs removed (watch lost).
     bool config_changed = false;      // An entry of a config dir changed.
     bool reconcile = false;           // The layout has steps left.
+    // Entries of dev/vfio and dev/vfio/devices created or deleted: handled
+    // by UpdateForVfioNodes unless a full discovery is due anyway.
+    std::set<inventory::VfioNodeEvent> vfio_nodes;
   };
 
   absl::Status Start();
@@ -138,6 +142,11 @@ class Daemon {
   void Handle(const Events& events);
   // Discovers and publishes; `startup` makes pool errors fatal.
   absl::Status Rescan(bool startup);
+  // daemon_events.cc: re-reads only the VFIO nodes `nodes` name and what
+  // they concern (inventory::UpdateVfioNodes) into last_inventory_, and
+  // publishes the pools built from it; false when that cannot be decided
+  // and a full Rescan() must run instead.
+  bool UpdateForVfioNodes(const std::set<inventory::VfioNodeEvent>& nodes);
   // Queues what waits for registration (see pci_ids_deferred_).
   void StartDeferredWork();
   // Periodic: whether the host may have changed since the last discovery.
@@ -209,6 +218,10 @@ class Daemon {
   std::unique_ptr<inventory::PciIds> pci_ids_;
   std::unique_ptr<kata::CdiWriter> cdi_;
   resources::PoolSet published_;
+  // The inventory of the last successful Rescan(), as UpdateForVfioNodes
+  // patched it since; null when the last scan failed (the next event then
+  // takes a full discovery).
+  std::unique_ptr<inventory::Inventory> last_inventory_;
   // Vendors of the GPUs and NVSwitches discovery has seen: the only
   // functions whose names the daemon uses (pool models, per-model resource
   // names). pci_ids_ keeps only these (and, for per-model naming, every

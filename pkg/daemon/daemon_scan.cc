@@ -1,5 +1,6 @@
 // Daemon::Rescan and what it publishes: discovery -> pools -> CDI -> servers.
 #include <map>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -34,6 +35,8 @@ absl::Status Daemon::Rescan(bool startup) {
   absl::StatusOr<std::string> signature =
       inventory::HostSignature(*sysfs_, nvidia_vfs_);
   periods_since_full_ = 0;
+  // Freed first: two inventories at once would raise the heap's peak.
+  last_inventory_.reset();
   inventory::DiscoverOptions discover_options;
   discover_options.pci_ids = pci_ids_.get();
   // Big hosts: the reads spread over the CPUs (start-up waits on them).
@@ -106,6 +109,8 @@ absl::Status Daemon::Rescan(bool startup) {
   // Instance counts change without any pool changing; keep them current.
   // From what was advertised, which CDI failures may have degraded.
   metrics_->UpdateInventory(*inventory, published_);
+  last_inventory_ =
+      std::make_unique<inventory::Inventory>(*std::move(inventory));
   if (!changed) return absl::OkStatus();
   UpdatePolledResources();
   absl::MutexLock lock(&mu_);

@@ -41,16 +41,31 @@ absl::Status AppendBindings(sysfs::Sysfs& sysfs, const std::string& drivers,
   return absl::OkStatus();
 }
 
+constexpr absl::string_view kVfioNodesStart = "dev/vfio:";
+constexpr absl::string_view kVfioNodesEnd = "sys/bus/pci/drivers:";
+
+// The part RelistVfioNodes() replaces: from kVfioNodesStart up to
+// kVfioNodesEnd, the listing that follows.
+absl::Status AppendVfioNodes(sysfs::Sysfs& sysfs, std::string& out) {
+  for (const char* dir : {"dev/vfio", "dev/vfio/devices"}) {
+    absl::Status status = AppendListing(sysfs, dir, out);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> HostSignature(
     sysfs::Sysfs& sysfs, absl::Span<const std::string> nvidia_vfs) {
   std::string out;
   out.reserve(64 * 1024);
-  for (const char* dir : {"sys/bus/pci/devices", "sys/bus/mdev/devices",
-                          "dev/vfio", "dev/vfio/devices"}) {
+  for (const char* dir : {"sys/bus/pci/devices", "sys/bus/mdev/devices"}) {
     absl::Status status = AppendListing(sysfs, dir, out);
     if (!status.ok()) return status;
+  }
+  if (absl::Status status = AppendVfioNodes(sysfs, out); !status.ok()) {
+    return status;
   }
   for (const char* drivers : {"sys/bus/pci/drivers", "sys/bus/mdev/drivers"}) {
     absl::Status status = AppendBindings(sysfs, drivers, out);
@@ -61,6 +76,23 @@ absl::StatusOr<std::string> HostSignature(
         absl::StrCat("sys/bus/pci/devices/", bdf, "/nvidia/current_vgpu_type"));
     absl::StrAppend(&out, bdf, "=", type.ok() ? *type : "-", ";");
   }
+  return out;
+}
+
+absl::StatusOr<std::string> RelistVfioNodes(sysfs::Sysfs& sysfs,
+                                            absl::string_view signature) {
+  const size_t start = signature.find(absl::StrCat(";", kVfioNodesStart));
+  const size_t end = signature.find(absl::StrCat(";", kVfioNodesEnd));
+  if (start == absl::string_view::npos || end == absl::string_view::npos ||
+      end < start) {
+    return absl::InvalidArgumentError("not a host signature");
+  }
+  std::string out(signature.substr(0, start + 1));
+  out.reserve(signature.size() + 64);
+  if (absl::Status status = AppendVfioNodes(sysfs, out); !status.ok()) {
+    return status;
+  }
+  absl::StrAppend(&out, signature.substr(end + 1));
   return out;
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "pkg/inventory/inventory.h"
 #include "pkg/sysfs/sysfs.h"
@@ -30,6 +31,14 @@ namespace vgpu::inventory {
 // signature) are returned; callers fall back to a full discovery.
 absl::StatusOr<std::string> HostSignature(
     sysfs::Sysfs& sysfs, absl::Span<const std::string> nvidia_vfs);
+
+// `signature` (a HostSignature() result) with its listings of dev/vfio and
+// dev/vfio/devices taken again: what an update that re-read VFIO nodes
+// (UpdateVfioNodes, incremental.h) knows, the rest as it was, so that the
+// next comparison still sees any other change. InvalidArgument when
+// `signature` is not one; listing errors as HostSignature().
+absl::StatusOr<std::string> RelistVfioNodes(sysfs::Sysfs& sysfs,
+                                            absl::string_view signature);
 
 // BDFs of the functions with NVIDIA vendor vGPU state.
 std::vector<std::string> NvidiaVfs(const Inventory& inventory);

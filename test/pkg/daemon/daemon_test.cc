@@ -218,6 +218,89 @@ TEST_F(DaemonTest, PeriodicRescanDiscoversOnlyWhenTheHostChanged) {
   run.join();
 }
 
+// The unhealthy devices the kubelet sees, "resource device" each.
+std::vector<std::string> UnhealthyDevices(const testing::KubeletState& s) {
+  std::vector<std::string> out;
+  for (const auto& [resource, state] : s) {
+    for (const v1beta1::Device& d : state.devices) {
+      if (d.health() != "Healthy") out.push_back(resource + " " + d.id());
+    }
+  }
+  return out;
+}
+
+// A VFIO node event is handled by re-reading that node and its group alone:
+// exactly its device changes health, and no full discovery runs (the rescan
+// period is an hour away). A GPU unbound from vfio-pci (its cdev goes too)
+// is more than a health change: that event takes a full discovery.
+TEST_F(DaemonTest, VfioNodeEventUpdatesOnlyItsDeviceWithoutDiscovery) {
+  DaemonOptions options = Options();
+  options.config.rescan_period = absl::Hours(1);
+  Daemon daemon(options);
+  std::thread run([&] { EXPECT_THAT(daemon.Run(), IsOk()); });
+  ASSERT_TRUE(Eventually([&] { return daemon.Ready(); }));
+  ASSERT_TRUE(kubelet_->WaitForDevices("nvidia.com/pgpu", 8, kWait));
+  // h100-hgx is an iommufd host: 0000:1b:00.0's handle is its cdev.
+  const std::string gpu = "nvidia.com/pgpu 0000:1b:00.0";
+  const uint64_t at_start = DiscoveryCount(daemon);
+  ASSERT_THAT(host_->RemoveRaw("dev/vfio/devices/vfio0"), IsOk());
+  EXPECT_TRUE(kubelet_->WaitFor(
+      [&](const testing::KubeletState& s) {
+        return UnhealthyDevices(s) == std::vector<std::string>{gpu};
+      },
+      kWait));
+  ASSERT_THAT(host_->WriteRaw("dev/vfio/devices/vfio0", ""), IsOk());
+  EXPECT_TRUE(kubelet_->WaitFor(
+      [&](const testing::KubeletState& s) {
+        return s.count("nvidia.com/pgpu") != 0 && UnhealthyDevices(s).empty();
+      },
+      kWait));
+  EXPECT_EQ(DiscoveryCount(daemon), at_start);
+  ASSERT_THAT(host_->UnbindDriver("0000:1b:00.0"), IsOk());
+  EXPECT_TRUE(kubelet_->WaitFor(
+      [&](const testing::KubeletState& s) {
+        return UnhealthyDevices(s) == std::vector<std::string>{gpu};
+      },
+      kWait));
+  // Its cdev goes first: that event alone may be handled before the driver
+  // link goes, and the group node's event then finds the unbind.
+  EXPECT_TRUE(Eventually([&] { return DiscoveryCount(daemon) > at_start; }));
+  daemon.Stop();
+  run.join();
+}
+
+// After a node event handled alone, the periodic check's signature knows
+// the nodes as read: it does not run a full discovery for them again.
+TEST_F(DaemonTest, PeriodicRescanDoesNotRediscoverANodeEventsChange) {
+  DaemonOptions options = Options();
+  options.config.rescan_period = absl::Milliseconds(100);
+  options.full_rescan_every = 1 << 30;
+  Daemon daemon(options);
+  std::thread run([&] { EXPECT_THAT(daemon.Run(), IsOk()); });
+  ASSERT_TRUE(Eventually([&] { return daemon.Ready(); }));
+  ASSERT_TRUE(kubelet_->WaitForDevices("nvidia.com/pgpu", 8, kWait));
+  const uint64_t at_start = DiscoveryCount(daemon);
+  ASSERT_THAT(host_->RemoveRaw("dev/vfio/devices/vfio0"), IsOk());
+  EXPECT_TRUE(kubelet_->WaitFor(
+      [&](const testing::KubeletState& s) {
+        return UnhealthyDevices(s).size() == 1;
+      },
+      kWait));
+  absl::SleepFor(absl::Milliseconds(500));  // ~5 periods.
+  ASSERT_THAT(host_->WriteRaw("dev/vfio/devices/vfio0", ""), IsOk());
+  EXPECT_TRUE(kubelet_->WaitFor(
+      [&](const testing::KubeletState& s) {
+        return s.count("nvidia.com/pgpu") != 0 && UnhealthyDevices(s).empty();
+      },
+      kWait));
+  absl::SleepFor(absl::Milliseconds(500));
+  // None, or one should a period's check come before an event (a full
+  // discovery after each change if the signature did not know the nodes).
+  EXPECT_LE(DiscoveryCount(daemon) - at_start, 1u);
+  daemon.Stop();
+  run.join();
+}
+
 // A resource whose CDI spec cannot be written must not be offered as
 // Healthy (Kata could not resolve its names), while the others go on; the
 // daemon retries every period, although the host itself did not change.

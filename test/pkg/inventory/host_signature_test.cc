@@ -18,6 +18,8 @@ namespace {
 using ::testing::IsEmpty;
 using ::testing::Not;
 using ::vgpu::testing::IsOk;
+using ::vgpu::testing::IsOkAndHolds;
+using ::vgpu::testing::StatusIs;
 
 class HostSignatureTest : public ::testing::Test {
  protected:
@@ -82,6 +84,26 @@ TEST_F(HostSignatureTest, VfioGroupNodeRemovedAndRestored) {
   EXPECT_NE(Signature(), before);
   ASSERT_THAT(host_->RestoreVfioGroupNode(25), IsOk());
   EXPECT_EQ(Signature(), before);
+}
+
+TEST_F(HostSignatureTest, RelistVfioNodesTakesOnlyTheNodesAgain) {
+  Build("h100-hgx");
+  const std::string before = Signature();
+  EXPECT_THAT(RelistVfioNodes(*sysfs_, before), IsOkAndHolds(before));
+  ASSERT_THAT(host_->RemoveVfioGroupNode(30), IsOk());
+  ASSERT_THAT(host_->RemoveRaw("dev/vfio/devices/vfio3"), IsOk());
+  const std::string nodes_gone = Signature();
+  EXPECT_THAT(RelistVfioNodes(*sysfs_, before), IsOkAndHolds(nodes_gone));
+  // A change elsewhere stays visible against the relisted signature.
+  ASSERT_THAT(host_->UnbindDriver("0000:2a:00.0"), IsOk());
+  EXPECT_THAT(RelistVfioNodes(*sysfs_, before), IsOkAndHolds(nodes_gone));
+  EXPECT_NE(Signature(), nodes_gone);
+}
+
+TEST_F(HostSignatureTest, RelistVfioNodesRejectsWhatIsNoSignature) {
+  Build("workstation");
+  EXPECT_THAT(RelistVfioNodes(*sysfs_, "dev/vfio:1,;"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(HostSignatureTest, MdevRemovedAndAdded) {

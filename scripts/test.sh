@@ -4,7 +4,8 @@
 #   2. builds under ASan+UBSan and runs every test with ctest,
 #   3. builds the plain optimised configuration users and packagers build
 #      (g++ Release, tests and benchmarks ON) with warnings as errors, and runs
-#      the unit tests there,
+#      the unit tests there, and runs every benchmark once at its smallest
+#      settings (bench/smoke.sh),
 #   3b. boots a stock Debian 6.1 kernel under QEMU and runs the Release
 #      binaries against its real VFIO and mdev (test/lab, docs/real-kernel-lab.md),
 #      then again with QEMU 10's igb for SR-IOV, then the 6.12 kernel with
@@ -33,6 +34,10 @@ echo "== [2/4] g++ Release build (tests and benchmarks), unit tests"
 bash scripts/build.sh build-release -DCMAKE_BUILD_TYPE=Release
 (cd build-release && ctest -L unit -j 2 --timeout 600 --output-on-failure \
   | tail -n 3)
+echo "== [bench] every benchmark once, at its smallest settings (a smoke run)"
+# Benchmarks print figures and are never timed tests: this only shows that
+# each still runs to its end. The full runs: docs/benchmarks.md.
+timeout "${VGPU_BENCH_SMOKE_BUDGET:-300}" bash bench/smoke.sh build-release
 
 echo "== [lab] real-kernel lab: stock 6.1 guest, Release binaries"
 # Setup is cached under /var/cache/vgpu-lab (first run: downloads and builds,

@@ -1,6 +1,8 @@
 #include "bench/daemon_scaling.h"
 
 #include <grpcpp/grpcpp.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -44,9 +46,11 @@ struct Row {
   int devices = 0;
   int resources = 0;
   double start_ms = 0;
+  double start_cpu_ms = 0;  // The daemon's user + system time.
   double rss_mib = 0;
   double signature_ms = 0;
   double discover_pools_ms = 0;
+  double discover_pools_cpu_ms = 0;  // This process's CPU time.
   double health_down_ms = 0;
   double health_up_ms = 0;
   size_t list_and_watch_bytes = 0;
@@ -60,6 +64,14 @@ double Median(std::vector<double> v) {
 
 double MsSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// CPU time of this process (every thread), in ms: what a step costs on a
+// loaded machine, where wall time also counts waiting for a core.
+double ProcessCpuMs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 // The pools as the daemon builds them with its defaults (no config file).
@@ -87,14 +99,16 @@ const resources::Pool& Biggest(const resources::PoolSet& set) {
 void Rescan(const std::string& root, int n, Row& row) {
   auto sysfs = sysfs::NewHostSysfs(root);
   Check(sysfs.status(), "sysfs");
-  std::vector<double> signature, full;
+  std::vector<double> signature, full, full_cpu;
   for (int i = 0; i < n; ++i) {
     Clock::time_point t0 = Clock::now();
+    const double cpu0 = ProcessCpuMs();
     auto inv = inventory::Discover(**sysfs, {});
     Check(inv.status(), "discover");
     auto pools = resources::BuildPools(*inv, config::Config());
     Check(pools.status(), "pools");
     full.push_back(MsSince(t0));
+    full_cpu.push_back(ProcessCpuMs() - cpu0);
     const std::vector<std::string> vfs = inventory::NvidiaVfs(*inv);
     t0 = Clock::now();
     Check(inventory::HostSignature(**sysfs, vfs).status(), "signature");
@@ -102,6 +116,7 @@ void Rescan(const std::string& root, int n, Row& row) {
   }
   row.signature_ms = Median(signature);
   row.discover_pools_ms = Median(full);
+  row.discover_pools_cpu_ms = Median(full_cpu);
 }
 
 // Allocate of one device over the daemon's socket, interleaved call by call
@@ -144,15 +159,17 @@ double AllocateOwnCostUs(const std::string& socket, const resources::Pool& pool,
 // n daemon starts on one host: the kubelet is restarted (state and sockets
 // gone) between them, so each start is measured from scratch.
 void StartRuns(Rig& rig, int resources, int n, Row& row) {
-  std::vector<double> start;
+  std::vector<double> start, cpu;
   for (int i = 0; i < n; ++i) {
     if (i > 0) {
       rig.StopDaemon();
       Check(rig.kubelet().Restart(), "kubelet restart");
     }
     start.push_back(rig.StartDaemon(resources));
+    cpu.push_back(rig.CpuTicks() * 1000.0 / ::sysconf(_SC_CLK_TCK));
   }
   row.start_ms = Median(start);
+  row.start_cpu_ms = Median(cpu);
   row.rss_mib = rig.RssKib() / 1024.0;
 }
 
@@ -195,14 +212,16 @@ Row Measure(const Args& args, const Size& size, int n) {
 constexpr char kCsvHeader[] =
     "profile,gpus,vfs_per_gpu,devices,resources,start_ms,rss_mib,"
     "rescan_signature_ms,rescan_discover_pools_ms,health_down_ms,"
-    "health_up_ms,list_and_watch_bytes,allocate_own_us";
+    "health_up_ms,list_and_watch_bytes,allocate_own_us,start_cpu_ms,"
+    "rescan_discover_pools_cpu_ms";
 
 std::string CsvLine(const Row& r) {
   return absl::StrFormat(
-      "%s,%d,%d,%d,%d,%.2f,%.1f,%.3f,%.2f,%.2f,%.2f,%d,%.1f", r.size.profile,
-      r.size.gpus, r.size.vfs_per_gpu, r.devices, r.resources, r.start_ms,
-      r.rss_mib, r.signature_ms, r.discover_pools_ms, r.health_down_ms,
-      r.health_up_ms, r.list_and_watch_bytes, r.allocate_own_us);
+      "%s,%d,%d,%d,%d,%.2f,%.1f,%.3f,%.2f,%.2f,%.2f,%d,%.1f,%.0f,%.2f",
+      r.size.profile, r.size.gpus, r.size.vfs_per_gpu, r.devices, r.resources,
+      r.start_ms, r.rss_mib, r.signature_ms, r.discover_pools_ms,
+      r.health_down_ms, r.health_up_ms, r.list_and_watch_bytes,
+      r.allocate_own_us, r.start_cpu_ms, r.discover_pools_cpu_ms);
 }
 
 void PrintHeader(int n, int calls) {
@@ -212,22 +231,24 @@ void PrintHeader(int n, int calls) {
       "when it differs); health = dev/vfio node removed/restored -> kubelet "
       "sees it; L&W = biggest resource's ListAndWatch message; Allocate own "
       "= p50 Allocate - p50 GetDevicePluginOptions over the daemon's socket "
-      "(%d calls)\n",
+      "(%d calls); cpu = CPU time (daemon: user + system up to registered; "
+      "rescan: this process)\n",
       n, calls);
-  std::printf("%-12s %5s %4s %7s %4s %9s %8s %9s %10s %9s %9s %10s %9s\n",
-              "profile", "gpus", "vfs", "devices", "res", "start ms", "RSS MiB",
-              "sig ms", "disc+pool", "down ms", "up ms", "L&W bytes",
-              "alloc us");
+  std::printf(
+      "%-12s %5s %4s %7s %4s %9s %9s %8s %9s %10s %9s %9s %9s %10s %9s\n",
+      "profile", "gpus", "vfs", "devices", "res", "start ms", "cpu ms",
+      "RSS MiB", "sig ms", "disc+pool", "cpu ms", "down ms", "up ms",
+      "L&W bytes", "alloc us");
 }
 
 void PrintRow(const Row& r) {
   std::printf(
-      "%-12s %5d %4d %7d %4d %9.1f %8.1f %9.3f %10.1f %9.1f %9.1f %10zu "
-      "%9.1f\n",
+      "%-12s %5d %4d %7d %4d %9.1f %9.0f %8.1f %9.3f %10.1f %9.1f %9.1f "
+      "%9.1f %10zu %9.1f\n",
       r.size.profile, r.size.gpus, r.size.vfs_per_gpu, r.devices, r.resources,
-      r.start_ms, r.rss_mib, r.signature_ms, r.discover_pools_ms,
-      r.health_down_ms, r.health_up_ms, r.list_and_watch_bytes,
-      r.allocate_own_us);
+      r.start_ms, r.start_cpu_ms, r.rss_mib, r.signature_ms,
+      r.discover_pools_ms, r.discover_pools_cpu_ms, r.health_down_ms,
+      r.health_up_ms, r.list_and_watch_bytes, r.allocate_own_us);
   std::fflush(stdout);
 }
 

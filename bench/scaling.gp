@@ -4,7 +4,8 @@
 # Log-log panels, one per cost: `large` (mdev vGPUs on VFs) and
 # `passthrough` (whole GPUs) against the advertised device count; the grey
 # dashed line is linear growth through the first `large` point (slope 1), so
-# a cost that grows faster than the device count climbs away from it.
+# a cost that grows faster than the device count climbs away from it. Start
+# and rescan also show CPU time, which a loaded machine does not inflate.
 if (ARGC < 2) {
   print "usage: gnuplot -c bench/scaling.gp IN.csv OUT.png"
   exit status 2
@@ -45,8 +46,10 @@ do for [panel in "6 7 9 10 12 13"] {
   if (col == 9) {
     plot in using 4:(is_large($8)) title "large: HostSignature" lw 2, \
          in using 4:(is_large($9)) title "large: Discover + BuildPools" lw 2, \
+         in using 4:(is_large($15)) title "large: same, CPU" lw 2, \
          in using 4:(is_pt($8)) title "passthrough: HostSignature" lw 2, \
          in using 4:(is_pt($9)) title "passthrough: Discover + BuildPools" lw 2, \
+         in using 4:(is_pt($15)) title "passthrough: same, CPU" lw 2, \
          y0 * x / x0 title "linear" lc rgb "grey" dt 2
   } else {
     if (col == 10) {
@@ -67,9 +70,17 @@ do for [panel in "6 7 9 10 12 13"] {
                in using 4:(is_pt(column(col))) title "passthrough" lw 2, \
                20 title "goal, 20 us" lc rgb "red" dt 3
         } else {
-          plot in using 4:(is_large(column(col))) title "large" lw 2, \
-               in using 4:(is_pt(column(col))) title "passthrough" lw 2, \
-               y0 * x / x0 title "linear" lc rgb "grey" dt 2
+          if (col == 6) {
+            plot in using 4:(is_large($6)) title "large: wall" lw 2, \
+                 in using 4:(is_large($14)) title "large: daemon CPU" lw 2, \
+                 in using 4:(is_pt($6)) title "passthrough: wall" lw 2, \
+                 in using 4:(is_pt($14)) title "passthrough: daemon CPU" lw 2, \
+                 y0 * x / x0 title "linear" lc rgb "grey" dt 2
+          } else {
+            plot in using 4:(is_large(column(col))) title "large" lw 2, \
+                 in using 4:(is_pt(column(col))) title "passthrough" lw 2, \
+                 y0 * x / x0 title "linear" lc rgb "grey" dt 2
+          }
         }
       }
     }

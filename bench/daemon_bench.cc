@@ -8,7 +8,10 @@
 //   after the kubelet was away for 3 s,
 //   RSS of the daemon on `large`, idle CPU over --idle seconds,
 //   one scrape of /metrics on `large` (HTTP GET round trip, p50 / p99).
+// With --scaling, only the scaling table (bench/daemon_scaling.h), also
+// written to --csv.
 // Usage: daemon_bench [--runs N] [--idle SECONDS] [--daemon PATH]
+//        daemon_bench --scaling [--csv PATH] [--max-devices N] [--runs N]
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +30,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "bench/daemon_rig.h"
+#include "bench/daemon_scaling.h"
 #include "cmd/common/flags.h"
 #include "test/testing/daemon_process.h"
 #include "test/testing/http_get.h"
@@ -36,6 +40,11 @@ ABSL_FLAG(int, runs, 20, "repetitions per measurement (> 0)");
 ABSL_FLAG(int, idle, 30, "seconds of idle time for the RSS and CPU figures");
 ABSL_FLAG(std::string, daemon, VGPU_DAEMON_BINARY,
           "the vgpu-device-plugin binary to measure");
+ABSL_FLAG(bool, scaling, false,
+          "run only the scaling table (sizes of `large` and `passthrough`)");
+ABSL_FLAG(std::string, csv, "", "--scaling: also write the table here");
+ABSL_FLAG(int, max_devices, 0,
+          "--scaling: leave out sizes with more devices (0 = none)");
 
 namespace vgpu {
 namespace {
@@ -269,8 +278,10 @@ int main(int argc, char** argv) {
   vgpu::cmd::CommandLine line;
   line.program = "daemon_bench";
   line.usage =
-      "usage: daemon_bench [--runs N] [--idle SECONDS] [--daemon PATH]";
-  line.flags = {"runs", "idle", "daemon"};
+      "usage: daemon_bench [--runs N] [--idle SECONDS] [--daemon PATH]\n"
+      "       daemon_bench --scaling [--csv PATH] [--max-devices N] "
+      "[--runs N]";
+  line.flags = {"runs", "idle", "daemon", "scaling", "csv", "max_devices"};
   if (std::optional<int> done = vgpu::cmd::ParseCommandLine(line, argc, argv)) {
     return *done;
   }
@@ -280,6 +291,11 @@ int main(int argc, char** argv) {
   args.daemon = absl::GetFlag(FLAGS_daemon);
   if (args.runs <= 0 || args.idle_seconds <= 0) {
     return vgpu::cmd::UsageError(line, "--runs and --idle must be > 0");
+  }
+  if (absl::GetFlag(FLAGS_scaling)) {
+    vgpu::bench::RunScaling(
+        args, {absl::GetFlag(FLAGS_csv), absl::GetFlag(FLAGS_max_devices)});
+    return 0;
   }
   vgpu::Latencies(args);
   vgpu::StartupAndRss(args, "h100-hgx", /*idle=*/false);

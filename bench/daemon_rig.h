@@ -232,6 +232,9 @@ class Rig {
   }
 
   simhost::SimHost& host() { return *host_; }
+  FakeKubelet& kubelet() { return *kubelet_; }
+  const std::string& root() const { return root_; }
+  const std::string& plugin_dir() const { return plugins_; }
 
   // How many resources the pools make of this host (computed in-process).
   int ExpectedResources() const {

@@ -1,6 +1,7 @@
 // vgpu-simhost: writes a simulated host (sys/, dev/) into a directory.
 //   vgpu-simhost --profile workstation --out /tmp/host
 //   vgpu-simhost --profile large --gpus 4 --vfs 8 --out /tmp/big
+//   vgpu-simhost --profile passthrough --gpus 128 --out /tmp/pt
 //   vgpu-simhost --list
 //   vgpu-simhost --profile t4-empty --out /tmp/host --serve
 // --serve keeps running: it mounts the tree over itself (FUSE) so writes to
@@ -25,7 +26,8 @@ ABSL_FLAG(std::string, out, "",
           "Directory to write the host into; created if absent, must be "
           "empty. Holds sys/ and dev/ afterwards.");
 ABSL_FLAG(int, gpus, 16,
-          "Profiles large and large-empty only: number of GPUs (1..248).");
+          "Profiles large, large-empty and passthrough only: number of GPUs "
+          "(1..248).");
 ABSL_FLAG(int, vfs, 32,
           "Profiles large and large-empty only: VFs per GPU (0..252).");
 ABSL_FLAG(bool, list, false, "Print the profile names, one a line, and exit.");

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+
 namespace vgpu::inventory {
 
 // What a PCI function is to us.
@@ -114,10 +116,10 @@ struct Problem {
 };
 
 struct Inventory {
-  std::vector<PciFunction> functions;  // Every PCI function, by BDF.
-  std::vector<PassthroughUnit> units;  // GPU and NVSwitch groups, by group.
-  std::vector<MdevParent> mdev_parents;
-  std::vector<MdevDevice> mdevs;
+  std::vector<PciFunction> functions;    // Every PCI function, by BDF.
+  std::vector<PassthroughUnit> units;    // GPU and NVSwitch groups, by group.
+  std::vector<MdevParent> mdev_parents;  // By name.
+  std::vector<MdevDevice> mdevs;         // By UUID.
   bool vfio_container = false;  // dev/vfio/vfio exists (legacy container).
   bool iommufd = false;         // dev/iommu exists.
   // Device nodes that exist on the host (read by BuildPools for health):
@@ -130,6 +132,8 @@ struct Inventory {
   // nullptr when absent.
   const PciFunction* FindFunction(const std::string& bdf) const;
   const MdevDevice* FindMdev(const std::string& uuid) const;
+  // Binary search over mdev_parents (O(log n)); nullptr when absent.
+  const MdevParent* FindMdevParent(absl::string_view name) const;
 };
 
 }  // namespace vgpu::inventory

@@ -20,13 +20,6 @@ using inventory::Inventory;
 using inventory::MdevParent;
 using inventory::PciFunction;
 
-const MdevParent* FindParent(const Inventory& inv, absl::string_view name) {
-  for (const MdevParent& p : inv.mdev_parents) {
-    if (p.name == name) return &p;
-  }
-  return nullptr;
-}
-
 std::vector<const PciFunction*> Vfs(const Inventory& inv,
                                     const PciFunction& gpu) {
   std::vector<const PciFunction*> out;
@@ -81,21 +74,36 @@ absl::string_view Board(absl::string_view name) {
                                          : name.substr(0, dash);
 }
 
-// Types the node's other GPUs of `gpu`'s model (vendor:device) offer.
-std::vector<VgpuType> TypesOfModel(const Inventory& inventory,
-                                   const PciFunction& gpu) {
-  std::vector<VgpuType> out;
-  for (const PciFunction* other : PhysicalGpus(inventory)) {
-    if (other->bdf == gpu.bdf || other->vendor_id != gpu.vendor_id ||
-        other->device_id != gpu.device_id) {
-      continue;
+// The types the node's GPUs of one model (vendor:device) offer, each once,
+// computed once per model and Resolve: checking every GPU without VFs
+// against its model stays linear in the node's size. A GPU without VFs
+// offers none itself, so its model's list is what the others offer.
+class ModelTypes {
+ public:
+  explicit ModelTypes(const Inventory& inventory) : inventory_(inventory) {}
+
+  const std::vector<VgpuType>& Of(const PciFunction& gpu) {
+    auto [it, fresh] = by_model_.try_emplace({gpu.vendor_id, gpu.device_id});
+    if (!fresh) return it->second;
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const PciFunction* other : PhysicalGpus(inventory_)) {
+      if (other->vendor_id != gpu.vendor_id ||
+          other->device_id != gpu.device_id) {
+        continue;
+      }
+      for (VgpuType& t : OfferedTypes(inventory_, *other)) {
+        if (seen.emplace(t.id, t.name).second) {
+          it->second.push_back(std::move(t));
+        }
+      }
     }
-    for (VgpuType& t : OfferedTypes(inventory, *other)) {
-      out.push_back(std::move(t));
-    }
+    return it->second;
   }
-  return out;
-}
+
+ private:
+  const Inventory& inventory_;
+  std::map<std::pair<uint16_t, uint16_t>, std::vector<VgpuType>> by_model_;
+};
 
 // A GPU without VFs shows no types; the types are resolved once the VFs
 // are enabled. Before that write, a type is checked against what GPUs of
@@ -103,10 +111,10 @@ std::vector<VgpuType> TypesOfModel(const Inventory& inventory,
 // vGPU list shows only the type running on that GPU, NVIDIA's homogeneous
 // rule). With no such GPU on the node nothing can be checked.
 void CheckTypesOfGpuWithoutVfs(const config::VgpuLayoutEntry& entry,
-                               const Inventory& inventory,
-                               const PciFunction& gpu, GpuTarget& target,
+                               ModelTypes& model_types, const PciFunction& gpu,
+                               GpuTarget& target,
                                std::vector<std::string>& problems) {
-  const std::vector<VgpuType> model = TypesOfModel(inventory, gpu);
+  const std::vector<VgpuType>& model = model_types.Of(gpu);
   for (const auto& [text, count] : entry.vgpu_devices) {
     target.want.push_back({VgpuType{"", text}, count});
     const std::string& wanted = text;  // clang 14: no captured binding.
@@ -148,10 +156,11 @@ void ResolveOffered(const config::VgpuLayoutEntry& entry,
 
 // Resolves one entry's types for one GPU into `target`; problems appended.
 void ResolveTypes(const config::VgpuLayoutEntry& entry,
-                  const Inventory& inventory, const PciFunction& gpu,
-                  GpuTarget& target, std::vector<std::string>& problems) {
+                  const Inventory& inventory, ModelTypes& model_types,
+                  const PciFunction& gpu, GpuTarget& target,
+                  std::vector<std::string>& problems) {
   if (target.mode == GpuMode::kNeedsVfs) {
-    CheckTypesOfGpuWithoutVfs(entry, inventory, gpu, target, problems);
+    CheckTypesOfGpuWithoutVfs(entry, model_types, gpu, target, problems);
     return;
   }
   ResolveOffered(entry, OfferedTypes(inventory, gpu),
@@ -172,7 +181,7 @@ void ResolveParents(const config::VgpuLayoutEntry& entry, size_t e,
                     std::map<std::string, size_t>& entry_of_parent,
                     DesiredState& desired, std::vector<std::string>& problems) {
   for (const std::string& name : entry.mdev_parents) {
-    const MdevParent* parent = FindParent(inventory, name);
+    const MdevParent* parent = inventory.FindMdevParent(name);
     if (parent == nullptr) {
       problems.push_back(
           absl::StrCat("entry ", e, ": no mdev parent \"", name,
@@ -217,10 +226,11 @@ std::vector<const PciFunction*> PhysicalGpus(const Inventory& inventory) {
 }
 
 GpuMode ModeOf(const Inventory& inventory, const PciFunction& gpu) {
-  if (FindParent(inventory, gpu.bdf) != nullptr) return GpuMode::kMdevOnGpu;
+  if (inventory.FindMdevParent(gpu.bdf) != nullptr) return GpuMode::kMdevOnGpu;
   const std::vector<const PciFunction*> vfs = Vfs(inventory, gpu);
   for (const PciFunction* vf : vfs) {
-    if (FindParent(inventory, vf->bdf) != nullptr) return GpuMode::kMdevOnVfs;
+    if (inventory.FindMdevParent(vf->bdf) != nullptr)
+      return GpuMode::kMdevOnVfs;
   }
   for (const PciFunction* vf : vfs) {
     if (vf->nvidia_vgpu) return GpuMode::kVfVgpu;
@@ -235,7 +245,7 @@ std::vector<VgpuType> OfferedTypes(const Inventory& inventory,
                                    const PciFunction& gpu) {
   std::map<std::string, std::string> by_id;
   auto add_parent = [&](absl::string_view name) {
-    if (const MdevParent* p = FindParent(inventory, name)) {
+    if (const MdevParent* p = inventory.FindMdevParent(name)) {
       for (const inventory::MdevType& t : p->types) by_id[t.id] = t.name;
     }
   };
@@ -282,6 +292,7 @@ absl::StatusOr<DesiredState> Resolve(const config::VgpuLayouts& layouts,
   DesiredState desired{name, {}};
   std::map<int, size_t> entry_of_gpu;
   std::map<std::string, size_t> entry_of_parent;
+  ModelTypes model_types(inventory);
   for (size_t e = 0; e < layout->second.size(); ++e) {
     const config::VgpuLayoutEntry& entry = layout->second[e];
     if (!entry.mdev_parents.empty()) {
@@ -311,7 +322,7 @@ absl::StatusOr<DesiredState> Resolve(const config::VgpuLayouts& layouts,
                                         ") offers no vGPU types"));
         continue;
       }
-      ResolveTypes(entry, inventory, *gpus[i], target, problems);
+      ResolveTypes(entry, inventory, model_types, *gpus[i], target, problems);
       desired.gpus.push_back(std::move(target));
     }
   }

@@ -32,12 +32,18 @@ struct Existing {
   bool Removable() const { return owned && !in_use; }
 };
 
+// The instances of each mdev parent, built once per Plan so that each GPU
+// finds its own without a scan of every mdev on the node.
+using MdevsByParent =
+    std::map<std::string, std::vector<const inventory::MdevDevice*>>;
+
 // Everything Plan needs about one GPU, plus the actions planned so far.
 struct GpuPlan {
   const GpuTarget& target;
   const PciFunction& gpu;
   const Inventory& inv;
   std::set<std::string>& uuids;  // Every mdev UUID taken, planned included.
+  const MdevsByParent& mdevs_by_parent;
   std::vector<Action>& out;
   // Flushed to `out` in this order: removals free capacity first.
   std::vector<Action> removes, creates, keeps, blocked;
@@ -71,11 +77,10 @@ std::vector<const PciFunction*> VfsOf(const Inventory& inv,
 
 const MdevType* FindType(const Inventory& inv, absl::string_view parent,
                          absl::string_view type_id) {
-  for (const inventory::MdevParent& p : inv.mdev_parents) {
-    if (p.name != parent) continue;
-    for (const MdevType& t : p.types) {
-      if (t.id == type_id) return &t;
-    }
+  const inventory::MdevParent* p = inv.FindMdevParent(parent);
+  if (p == nullptr) return nullptr;
+  for (const MdevType& t : p->types) {
+    if (t.id == type_id) return &t;
   }
   return nullptr;
 }
@@ -86,13 +91,22 @@ std::vector<Existing> ExistingVgpus(const GpuPlan& g, const DeviceSet& in_use,
   std::set<std::string> parents = {g.gpu.bdf};
   const std::vector<const PciFunction*> vfs = VfsOf(g.inv, g.gpu);
   for (const PciFunction* vf : vfs) parents.insert(vf->bdf);
-  for (const inventory::MdevDevice& m : g.inv.mdevs) {
-    if (!parents.count(m.parent)) continue;
-    out.push_back({m.uuid,
-                   m.parent,
-                   {m.type_id, m.type_name},
-                   owned.count(m.uuid) > 0,
-                   in_use.count(m.uuid) > 0});
+  std::vector<const inventory::MdevDevice*> mdevs;
+  for (const std::string& parent : parents) {
+    auto it = g.mdevs_by_parent.find(parent);
+    if (it == g.mdevs_by_parent.end()) continue;
+    mdevs.insert(mdevs.end(), it->second.begin(), it->second.end());
+  }
+  std::sort(mdevs.begin(), mdevs.end(),
+            [](const inventory::MdevDevice* a, const inventory::MdevDevice* b) {
+              return a->uuid < b->uuid;
+            });
+  for (const inventory::MdevDevice* m : mdevs) {
+    out.push_back({m->uuid,
+                   m->parent,
+                   {m->type_id, m->type_name},
+                   owned.count(m->uuid) > 0,
+                   in_use.count(m->uuid) > 0});
   }
   const std::vector<VgpuType> offered = OfferedTypes(g.inv, g.gpu);
   for (const PciFunction* vf : vfs) {
@@ -326,7 +340,11 @@ std::vector<Action> Plan(const DesiredState& desired, const Inventory& inv,
                          const DeviceSet& in_use, const DeviceSet& owned) {
   std::vector<Action> out;
   std::set<std::string> uuids;
-  for (const inventory::MdevDevice& m : inv.mdevs) uuids.insert(m.uuid);
+  MdevsByParent mdevs_by_parent;
+  for (const inventory::MdevDevice& m : inv.mdevs) {
+    uuids.insert(m.uuid);
+    mdevs_by_parent[m.parent].push_back(&m);
+  }
   for (const GpuTarget& target : desired.gpus) {
     const PciFunction* gpu = inv.FindFunction(target.bdf);
     // An mdev parent that is not a PCI function is planned as a GPU that
@@ -334,8 +352,7 @@ std::vector<Action> Plan(const DesiredState& desired, const Inventory& inv,
     // carries only its name.
     PciFunction parent_only;
     if (target.index < 0 && gpu == nullptr &&
-        std::any_of(inv.mdev_parents.begin(), inv.mdev_parents.end(),
-                    [&](const auto& p) { return p.name == target.bdf; })) {
+        inv.FindMdevParent(target.bdf) != nullptr) {
       parent_only.bdf = target.bdf;
       gpu = &parent_only;
     }
@@ -348,7 +365,8 @@ std::vector<Action> Plan(const DesiredState& desired, const Inventory& inv,
       out.push_back(std::move(a));
       continue;
     }
-    GpuPlan g{target, *gpu, inv, uuids, out, {}, {}, {}, {}, {}, {}, {}, false};
+    GpuPlan g{target, *gpu, inv, uuids, mdevs_by_parent, out, {}, {}, {}, {},
+              {},     {},   {},  false};
     PlanGpu(g, in_use, owned);
     Flush(g);
   }

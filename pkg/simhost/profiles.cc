@@ -34,6 +34,7 @@ constexpr Profile kProfiles[] = {
     {"stock-debian", &WithoutOptions<internal::BuildStockDebian>},
     {"mdev-no-parent", &WithoutOptions<internal::BuildMdevNoParent>},
     {"mdev-virtual", &WithoutOptions<internal::BuildMdevVirtual>},
+    {"passthrough", &internal::BuildPassthrough},
 };
 
 }  // namespace
@@ -48,6 +49,14 @@ absl::Status CheckProfile(absl::string_view name,
                           const ProfileOptions& options) {
   for (const Profile& profile : kProfiles) {
     if (name != profile.name) continue;
+    if (name == "passthrough") {
+      if (options.gpus >= 1 && options.gpus <= internal::kMaxLargeGpus) {
+        return absl::OkStatus();
+      }
+      return absl::InvalidArgumentError(
+          absl::StrCat("profile passthrough wants 1..", internal::kMaxLargeGpus,
+                       " gpus, got ", options.gpus));
+    }
     if (name != "large" && name != "large-empty") return absl::OkStatus();
     if (options.gpus < 1 || options.gpus > internal::kMaxLargeGpus ||
         options.vfs_per_gpu < 0 ||

@@ -14,9 +14,9 @@
 
 namespace vgpu::simhost::internal {
 
-// Bounds of ProfileOptions for `large` and `large-empty`: root ports
-// 0000:00:01.0..1f.7 and one bus per GPU; ARI leaves 256 - offset 4 VF routing
-// IDs per bus.
+// Bounds of ProfileOptions for `large`, `large-empty` and `passthrough`
+// (GPUs only): root ports 0000:00:01.0..1f.7 and one bus per GPU; ARI leaves
+// 256 - offset 4 VF routing IDs per bus.
 inline constexpr int kMaxLargeGpus = 248;
 inline constexpr int kMaxLargeVfsPerGpu = 252;
 
@@ -30,6 +30,7 @@ absl::Status BuildAdaVfVgpu(SimHost& host);
 absl::Status BuildH100Hgx(SimHost& host);
 absl::Status BuildLarge(SimHost& host, const ProfileOptions& options);
 absl::Status BuildLargeEmpty(SimHost& host, const ProfileOptions& options);
+absl::Status BuildPassthrough(SimHost& host, const ProfileOptions& options);
 absl::Status BuildBroken(SimHost& host);
 absl::Status BuildStockDebian(SimHost& host);
 absl::Status BuildMdevNoParent(SimHost& host);

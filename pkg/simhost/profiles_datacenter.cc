@@ -1,8 +1,8 @@
 // Profiles `h100-hgx` (docs/sysfs.md: 8x H100 SXM + 4 NVSwitch
-// behind PEX switches, iommufd) and `large` (parametrised SR-IOV + mdev host
-// for benchmarks). Ids of GPUs, NVSwitches, PEX ports and the NIC are from
-// pci.ids; switch placement, groups, root-port ids (8086:352a) and the NIC
-// position are illustrative.
+// behind PEX switches, iommufd), `large` (parametrised SR-IOV + mdev host
+// for benchmarks) and `passthrough` (parametrised whole-GPU host). Ids of GPUs,
+// NVSwitches, PEX ports and the NIC are from pci.ids; switch placement, groups,
+// root-port ids (8086:352a) and the NIC position are illustrative.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "pkg/base/status_macros.h"
@@ -186,6 +186,38 @@ absl::Status BuildLarge(SimHost& host, const ProfileOptions& options) {
 // max_instance=10, so 10 instances per GPU at most (--vfs 8 fits).
 absl::Status BuildLargeEmpty(SimHost& host, const ProfileOptions& options) {
   return BuildLargeHost(host, "large-empty", options, /*instances=*/false);
+}
+
+// `gpus` RTX 6000 Ada boards (10de:26b1, VGA class) for passthrough, each
+// behind its own root port 0000:00:SS.F on bus i+1, with its HDMI audio
+// function (10de:22ba) at .1: both on vfio-pci and alone in one IOMMU group,
+// as a server with ACS on every root port shows them. Groups in creation
+// order (root port, then the GPU's); vfio-dev/vfio<2i> on GPU i and
+// vfio<2i+1> on its audio. NUMA 0 for the first half of the GPUs, 1 for the
+// rest. `vfs_per_gpu` is ignored.
+absl::Status BuildPassthrough(SimHost& host, const ProfileOptions& options) {
+  VGPU_RETURN_IF_ERROR(CheckProfile("passthrough", options));
+  VGPU_RETURN_IF_ERROR(host.SetLegacyVfioContainer(true));
+  int group = 0;
+  for (int i = 0; i < options.gpus; ++i) {
+    const int numa = i < (options.gpus + 1) / 2 ? 0 : 1;
+    const std::string rp = absl::StrFormat("0000:00:%02x.%d", 1 + i / 8, i % 8);
+    VGPU_RETURN_IF_ERROR(
+        host.AddFunction(Bridge(rp, 0x1022, 0x1483, group++, numa)));
+    const int gpu_group = group++;
+    FunctionSpec gpu =
+        Endpoint(absl::StrFormat("0000:%02x:00.0", i + 1), 0x10de, 0x26b1,
+                 0x030000, "vfio-pci", gpu_group, numa, {rp});
+    gpu.subsystem_device = 0x16a1;
+    gpu.vfio_cdev = 2 * i;
+    FunctionSpec audio =
+        Endpoint(absl::StrFormat("0000:%02x:00.1", i + 1), 0x10de, 0x22ba,
+                 0x040300, "vfio-pci", gpu_group, numa, {rp});
+    audio.subsystem_device = 0x16a1;
+    audio.vfio_cdev = 2 * i + 1;
+    VGPU_RETURN_IF_ERROR(AddAll(host, {gpu, audio}));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace vgpu::simhost::internal

@@ -262,7 +262,8 @@ class SimHost {
 absl::StatusOr<std::string> VfBdf(absl::string_view pf_bdf, int offset,
                                   int stride, int index);
 
-// Parameters of the `large` and `large-empty` profiles.
+// Parameters of the `large`, `large-empty` and `passthrough` profiles
+// (`passthrough` reads `gpus` only).
 struct ProfileOptions {
   int gpus = 16;         // 1..248
   int vfs_per_gpu = 32;  // 0..252
@@ -270,13 +271,13 @@ struct ProfileOptions {
 
 // Names: workstation, t4-vgpu, a100-sriov, h100-hgx, ada-vf-vgpu, intel-gvt,
 // amd-sriov, broken, large, t4-empty, large-empty, stock-debian,
-// mdev-no-parent, mdev-virtual.
+// mdev-no-parent, mdev-virtual, passthrough.
 std::vector<std::string> ProfileNames();
 
 // OK if BuildProfile(name, options) would be attempted: NotFound for an
 // unknown name, listing the known ones; InvalidArgument for options out of
-// range (checked for `large` and `large-empty` only; other profiles ignore
-// the options).
+// range (checked for `large`, `large-empty` and `passthrough` only; other
+// profiles ignore the options).
 absl::Status CheckProfile(absl::string_view name,
                           const ProfileOptions& options = {});
 

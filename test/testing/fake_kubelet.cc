@@ -275,6 +275,7 @@ void FakeKubelet::ReadStream(const std::string& resource, Stream* stream) {
     if (it == streams_.end() || it->second.get() != stream) break;
     ResourceState& rs = state_[resource];
     rs.devices.assign(message.devices().begin(), message.devices().end());
+    rs.message_bytes = message.ByteSizeLong();
     rs.updates++;
     rs.updated_at = absl::Now();
   }

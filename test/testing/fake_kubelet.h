@@ -50,6 +50,7 @@ struct ResourceState {
   int updates = 0;                       // ListAndWatch messages received.
   bool streaming = false;                // The ListAndWatch stream is open.
   std::vector<v1beta1::Device> devices;  // The latest list.
+  size_t message_bytes = 0;  // Serialized size of the latest message.
   absl::Time registered_at = absl::InfinitePast();
   absl::Time updated_at = absl::InfinitePast();
 

@@ -48,7 +48,7 @@ TEST_F(SimhostCliTest, ListsProfiles) {
   EXPECT_EQ(r.out,
             "workstation\nt4-vgpu\na100-sriov\nh100-hgx\nada-vf-vgpu\n"
             "intel-gvt\namd-sriov\nbroken\nlarge\nt4-empty\nlarge-empty\n"
-            "stock-debian\nmdev-no-parent\nmdev-virtual\n");
+            "stock-debian\nmdev-no-parent\nmdev-virtual\npassthrough\n");
 }
 
 TEST_F(SimhostCliTest, WritesAProfile) {

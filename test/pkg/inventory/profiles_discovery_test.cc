@@ -1,9 +1,11 @@
 // Discovery over every simulated host profile, asserting the exact
 // inventory (units with functions, viability and reasons, NUMA, groups,
 // mdev types and instances, VF vGPUs, problems) in its canonical text form
-// (inventory_summary.h) against testdata/profiles/<profile>.txt.
+// (inventory_summary.h) against testdata/profiles/<profile>.txt; and how
+// the number of sysfs calls grows with the host.
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -73,7 +75,9 @@ TEST(ProfilesDiscoveryTest, EveryProfileGivesTheExactInventory) {
     SCOPED_TRACE(name);
     simhost::ProfileOptions options;
     // Full size: discovery_bench, layout_bench.
-    if (name == "large" || name == "large-empty") options = {2, 2};
+    if (name == "large" || name == "large-empty" || name == "passthrough") {
+      options = {2, 2};
+    }
     ::vgpu::testing::TempDir dir;
     absl::StatusOr<Inventory> inv =
         DiscoverProfile(dir.path() + "/host", name, options);
@@ -148,6 +152,89 @@ TEST(ProfilesDiscoveryTest, LargeWith32VfsListsThemInVirtfnOrder) {
   const PciFunction* vf = inv->FindFunction("0000:01:04.3");
   ASSERT_NE(vf, nullptr);
   EXPECT_EQ(vf->physfn, "0000:01:00.0");
+}
+
+// Counts every call through the Sysfs boundary (thread-safe: discovery may
+// read on several threads).
+class CountingSysfs : public sysfs::SysfsWrapper {
+ public:
+  using SysfsWrapper::SysfsWrapper;
+  absl::StatusOr<std::string> ReadFile(absl::string_view path) override {
+    ++calls_;
+    return SysfsWrapper::ReadFile(path);
+  }
+  absl::StatusOr<std::vector<std::string>> ListDir(
+      absl::string_view path) override {
+    ++calls_;
+    return SysfsWrapper::ListDir(path);
+  }
+  absl::StatusOr<std::string> ReadLink(absl::string_view path) override {
+    ++calls_;
+    return SysfsWrapper::ReadLink(path);
+  }
+  absl::StatusOr<sysfs::FileInfo> Lstat(absl::string_view path) override {
+    ++calls_;
+    return SysfsWrapper::Lstat(path);
+  }
+  absl::StatusOr<sysfs::FileInfo> Stat(absl::string_view path) override {
+    ++calls_;
+    return SysfsWrapper::Stat(path);
+  }
+  absl::StatusOr<std::string> RealPath(absl::string_view path) override {
+    ++calls_;
+    return SysfsWrapper::RealPath(path);
+  }
+  long calls() const { return calls_; }
+
+ private:
+  std::atomic<long> calls_{0};
+};
+
+// Sysfs calls one Discover makes of `profile` built with `options`.
+long DiscoverCalls(const std::string& profile,
+                   const simhost::ProfileOptions& options) {
+  ::vgpu::testing::TempDir dir;
+  auto host = simhost::SimHost::Create(dir.path() + "/host");
+  if (!host.ok() || !simhost::BuildProfile(**host, profile, options).ok()) {
+    return -1;
+  }
+  auto real = sysfs::NewHostSysfs((*host)->root());
+  if (!real.ok()) return -1;
+  CountingSysfs counting(**real);
+  if (!Discover(counting, DiscoverOptions()).ok()) return -1;
+  return counting.calls();
+}
+
+// The cost of discovery in its unit of work, deterministic: the number of
+// sysfs calls grows by exactly the same amount with each added GPU (and
+// each added VF), so a host of 4096 vGPUs costs a fixed amount per device
+// and no step reads per device something that grows with the host.
+TEST(ProfilesDiscoveryTest, SysfsCallsGrowExactlyLinearly) {
+  struct Series {
+    const char* name;
+    const char* profile;
+    std::vector<simhost::ProfileOptions> sizes;
+  };
+  const Series series[] = {
+      {"large, GPUs 1..4 x 8 VFs", "large", {{1, 8}, {2, 8}, {3, 8}, {4, 8}}},
+      {"large, 2 GPUs x VFs 2..8", "large", {{2, 2}, {2, 4}, {2, 6}, {2, 8}}},
+      {"passthrough, GPUs 2..8",
+       "passthrough",
+       {{2, 0}, {4, 0}, {6, 0}, {8, 0}}},
+  };
+  for (const Series& s : series) {
+    SCOPED_TRACE(s.name);
+    std::vector<long> calls;
+    for (const simhost::ProfileOptions& o : s.sizes) {
+      calls.push_back(DiscoverCalls(s.profile, o));
+      ASSERT_GT(calls.back(), 0);
+    }
+    for (size_t i = 2; i < calls.size(); ++i) {
+      EXPECT_EQ(calls[i] - calls[i - 1], calls[1] - calls[0])
+          << "calls per size: " << calls[0] << " " << calls[1] << " "
+          << calls[2] << " " << calls[3];
+    }
+  }
 }
 
 }  // namespace

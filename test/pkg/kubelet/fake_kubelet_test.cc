@@ -110,6 +110,13 @@ TEST_F(FakeKubeletTest, RegisterDialsBackAndStreams) {
   state = kubelet_->State();
   EXPECT_EQ(state["example.com/gpu"].HealthyCount(), 2);
   EXPECT_EQ(state["example.com/gpu"].registrations, 1);
+  // The size of the message as it came off the wire.
+  v1beta1::ListAndWatchResponse sent;
+  for (const v1beta1::Device& d : state["example.com/gpu"].devices) {
+    *sent.add_devices() = d;
+  }
+  EXPECT_EQ(state["example.com/gpu"].message_bytes, sent.ByteSizeLong());
+  EXPECT_GT(sent.ByteSizeLong(), 0u);
 }
 
 TEST_F(FakeKubeletTest, RejectsBadVersionAndName) {

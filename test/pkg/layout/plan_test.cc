@@ -12,6 +12,7 @@
 #include "pkg/layout/desired.h"
 #include "pkg/layout/uuid.h"
 #include "test/pkg/layout/profile_host.h"
+#include "test/testing/scale_inventory.h"
 #include "test/testing/status_matchers.h"
 
 namespace vgpu::layout {
@@ -268,6 +269,40 @@ TEST_F(PlanTest, GvtMixesTypesFromOneSharedPool) {
   EXPECT_THAT(p[1].reason, HasSubstr("available_instances of i915-GVTg_V5_4 "
                                      "is 0"));
   EXPECT_THAT(p[1].reason, ::testing::Not(HasSubstr("time-sliced")));
+}
+
+// A complexity guard, not a performance assertion (the timing is a ratio
+// of best-of-7 runs in one process, see test/testing/scale_inventory.h):
+// resolving and planning a layout on 64 GPUs x 64 VFs (4096 vGPUs, half of
+// them to keep and half to create) costs about 8 times what 8 x 64 does.
+// A step that scanned every mdev parent or instance per VF or per GPU (as
+// FindType and the instance scan once did) makes the ratio 64 or more.
+TEST(PlanScaleTest, ResolveAndPlanGrowLinearlyTo4096Vgpus) {
+  absl::StatusOr<config::VgpuLayouts> layouts =
+      config::ParseVgpuConfigFile(R"(version: v1
+vgpu-configs:
+  x:
+    - devices: all
+      vgpu-devices: {"A100-4C": 64}
+)");
+  ASSERT_THAT(layouts, IsOk());
+  auto cost = [&](int gpus) {
+    const inventory::Inventory inv =
+        ::vgpu::testing::LargeInventory(gpus, 64, 32);
+    std::vector<Action> plan;
+    const double seconds = ::vgpu::testing::BestOfSeconds(7, [&] {
+      absl::StatusOr<DesiredState> desired = Resolve(*layouts, "x", inv);
+      plan = desired.ok() ? Plan(*desired, inv, {}, {}) : std::vector<Action>();
+    });
+    EXPECT_EQ(Count(plan, ActionKind::kKeep), gpus * 32);
+    EXPECT_EQ(Count(plan, ActionKind::kCreateMdev), gpus * 32);
+    return seconds;
+  };
+  const double small = cost(8);
+  const double big = cost(64);
+  RecordProperty("ratio_x8", std::to_string(big / small));
+  EXPECT_LT(big / small, ::vgpu::testing::kLinearRatioBound)
+      << "512 vGPUs: " << small << " s, 4096 vGPUs: " << big << " s";
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test/pkg/resources/fixtures.h"
+#include "test/testing/scale_inventory.h"
 #include "test/testing/status_matchers.h"
 
 namespace vgpu::resources {
@@ -286,6 +287,34 @@ TEST(PoolsTest, PassthroughVfUnitNamesItsPf) {
   EXPECT_EQ(d.id, "0000:4c:00.1");
   EXPECT_EQ(d.physical_gpu, "0000:4c:00.0");
   EXPECT_TRUE(d.healthy);
+}
+
+// A complexity guard, not a performance assertion (a ratio of best-of-7
+// runs in one process, see test/testing/scale_inventory.h): pools of 64
+// GPUs x 64 VFs (4096 mdevs) and of 128 passthrough GPUs cost about 8
+// times those of an eighth of the host. A per-device scan of the inventory
+// would make the ratio 64.
+TEST(PoolsScaleTest, GrowLinearlyTo4096Vgpus) {
+  auto cost = [](const Inventory& inv, size_t devices) {
+    size_t built = 0;
+    const double seconds = ::vgpu::testing::BestOfSeconds(7, [&] {
+      absl::StatusOr<PoolSet> set = BuildPools(inv, config::Config());
+      built =
+          set.ok() && set->pools.size() == 1 ? set->pools[0].devices.size() : 0;
+    });
+    EXPECT_EQ(built, devices);
+    return seconds;
+  };
+  const double mdev_ratio =
+      cost(::vgpu::testing::LargeInventory(64, 64, 64), 4096) /
+      cost(::vgpu::testing::LargeInventory(8, 64, 64), 512);
+  const double passthrough_ratio =
+      cost(::vgpu::testing::PassthroughInventory(128), 128) /
+      cost(::vgpu::testing::PassthroughInventory(16), 16);
+  RecordProperty("mdev_ratio_x8", std::to_string(mdev_ratio));
+  RecordProperty("passthrough_ratio_x8", std::to_string(passthrough_ratio));
+  EXPECT_LT(mdev_ratio, ::vgpu::testing::kLinearRatioBound);
+  EXPECT_LT(passthrough_ratio, ::vgpu::testing::kLinearRatioBound);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// Profiles workstation, t4-vgpu, a100-sriov, h100-hgx, large, and the
+// Profiles workstation, t4-vgpu, a100-sriov, h100-hgx, large, passthrough,
+// and the
 // profile registry, checked through the HostSysfs boundary.
 #include <algorithm>
 #include <string>
@@ -37,7 +38,7 @@ TEST_F(ProfileTest, EveryProfileBuilds) {
               ElementsAre("workstation", "t4-vgpu", "a100-sriov", "h100-hgx",
                           "ada-vf-vgpu", "intel-gvt", "amd-sriov", "broken",
                           "large", "t4-empty", "large-empty", "stock-debian",
-                          "mdev-no-parent", "mdev-virtual"));
+                          "mdev-no-parent", "mdev-virtual", "passthrough"));
 }
 
 TEST_F(ProfileTest, StockDebianHasVfioDevWithoutDev) {
@@ -335,6 +336,38 @@ TEST_F(ProfileTest, LargeEmptyHasTheParentsAndNoInstances) {
   EXPECT_THAT(CheckProfile("large-empty", ProfileOptions{0, 1}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("profile large-empty wants 1..248 gpus")));
+}
+
+// G whole GPUs, each with its HDMI audio function in its own group, both on
+// vfio-pci: the passthrough host of the scaling benchmark.
+TEST_F(ProfileTest, PassthroughTakesGpus) {
+  ASSERT_THAT(Build("passthrough", ProfileOptions{3, 7}), IsOk());
+  EXPECT_THAT(List("sys/bus/pci/devices"),
+              ElementsAre("0000:00:01.0", "0000:00:01.1", "0000:00:01.2",
+                          "0000:01:00.0", "0000:01:00.1", "0000:02:00.0",
+                          "0000:02:00.1", "0000:03:00.0", "0000:03:00.1"));
+  EXPECT_EQ(Attr("0000:03:00.0", "vendor"), "0x10de\n");
+  EXPECT_EQ(Attr("0000:03:00.0", "device"), "0x26b1\n");
+  EXPECT_EQ(Attr("0000:03:00.1", "device"), "0x22ba\n");
+  EXPECT_EQ(Attr("0000:03:00.0", "numa_node"), "1\n");
+  EXPECT_EQ(Attr("0000:01:00.0", "numa_node"), "0\n");
+  EXPECT_EQ(LinkName("0000:02:00.1", "driver"), "vfio-pci");
+  EXPECT_EQ(LinkName("0000:02:00.0", "iommu_group"), "3");
+  EXPECT_THAT(List("sys/kernel/iommu_groups/3/devices"),
+              ElementsAre("0000:02:00.0", "0000:02:00.1"));
+  EXPECT_THAT(List("sys/bus/pci/devices/0000:02:00.0/vfio-dev"),
+              ElementsAre("vfio2"));
+  EXPECT_TRUE(Present("dev/vfio/5"));
+  EXPECT_FALSE(Present("sys/class/mdev_bus"));  // mdev.ko not loaded.
+}
+
+TEST_F(ProfileTest, PassthroughScalesTo128Gpus) {
+  ASSERT_THAT(Build("passthrough", ProfileOptions{128, 0}), IsOk());
+  EXPECT_THAT(List("sys/bus/pci/devices"), SizeIs(128 * 3));
+  EXPECT_THAT(List("dev/vfio"), Contains("255"));
+  EXPECT_THAT(CheckProfile("passthrough", ProfileOptions{249, 0}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("profile passthrough wants 1..248 gpus")));
 }
 
 }  // namespace

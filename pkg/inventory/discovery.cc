@@ -1,8 +1,10 @@
 #include "pkg/inventory/discovery.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -128,6 +130,40 @@ void ScanDeviceNodes(ScanContext& ctx) {
   inv.iommufd = ctx.sysfs.Lstat("dev/iommu").ok();
 }
 
+// The names of the vGPU types the NVIDIA VFs list as creatable, indexed
+// once: per PF, and host-wide, each the first in BDF order. For(vf) is the
+// VgpuTypeName rule: the VF's own list (already in current_type_name), a
+// sibling's of the same PF, else any VF's. One pass over the functions, so
+// naming every VF costs what the host has, not its square.
+class VgpuTypeNames {
+ public:
+  explicit VgpuTypeNames(const Inventory& inventory) {
+    for (const PciFunction& f : inventory.functions) {
+      if (!f.nvidia_vgpu.has_value()) continue;
+      for (const auto& [id, name] : f.nvidia_vgpu->creatable_types) {
+        by_pf_.emplace(std::make_pair(f.physfn, id), name);
+        any_.emplace(id, name);
+      }
+    }
+  }
+
+  std::string For(const PciFunction& vf) const {
+    if (!vf.nvidia_vgpu.has_value() || vf.nvidia_vgpu->current_type == 0) {
+      return "";
+    }
+    const int id = vf.nvidia_vgpu->current_type;
+    if (auto it = by_pf_.find({vf.physfn, id}); it != by_pf_.end()) {
+      return it->second;
+    }
+    auto it = any_.find(id);
+    return it != any_.end() ? it->second : "";
+  }
+
+ private:
+  std::map<std::pair<std::string, int>, std::string> by_pf_;
+  std::map<int, std::string> any_;
+};
+
 }  // namespace
 
 absl::StatusOr<Inventory> Discover(sysfs::Sysfs& sysfs,
@@ -142,9 +178,11 @@ absl::StatusOr<Inventory> Discover(sysfs::Sysfs& sysfs,
   internal::ScanMdevs(ctx);
   internal::BuildUnits(ctx);
   ScanDeviceNodes(ctx);
+  const VgpuTypeNames names(inventory);
   for (PciFunction& fn : inventory.functions) {
-    if (fn.nvidia_vgpu.has_value()) {
-      fn.nvidia_vgpu->current_type_name = VgpuTypeName(inventory, fn);
+    if (fn.nvidia_vgpu.has_value() &&
+        fn.nvidia_vgpu->current_type_name.empty()) {
+      fn.nvidia_vgpu->current_type_name = names.For(fn);
     }
   }
   return inventory;
@@ -154,17 +192,10 @@ std::string VgpuTypeName(const Inventory& inventory, const PciFunction& vf) {
   if (!vf.nvidia_vgpu.has_value() || vf.nvidia_vgpu->current_type == 0) {
     return "";
   }
-  const NvidiaVgpuState& state = *vf.nvidia_vgpu;
-  if (!state.current_type_name.empty()) return state.current_type_name;
-  std::string any;
-  for (const PciFunction& f : inventory.functions) {
-    if (!f.nvidia_vgpu.has_value()) continue;
-    auto it = f.nvidia_vgpu->creatable_types.find(state.current_type);
-    if (it == f.nvidia_vgpu->creatable_types.end()) continue;
-    if (f.physfn == vf.physfn) return it->second;
-    if (any.empty()) any = it->second;
+  if (!vf.nvidia_vgpu->current_type_name.empty()) {
+    return vf.nvidia_vgpu->current_type_name;
   }
-  return any;
+  return VgpuTypeNames(inventory).For(vf);
 }
 
 bool HasNoGpus(const Inventory& inventory) {

@@ -24,6 +24,7 @@ run() {
 run "$bench/discovery_bench" --runs 1 --gpus 2 --vfs 4
 run "$bench/allocate_bench" --calls 20 --gpus 2 --vfs 4
 run "$bench/daemon_bench" --runs 1 --idle 1
+run "$bench/daemon_bench" --scaling --max-devices 128 --runs 1
 # The served host (FUSE) needs root and /dev/fuse, as the e2e tests do.
 if [[ $(id -u) == 0 && -c /dev/fuse ]]; then
   run "$bench/layout_bench" --runs 1 --apply_runs 1 --apply_gpus 1

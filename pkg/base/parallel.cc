@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <system_error>
 #include <thread>
 
 namespace vgpu {
@@ -21,17 +22,22 @@ void ForEachChunk(
     const std::vector<size_t>& bounds,
     absl::FunctionRef<void(size_t chunk, size_t begin, size_t end)> body) {
   std::vector<std::thread> threads;
-  size_t mine = bounds.size();  // The chunk the caller runs.
+  std::vector<size_t> mine;  // Chunks the caller runs: the first, and any
+                             // whose thread could not be started.
   for (size_t c = 0; c + 1 < bounds.size(); ++c) {
     const size_t begin = bounds[c], end = bounds[c + 1];
     if (begin >= end) continue;
-    if (mine == bounds.size()) {
-      mine = c;
+    if (mine.empty()) {
+      mine.push_back(c);
       continue;
     }
-    threads.emplace_back([&body, c, begin, end] { body(c, begin, end); });
+    try {
+      threads.emplace_back([&body, c, begin, end] { body(c, begin, end); });
+    } catch (const std::system_error&) {
+      mine.push_back(c);  // No thread to be had (EAGAIN): slower, not wrong.
+    }
   }
-  if (mine != bounds.size()) body(mine, bounds[mine], bounds[mine + 1]);
+  for (size_t c : mine) body(c, bounds[c], bounds[c + 1]);
   for (std::thread& t : threads) t.join();
 }
 

@@ -19,7 +19,8 @@ std::vector<size_t> EvenBounds(size_t n, int workers);
 // Calls body(chunk, begin, end) for each non-empty chunk of `bounds`
 // (non-decreasing, as EvenBounds gives them; a caller may move a boundary
 // to keep related items together). The first non-empty chunk runs on the
-// calling thread, every other on a thread of its own; returns once all have
+// calling thread, every other on a thread of its own (on the caller's too,
+// after the first, when no thread can be started); returns once all have
 // returned. Chunks never share an item, so a body that writes only to its
 // chunk's slot of a vector sized bounds.size() - 1 needs no lock.
 void ForEachChunk(

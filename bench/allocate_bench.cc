@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "bench/allocate_calls.h"
 #include "cmd/common/flags.h"
 #include "deviceplugin/v1beta1/api.grpc.pb.h"
 #include "pkg/config/config.h"
@@ -112,51 +113,6 @@ std::vector<double> BuilderCost(const resources::Pool& pool,
   return us;
 }
 
-struct Samples {
-  std::vector<double> trivial_us;
-  std::vector<double> alloc_us;
-};
-
-// Interleaves GetDevicePluginOptions and Allocate calls on one channel.
-absl::StatusOr<Samples> Measure(const std::string& socket,
-                                const std::vector<std::string>& ids,
-                                int calls) {
-  auto stub = v1beta1::DevicePlugin::NewStub(kubelet::DialUnix(socket));
-  // Allocate answers from what ListAndWatch sent: keep a stream open.
-  grpc::ClientContext watch_ctx;
-  auto watch = stub->ListAndWatch(&watch_ctx, v1beta1::Empty());
-  v1beta1::ListAndWatchResponse first;
-  if (!watch->Read(&first)) {
-    return absl::UnavailableError("ListAndWatch: no first message");
-  }
-  Samples out;
-  constexpr int kWarmup = 200;
-  for (int i = 0; i < kWarmup + calls; ++i) {
-    v1beta1::AllocateRequest req;
-    req.add_container_requests()->add_devices_ids(ids[i % ids.size()]);
-    v1beta1::AllocateResponse resp;
-    v1beta1::DevicePluginOptions opts;
-    grpc::ClientContext c1, c2;
-    Clock::time_point start = Clock::now();
-    grpc::Status s1 =
-        stub->GetDevicePluginOptions(&c1, v1beta1::Empty(), &opts);
-    const double trivial = MicrosSince(start);
-    start = Clock::now();
-    grpc::Status s2 = stub->Allocate(&c2, req, &resp);
-    const double alloc = MicrosSince(start);
-    if (!s1.ok() || !s2.ok()) {
-      return absl::InternalError(absl::StrCat(
-          "rpc failed: ", s1.error_message(), " ", s2.error_message()));
-    }
-    if (i < kWarmup) continue;
-    out.trivial_us.push_back(trivial);
-    out.alloc_us.push_back(alloc);
-  }
-  watch_ctx.TryCancel();
-  (void)watch->Finish();
-  return out;
-}
-
 int Fail(const char* what, const absl::Status& status) {
   std::fprintf(stderr, "%s: %s\n", what, status.ToString().c_str());
   return 1;
@@ -174,8 +130,8 @@ int Run(const Flags& flags, const std::string& dir) {
   options.resource_name = (*snapshot)->pool.resource_name;
   deviceplugin::ResourceServer server(options, *snapshot);
   if (absl::Status s = server.Start(); !s.ok()) return Fail("start", s);
-  absl::StatusOr<Samples> samples =
-      Measure(server.socket_path(), ids, flags.calls);
+  absl::StatusOr<bench::AllocateSamples> samples =
+      bench::TimeAllocateCalls(server.socket_path(), ids, flags.calls);
   server.Stop();
   if (!samples.ok()) return Fail("measure", samples.status());
   std::printf("pool %s: %zu devices (%zu healthy), %d calls each\n",

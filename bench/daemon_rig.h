@@ -19,7 +19,6 @@
 #include <memory>
 #include <sstream>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -46,25 +45,6 @@ struct Args {
   int runs = 20;
   int idle_seconds = 30;
   std::string daemon;  // The vgpu-device-plugin binary.
-};
-
-// A directory under /dev/shm (tmpfs), removed with its contents.
-class ShmDir {
- public:
-  ShmDir() {
-    std::string tmpl = "/dev/shm/vgpu-bench-XXXXXX";
-    if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  ~ShmDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  ShmDir(const ShmDir&) = delete;
-  ShmDir& operator=(const ShmDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
 
 inline void Die(const std::string& what) {
@@ -252,7 +232,7 @@ class Rig {
   testing::TempDir dir_;
   // The CDI dir on tmpfs, as deployed: /var/run/cdi is /run/cdi, a tmpfs,
   // where the spec's fsyncs cost nothing (on ext4 they cost ~10 ms each).
-  ShmDir cdi_dir_;
+  testing::TempDir cdi_dir_{"/dev/shm"};
   std::string root_, plugins_;
   std::unique_ptr<simhost::SimHost> host_;
   std::unique_ptr<FakeKubelet> kubelet_;

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/allocate_calls.h"
 #include "deviceplugin/v1beta1/api.grpc.pb.h"
 #include "pkg/config/config.h"
 #include "pkg/inventory/discovery.h"
@@ -119,9 +120,8 @@ void Rescan(const std::string& root, int n, Row& row) {
   row.discover_pools_cpu_ms = Median(full_cpu);
 }
 
-// Allocate of one device over the daemon's socket, interleaved call by call
-// with GetDevicePluginOptions on the same channel; the difference of the
-// p50s is Allocate's own cost (as bench/allocate_bench does in process).
+// Allocate's own cost over the daemon's socket: the difference of the p50s
+// of TimeAllocateCalls (as bench/allocate_bench does in process).
 double AllocateOwnCostUs(const std::string& socket, const resources::Pool& pool,
                          int calls) {
   std::vector<std::string> ids;
@@ -129,31 +129,10 @@ double AllocateOwnCostUs(const std::string& socket, const resources::Pool& pool,
     if (d.healthy) ids.push_back(d.id);
   }
   if (ids.empty()) Die("no healthy device in " + pool.resource_name);
-  auto stub = v1beta1::DevicePlugin::NewStub(kubelet::DialUnix(socket));
-  std::vector<double> trivial, alloc;
-  constexpr int kWarmup = 200;
-  for (int i = 0; i < kWarmup + calls; ++i) {
-    v1beta1::AllocateRequest req;
-    req.add_container_requests()->add_devices_ids(ids[i % ids.size()]);
-    v1beta1::AllocateResponse resp;
-    v1beta1::DevicePluginOptions opts;
-    grpc::ClientContext c1, c2;
-    Clock::time_point t0 = Clock::now();
-    grpc::Status s1 =
-        stub->GetDevicePluginOptions(&c1, v1beta1::Empty(), &opts);
-    const double t_trivial = MsSince(t0) * 1000;
-    t0 = Clock::now();
-    grpc::Status s2 = stub->Allocate(&c2, req, &resp);
-    const double t_alloc = MsSince(t0) * 1000;
-    if (!s1.ok() || !s2.ok()) {
-      Die(absl::StrCat("rpc failed: ", s1.error_message(), " ",
-                       s2.error_message()));
-    }
-    if (i < kWarmup) continue;
-    trivial.push_back(t_trivial);
-    alloc.push_back(t_alloc);
-  }
-  return Median(alloc) - Median(trivial);
+  absl::StatusOr<AllocateSamples> samples =
+      TimeAllocateCalls(socket, ids, calls);
+  Check(samples.status(), "Allocate over " + socket);
+  return Median(samples->alloc_us) - Median(samples->trivial_us);
 }
 
 // n daemon starts on one host: the kubelet is restarted (state and sockets

@@ -77,6 +77,13 @@ std::unique_ptr<inventory::PciIds> LoadPciIds(
   return nullptr;
 }
 
+// A phase's length for the start-up and re-registration lines; 0 for an
+// end that came before its start (a registration that completed while the
+// servers were still being handed over).
+double Ms(absl::Duration d) {
+  return absl::ToDoubleMilliseconds(std::max(d, absl::ZeroDuration()));
+}
+
 // The directories of the config file and of the vgpu-device-manager file
 // it names, when the daemon manages a layout: watched for a ConfigMap swap.
 std::set<std::string> ConfigDirs(const DaemonOptions& options) {
@@ -234,19 +241,16 @@ void Daemon::LogStartupIfDone() {
     registered = registered_at_;
   }
   if (logging::Level::kInfo < logging::MinLevel()) return;
-  auto ms = [](absl::Duration d) {
-    return absl::ToDoubleMilliseconds(std::max(d, absl::ZeroDuration()));
-  };
   // Each phase from the end of the one before; "register" from the last
   // phase (the servers handed to the registrar) to the last registration.
   logging::LogMessage line(logging::Level::kInfo, __FILE__, __LINE__);
-  line.With("total_ms", ms(registered - options_.started_at));
+  line.With("total_ms", Ms(registered - options_.started_at));
   absl::Time before = options_.started_at;
   for (const auto& [phase, end] : marks) {
-    line.With(absl::StrCat(phase, "_ms"), ms(end - before));
+    line.With(absl::StrCat(phase, "_ms"), Ms(end - before));
     before = std::max(before, end);
   }
-  line.With("register_ms", ms(registered - before));
+  line.With("register_ms", Ms(registered - before));
   line << "startup: every resource registered";
 }
 
@@ -262,13 +266,10 @@ void Daemon::LogReregisteredIfDone() {
     queued = std::exchange(reregister_queued_at_, absl::InfinitePast());
   }
   const absl::Time now = absl::Now();
-  auto ms = [](absl::Duration d) {
-    return absl::ToDoubleMilliseconds(std::max(d, absl::ZeroDuration()));
-  };
   VGPU_LOG(INFO)
-          .With("total_ms", ms(now - back))
-          .With("restart_ms", ms(queued - back))
-          .With("register_ms", ms(now - std::max(queued, back)))
+          .With("total_ms", Ms(now - back))
+          .With("restart_ms", Ms(queued - back))
+          .With("register_ms", Ms(now - std::max(queued, back)))
       << "kubelet restart: every resource registered again";
 }
 

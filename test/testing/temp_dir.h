@@ -1,4 +1,5 @@
-// A per-test temporary directory, removed (recursively) on destruction.
+// A per-test temporary directory, removed (recursively) on destruction: under
+// $TMPDIR (else /tmp), or under a given parent (a tmpfs such as /dev/shm).
 #ifndef VGPU_TEST_TESTING_TEMP_DIR_H_
 #define VGPU_TEST_TESTING_TEMP_DIR_H_
 
@@ -11,11 +12,9 @@ namespace vgpu::testing {
 
 class TempDir {
  public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-        "/vgpu-test-XXXXXX";
+  TempDir() : TempDir(DefaultParent()) {}
+  explicit TempDir(const std::string& parent) {
+    std::string tmpl = parent + "/vgpu-test-XXXXXX";
     char* made = ::mkdtemp(tmpl.data());
     if (made != nullptr) path_ = made;
   }
@@ -29,6 +28,11 @@ class TempDir {
   const std::string& path() const { return path_; }
 
  private:
+  static std::string DefaultParent() {
+    const char* base = std::getenv("TMPDIR");
+    return base != nullptr && *base != '\0' ? base : "/tmp";
+  }
+
   std::string path_;
 };
 
